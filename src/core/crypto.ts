@@ -1,0 +1,58 @@
+/**
+ * Crypto helpers with one pinned mode each: scrypt from node:crypto (native, same output as
+ * any RFC 7914 implementation), XChaCha20-Poly1305 and Ed25519 from the audited noble libraries.
+ */
+import { createHash, randomBytes as nodeRandomBytes, scrypt as nodeScrypt } from 'node:crypto'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { ed25519 } from '@noble/curves/ed25519.js'
+
+export interface ScryptParams {
+  logN: number
+  r: number
+  p: number
+}
+
+export function randomBytes(length: number): Uint8Array {
+  return new Uint8Array(nodeRandomBytes(length))
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest())
+}
+
+/** Derive a 32-byte key from a passphrase (NFKC-normalised UTF-8) with scrypt. */
+export async function scrypt(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+  const N = 2 ** params.logN
+  const maxmem = 128 * N * params.r + 1024 * 1024 * 16
+  const secret = Buffer.from(passphrase.normalize('NFKC'), 'utf8')
+  return new Promise((resolve, reject) => {
+    nodeScrypt(secret, salt, 32, { N, r: params.r, p: params.p, maxmem }, (err, key) => {
+      if (err != null) reject(err)
+      else resolve(new Uint8Array(key))
+    })
+  })
+}
+
+/** Encrypt with XChaCha20-Poly1305; `aad` is authenticated, not encrypted. */
+export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  return xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+}
+
+/** Decrypt with XChaCha20-Poly1305; returns undefined when authentication fails. */
+export function open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+  try {
+    return xchacha20poly1305(key, nonce, aad).decrypt(ciphertext)
+  } catch {
+    return undefined
+  }
+}
+
+export const ed25519PublicKey = (seed: Uint8Array): Uint8Array => ed25519.getPublicKey(seed)
+
+/** Constant-time comparison of two byte arrays. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number)
+  return diff === 0
+}

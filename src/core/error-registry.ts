@@ -1,0 +1,52 @@
+/**
+ * The one error registry: error name to stable code, HTTP status and CLI exit code.
+ * `docs/errors.md` documents the same table; a test keeps the two in step.
+ */
+
+export interface ErrorEntry {
+  /** Stable machine-readable code, never reused for another condition. */
+  code: string
+  /** HTTP status the daemon API answers with. */
+  status: number
+  /** Exit code of the CLI when a command fails with this error. */
+  exit: number
+  /** One line for people: what it means. */
+  summary: string
+}
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
+  InternalError: { code: 'LAT_ERR_INTERNAL', status: 500, exit: 1, summary: 'unexpected failure inside the node' },
+  InvalidInputError: { code: 'LAT_ERR_INVALID_INPUT', status: 400, exit: 2, summary: 'a request or argument is malformed' },
+  UnauthorizedError: { code: 'LAT_ERR_UNAUTHORIZED', status: 401, exit: 7, summary: 'the API token is missing or wrong' },
+  NotFoundError: { code: 'LAT_ERR_NOT_FOUND', status: 404, exit: 1, summary: 'no such route, peer or record' },
+  DaemonNotRunningError: { code: 'LAT_ERR_DAEMON_NOT_RUNNING', status: 503, exit: 3, summary: 'no daemon answers for this home' },
+  DaemonRunningError: { code: 'LAT_ERR_DAEMON_RUNNING', status: 409, exit: 6, summary: 'a daemon already runs on this home' },
+  WrongPassphraseError: { code: 'LAT_ERR_WRONG_PASSPHRASE', status: 401, exit: 4, summary: 'the passphrase does not open the keystore' },
+  PassphraseRequiredError: { code: 'LAT_ERR_PASSPHRASE_REQUIRED', status: 400, exit: 4, summary: 'the keystore is protected and no passphrase was given' },
+  KeystoreCorruptError: { code: 'LAT_ERR_KEYSTORE_CORRUPT', status: 500, exit: 5, summary: 'the keystore file is truncated or was altered' },
+  KeystoreExistsError: { code: 'LAT_ERR_KEYSTORE_EXISTS', status: 409, exit: 6, summary: 'this home already has a device key' },
+  KeystoreNotFoundError: { code: 'LAT_ERR_KEYSTORE_NOT_FOUND', status: 404, exit: 5, summary: 'this home has no device key yet (run `lateral init`)' },
+  ConfigError: { code: 'LAT_ERR_CONFIG', status: 500, exit: 2, summary: 'config.json is invalid' },
+  PeerUnreachableError: { code: 'LAT_ERR_PEER_UNREACHABLE', status: 502, exit: 8, summary: 'the peer could not be dialled or did not answer' },
+  TimeoutError: { code: 'LAT_ERR_TIMEOUT', status: 504, exit: 9, summary: 'the operation ran out of time' },
+  AbortedError: { code: 'LAT_ERR_ABORTED', status: 499, exit: 130, summary: 'the operation was cancelled' },
+  NotStartedError: { code: 'LAT_ERR_NOT_STARTED', status: 503, exit: 1, summary: 'the node is not running' },
+}
+
+/** The entry for an error, by its `.name`; anything unknown is an internal error. */
+export function errorEntry(name: string | undefined): ErrorEntry & { name: string } {
+  const key = name !== undefined && Object.hasOwn(ERRORS, name) ? name : 'InternalError'
+  return { name: key, ...(ERRORS[key] as ErrorEntry) }
+}
+
+/** The entry whose stable code is `code` (used by API clients to rebuild errors). */
+export function errorByCode(code: string): (ErrorEntry & { name: string }) | undefined {
+  for (const [name, entry] of Object.entries(ERRORS)) {
+    if (entry.code === code) return { name, ...entry }
+  }
+  return undefined
+}

@@ -1,0 +1,87 @@
+/**
+ * Every error Lateral raises on purpose is one class per condition, told apart by `.name`
+ * (the js-libp2p convention). The registry in `error-registry.ts` maps each name to a stable
+ * code, an HTTP status and a CLI exit code.
+ */
+
+export class LateralError extends Error {
+  override name = 'LateralError'
+}
+
+/** The passphrase does not open the keystore (authentication failed). */
+export class WrongPassphraseError extends LateralError {
+  override name = 'WrongPassphraseError'
+  constructor(message = 'wrong passphrase: the keystore could not be decrypted') {
+    super(message)
+  }
+}
+
+/** The keystore file is truncated, has a bad header or was altered. It is never overwritten. */
+export class KeystoreCorruptError extends LateralError {
+  override name = 'KeystoreCorruptError'
+}
+
+/** `init` was asked to create a keystore where one already exists. */
+export class KeystoreExistsError extends LateralError {
+  override name = 'KeystoreExistsError'
+}
+
+/** There is no device key in this home yet. */
+export class KeystoreNotFoundError extends LateralError {
+  override name = 'KeystoreNotFoundError'
+}
+
+/** The keystore is protected and no passphrase could be obtained (no TTY, no LATERAL_PASSPHRASE). */
+export class PassphraseRequiredError extends LateralError {
+  override name = 'PassphraseRequiredError'
+}
+
+/** `config.json` is not valid JSON or holds a value of the wrong type. */
+export class ConfigError extends LateralError {
+  override name = 'ConfigError'
+}
+
+/** Another daemon already runs on this home. */
+export class DaemonRunningError extends LateralError {
+  override name = 'DaemonRunningError'
+}
+
+/** No daemon answers for this home. */
+export class DaemonNotRunningError extends LateralError {
+  override name = 'DaemonNotRunningError'
+}
+
+/** A request or argument is malformed (bad multiaddr, bad peer ID, bad body). */
+export class InvalidInputError extends LateralError {
+  override name = 'InvalidInputError'
+}
+
+/** The API token is missing or wrong. */
+export class UnauthorizedError extends LateralError {
+  override name = 'UnauthorizedError'
+}
+
+/** The requested thing (route, peer, record) does not exist. */
+export class NotFoundError extends LateralError {
+  override name = 'NotFoundError'
+}
+
+/** A peer could not be dialled or did not answer. */
+export class PeerUnreachableError extends LateralError {
+  override name = 'PeerUnreachableError'
+}
+
+/** An operation ran out of time. */
+export class TimeoutError extends LateralError {
+  override name = 'TimeoutError'
+}
+
+/** An operation was cancelled by its caller. */
+export class AbortedError extends LateralError {
+  override name = 'AbortedError'
+}
+
+/** The node is not started (or already stopped) and cannot serve the request. */
+export class NotStartedError extends LateralError {
+  override name = 'NotStartedError'
+}

@@ -1,0 +1,7 @@
+export * from './abort.ts'
+export * from './constants.ts'
+export * from './error-registry.ts'
+export * from './errors.ts'
+export * from './logger.ts'
+export * from './crypto.ts'
+export * from './home.ts'

@@ -1,0 +1,83 @@
+/** Translate Lateral's NetInit into createLibp2p options. The only place libp2p is configured. */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
+import { type Identify, identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import type { ServiceFactoryMap } from 'libp2p'
+import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { memory } from '@libp2p/memory'
+import { type Ping, ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { webSockets } from '@libp2p/websockets'
+import type { Datastore } from 'interface-datastore'
+import type { Libp2pOptions } from 'libp2p'
+import type { Registry } from 'prom-client'
+import { AGENT_NAME, DHT_PROTOCOL, VERSION } from '../core/constants.ts'
+import type { NetInit } from './types.ts'
+
+/** mDNS service name: Lateral nodes answer each other, not every libp2p app on the LAN. */
+export const MDNS_SERVICE_TAG = '_lateral-discovery._udp.local'
+
+export type Services = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+function buildServices(init: NetInit): ServiceFactoryMap<Services> {
+  return {
+    identify: identify(),
+    ping: ping(),
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      clientMode: init.dhtMode === 'client',
+      // Keep private and loopback addresses: LANs and test networks are first-class here.
+      peerInfoMapper: passthroughMapper,
+      logPrefix: 'lateral:dht',
+      datastorePrefix: '/dht',
+      metricsPrefix: 'lateral_dht',
+    }),
+    pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+  }
+}
+
+
+export function buildLibp2pOptions(
+  init: NetInit,
+  privateKey: PrivateKey,
+  datastore: Datastore,
+  listen: string[],
+  registry: Registry | undefined,
+): Libp2pOptions<Services> {
+  const memoryTransport = init.transport === 'memory'
+  const encrypters = init.encrypters.map((name) => (name === 'tls' ? tls() : noise()))
+  const peerDiscovery = []
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
+  if (init.mdns && !memoryTransport) {
+    peerDiscovery.push(mdns({ interval: init.mdnsIntervalMs ?? 10_000, serviceTag: MDNS_SERVICE_TAG }))
+  }
+  return {
+    privateKey,
+    datastore,
+    nodeInfo: { name: AGENT_NAME, version: VERSION, userAgent: `${AGENT_NAME}/${VERSION}` },
+    addresses: { listen },
+    transports: memoryTransport ? [memory()] : [tcp(), webSockets()],
+    connectionEncrypters: encrypters,
+    // Yamux defaults: 16 MiB max stream window already (see docs/architecture.md, bench stack).
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      maxIncomingPendingConnections: init.maxIncomingPendingConnections,
+      dialTimeout: init.dialTimeoutMs,
+    },
+    ...(registry === undefined ? {} : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: true }) }),
+    services: buildServices(init),
+  }
+}

@@ -1,0 +1,25 @@
+import type { Stream } from '@libp2p/interface'
+import type { AbortOptions } from '../core/abort.ts'
+import type { ProtocolStream } from './types.ts'
+
+/** Adapt a libp2p 3 message stream to Lateral's narrow ProtocolStream. */
+export function toProtocolStream(stream: Stream, remotePeer: string): ProtocolStream {
+  return {
+    protocol: stream.protocol ?? '',
+    remotePeer,
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of stream) {
+        yield chunk instanceof Uint8Array ? chunk : chunk.subarray()
+      }
+    },
+    async write(bytes: Uint8Array, options?: AbortOptions) {
+      if (!stream.send(bytes)) await stream.onDrain(options)
+    },
+    async close(options?: AbortOptions) {
+      await stream.close(options)
+    },
+    abort(err: Error) {
+      stream.abort(err)
+    },
+  }
+}

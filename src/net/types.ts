@@ -1,0 +1,99 @@
+/** The narrow face of the network layer that the rest of Lateral sees. No libp2p types leak. */
+import type { AbortOptions } from '../core/abort.ts'
+
+export type DhtMode = 'client' | 'server'
+export type Encrypter = 'tls' | 'noise'
+
+export interface NetInit {
+  /** 32-byte Ed25519 seed of the device key: the node's peer ID. */
+  seed: Uint8Array
+  /** Listen multiaddrs. A TCP port that is busy is replaced by an ephemeral one. */
+  listen: string[]
+  /** Multiaddrs (with /p2p/ID) dialled at start and whenever connections run low. */
+  bootstrap: string[]
+  /** Multicast DNS discovery on the LAN. */
+  mdns: boolean
+  /** How often mDNS queries the LAN, ms. */
+  mdnsIntervalMs?: number
+  dhtMode: DhtMode
+  /** Connection encrypters in order of preference. */
+  encrypters: Encrypter[]
+  maxConnections: number
+  maxIncomingPendingConnections: number
+  dialTimeoutMs: number
+  /** Discovered peers are dialled while fewer than this many are connected. */
+  autoDialTarget: number
+  /** `memory` runs over libp2p's in-process memory transport (tests); default TCP + WebSockets. */
+  transport?: 'default' | 'memory'
+  /** Collect Prometheus metrics (libp2p's and the process's). */
+  metrics: boolean
+}
+
+export interface PeerConnection {
+  peerId: string
+  /** Remote address of each open connection to the peer. */
+  addresses: string[]
+  direction: 'inbound' | 'outbound'
+  /** Last measured round trip in ms, if any. */
+  latencyMs?: number
+  protocols: string[]
+  agent?: string
+  /** Milliseconds since the epoch when the first open connection was established. */
+  openedAt: number
+  encryption?: string
+  muxer?: string
+}
+
+export interface DhtStatus {
+  mode: DhtMode
+  routingTableSize: number
+  protocol: string
+}
+
+export interface NetEvents {
+  'peer:connect': CustomEvent<{ peerId: string }>
+  'peer:disconnect': CustomEvent<{ peerId: string }>
+  'peer:identify': CustomEvent<{ peerId: string; protocols: string[]; agent?: string }>
+  'addresses:change': CustomEvent<{ addresses: string[] }>
+}
+
+/** A bidirectional byte stream of one protocol, with back-pressure (for services). */
+export interface ProtocolStream {
+  readonly protocol: string
+  readonly remotePeer: string
+  /** Iterate over incoming chunks. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>
+  /** Send bytes; resolves once the stream can take more. */
+  write(bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  close(options?: AbortOptions): Promise<void>
+  abort(err: Error): void
+}
+
+export type ProtocolHandler = (stream: ProtocolStream) => void | Promise<void>
+
+export interface Net {
+  readonly peerId: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  isStarted(): boolean
+  /** Addresses others can dial, each ending in /p2p/<peerId>. */
+  addresses(): string[]
+  connections(): Promise<PeerConnection[]>
+  /** Dial a multiaddr (with /p2p/) or a known peer ID. */
+  connect(target: string, options?: AbortOptions): Promise<PeerConnection>
+  disconnect(peerId: string, options?: AbortOptions): Promise<void>
+  /** One round trip to a peer, in milliseconds. */
+  ping(target: string, options?: AbortOptions): Promise<number>
+  dht(): DhtStatus
+  /** Ask the DHT for a peer's addresses. */
+  findPeer(peerId: string, options?: AbortOptions): Promise<string[]>
+  /** Peers that the peer store remembers (connected or not). */
+  knownPeers(): Promise<Array<{ peerId: string; addresses: string[] }>>
+  handle(protocol: string, handler: ProtocolHandler, options?: { maxInboundStreams?: number }): Promise<void>
+  unhandle(protocol: string): Promise<void>
+  openStream(peerId: string, protocol: string, options?: AbortOptions): Promise<ProtocolStream>
+  /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
+  metricsText(): Promise<string>
+  addEventListener<K extends keyof NetEvents>(type: K, listener: (evt: NetEvents[K]) => void, options?: boolean | { once?: boolean; signal?: AbortSignal }): void
+  removeEventListener<K extends keyof NetEvents>(type: K, listener: (evt: NetEvents[K]) => void, options?: boolean): void
+}

@@ -1,0 +1,147 @@
+/**
+ * `config.json` in the home: every setting with its documented default (docs/config.md).
+ * Unknown keys and wrong types are errors, so a typo never silently falls back to a default.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import {
+  DEFAULT_API,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INCOMING_PENDING,
+} from '../core/constants.ts'
+import { ConfigError } from '../core/errors.ts'
+
+export interface LateralConfig {
+  /** libp2p listen multiaddrs. */
+  listen: string[]
+  /** Daemon API address, `host:port` (port 0 picks a free one). */
+  api: string
+  /** Peers dialled at start: multiaddrs ending in /p2p/<peerId>. None by default. */
+  bootstrap: string[]
+  /** LAN discovery by multicast DNS. */
+  mdns: boolean
+  dht: { mode: 'server' | 'client' }
+  /** Connection encrypters in order of preference. */
+  encrypters: Array<'tls' | 'noise'>
+  connections: {
+    max: number
+    maxIncomingPending: number
+    dialTimeoutMs: number
+    /** Discovered peers are dialled while fewer than this many are connected. */
+    autoDialTarget: number
+  }
+  /** Collect Prometheus metrics for GET /metrics. */
+  metrics: boolean
+}
+
+export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections'>> & {
+  dht?: Partial<LateralConfig['dht']>
+  connections?: Partial<LateralConfig['connections']>
+}
+
+export function defaultConfig(): LateralConfig {
+  return {
+    listen: [...DEFAULT_LISTEN],
+    api: DEFAULT_API,
+    bootstrap: [],
+    mdns: true,
+    dht: { mode: 'server' },
+    encrypters: ['tls', 'noise'],
+    connections: {
+      max: DEFAULT_MAX_CONNECTIONS,
+      maxIncomingPending: DEFAULT_MAX_INCOMING_PENDING,
+      dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
+      autoDialTarget: 50,
+    },
+    metrics: true,
+  }
+}
+
+/** Defaults, then the file's values, then the overrides (command-line flags). */
+export function mergeConfig(base: LateralConfig, overrides: ConfigOverrides): LateralConfig {
+  return {
+    ...base,
+    ...stripUndefined(overrides),
+    dht: { ...base.dht, ...stripUndefined(overrides.dht ?? {}) },
+    connections: { ...base.connections, ...stripUndefined(overrides.connections ?? {}) },
+  } as LateralConfig
+}
+
+export async function loadConfig(path: string): Promise<LateralConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig()
+    throw err
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return mergeConfig(defaultConfig(), validateConfig(parsed, path))
+}
+
+export async function writeDefaultConfig(path: string): Promise<void> {
+  await writeFile(path, `${JSON.stringify(defaultConfig(), null, 2)}\n`, { flag: 'wx', mode: 0o644 }).catch((err) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  })
+}
+
+type Check = (value: unknown) => boolean
+const isString: Check = (v) => typeof v === 'string'
+const isBool: Check = (v) => typeof v === 'boolean'
+const isStrings: Check = (v) => Array.isArray(v) && v.every(isString)
+const isCount: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0
+const isEncrypters: Check = (v) => Array.isArray(v) && v.length > 0 && v.every((e) => e === 'tls' || e === 'noise')
+
+const SCHEMA: Record<string, Check | Record<string, Check>> = {
+  listen: isStrings,
+  api: (v) => isString(v) && parseHostPort(v as string) !== undefined,
+  bootstrap: isStrings,
+  mdns: isBool,
+  encrypters: isEncrypters,
+  metrics: isBool,
+  dht: { mode: (v) => v === 'server' || v === 'client' },
+  connections: { max: isCount, maxIncomingPending: isCount, dialTimeoutMs: isCount, autoDialTarget: isCount },
+}
+
+/** Check a parsed config object against the schema; returns it typed as overrides. */
+export function validateConfig(value: unknown, source = 'config'): ConfigOverrides {
+  if (!isObject(value)) throw new ConfigError(`${source}: expected a JSON object`)
+  for (const [key, v] of Object.entries(value)) {
+    const check = SCHEMA[key]
+    if (check === undefined) throw new ConfigError(`${source}: unknown setting "${key}"`)
+    if (typeof check === 'function') {
+      if (!check(v)) throw new ConfigError(`${source}: invalid value for "${key}": ${JSON.stringify(v)}`)
+      continue
+    }
+    if (!isObject(v)) throw new ConfigError(`${source}: "${key}" must be an object`)
+    for (const [sub, sv] of Object.entries(v)) {
+      const subCheck = check[sub]
+      if (subCheck === undefined) throw new ConfigError(`${source}: unknown setting "${key}.${sub}"`)
+      if (!subCheck(sv)) throw new ConfigError(`${source}: invalid value for "${key}.${sub}": ${JSON.stringify(sv)}`)
+    }
+  }
+  return value as ConfigOverrides
+}
+
+/** Parse `host:port` or `[v6]:port`; undefined when malformed. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
+  if (m === null) return undefined
+  const port = Number(m[3])
+  if (port > 65535) return undefined
+  return { host: (m[1] ?? m[2]) as string, port }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,139 @@
+/**
+ * `createNode()`: composes the layers in order (store, identity, net) and stops them in reverse.
+ *
+ * @example
+ * ```ts
+ * import { createNode } from 'lateral'
+ * const node = await createNode({ home: '/tmp/alice', passphrase: 'correct horse' })
+ * console.log(node.peerId, node.net.addresses())
+ * await node.stop()
+ * ```
+ */
+import { mkdir } from 'node:fs/promises'
+import { MemoryDatastore } from 'datastore-core'
+import { AGENT_VERSION } from '../core/constants.ts'
+import { homePaths } from '../core/home.ts'
+import { type ComponentLogger, silentLogger } from '../core/logger.ts'
+import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
+import { createNet, type DhtStatus, type Net } from '../net/index.ts'
+import { type Datastore, openDatastore } from '../store/datastore.ts'
+import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
+
+export interface NodeInit {
+  /** The node's home. Without one the node keeps everything in memory (tests, embedding). */
+  home?: string
+  /** Passphrase of the home's keystore (when it has one). */
+  passphrase?: string
+  /** Use this device key instead of the home's keystore. Required without a home. */
+  key?: DeviceKey
+  /** Settings over `config.json` (command-line flags). */
+  config?: ConfigOverrides
+  logger?: ComponentLogger
+  /** `memory`: libp2p's in-process transport (tests). */
+  transport?: 'default' | 'memory'
+  /** Use this datastore instead of the home's LevelDB (tests). */
+  datastore?: Datastore
+}
+
+export interface NodeStatus {
+  peerId: string
+  agentVersion: string
+  uptimeMs: number
+  startedAt: number
+  connections: number
+  addresses: string[]
+  dht: DhtStatus
+  dataDir: string | null
+}
+
+export interface LateralNode {
+  readonly peerId: string
+  readonly home: string | undefined
+  readonly config: LateralConfig
+  readonly net: Net
+  readonly startedAt: number
+  status(): Promise<NodeStatus>
+  /** Stop every layer in reverse order; idempotent. */
+  stop(): Promise<void>
+}
+
+export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
+  const logger = init.logger ?? silentLogger
+  const log = logger.forComponent('lateral:node')
+  const paths = init.home === undefined ? undefined : homePaths(init.home)
+  const fileConfig = paths === undefined ? defaultConfig() : await loadConfig(paths.config)
+  const config = mergeConfig(fileConfig, init.config ?? {})
+
+  let key = init.key
+  if (key === undefined) {
+    if (paths === undefined) throw new TypeError('createNode needs a home or a key')
+    const loaded = await loadKeystore(paths.home, init.passphrase)
+    if (loaded.looseMode) log.warn('keystore file is readable by other users; chmod 600 it', { path: paths.keystore })
+    key = loaded.key
+  }
+
+  if (paths !== undefined) await mkdir(paths.home, { recursive: true, mode: 0o700 })
+  const store =
+    init.datastore !== undefined
+      ? { datastore: init.datastore, close: async () => {} }
+      : paths !== undefined
+        ? await openDatastore(paths.datastore)
+        : { datastore: new MemoryDatastore(), close: async () => {} }
+
+  const net = createNet(
+    {
+      seed: key.seed,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns,
+      dhtMode: config.dht.mode,
+      encrypters: config.encrypters,
+      maxConnections: config.connections.max,
+      maxIncomingPendingConnections: config.connections.maxIncomingPending,
+      dialTimeoutMs: config.connections.dialTimeoutMs,
+      autoDialTarget: config.connections.autoDialTarget,
+      transport: init.transport ?? 'default',
+      metrics: config.metrics,
+    },
+    { datastore: store.datastore, logger },
+  )
+  try {
+    await net.start()
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const startedAt = Date.now()
+  let stopping: Promise<void> | undefined
+
+  return {
+    peerId: net.peerId,
+    home: paths?.home,
+    config,
+    net,
+    startedAt,
+    async status() {
+      return {
+        peerId: net.peerId,
+        agentVersion: AGENT_VERSION,
+        uptimeMs: Date.now() - startedAt,
+        startedAt,
+        connections: (await net.connections()).length,
+        addresses: net.addresses(),
+        dht: net.dht(),
+        dataDir: paths?.home ?? null,
+      }
+    },
+    stop() {
+      stopping ??= (async () => {
+        try {
+          await net.stop()
+        } finally {
+          await store.close()
+          log.info('node stopped')
+        }
+      })()
+      return stopping
+    },
+  }
+}
