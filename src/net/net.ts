@@ -12,7 +12,7 @@
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, PeerInfo, IdentifyResult } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -99,6 +99,10 @@ class Libp2pNet implements Net {
     return this.#libp2p()
       .getMultiaddrs()
       .map((ma) => ma.toString())
+  }
+
+  protocols(): string[] {
+    return [...this.#libp2p().getProtocols()].sort()
   }
 
   async connections(): Promise<PeerConnection[]> {
@@ -339,4 +343,10 @@ function mapNetError(err: unknown, context: string, options: AbortOptions): Erro
   const e = err as Error
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new TimeoutError(`${context}: timed out`)
   return new PeerUnreachableError(`${context}: ${e?.message ?? String(err)}`)
+}
+
+/** The peer ID (base58btc) of the device key with this Ed25519 seed, without starting anything. */
+export async function peerIdFromSeed(seed: Uint8Array): Promise<string> {
+  const key = await generateKeyPairFromSeed('Ed25519', seed)
+  return peerIdFromPrivateKey(key).toString()
 }

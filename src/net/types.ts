@@ -78,6 +78,8 @@ export interface Net {
   isStarted(): boolean
   /** Addresses others can dial, each ending in /p2p/<peerId>. */
   addresses(): string[]
+  /** Protocols this node answers. */
+  protocols(): string[]
   connections(): Promise<PeerConnection[]>
   /** Dial a multiaddr (with /p2p/) or a known peer ID. */
   connect(target: string, options?: AbortOptions): Promise<PeerConnection>

@@ -1,0 +1,128 @@
+import type { Command } from 'commander'
+import { homePaths } from '../../core/home.ts'
+import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
+import { assertNoDaemon, type Daemon, startDaemon } from '../../daemon/daemon.ts'
+import type { LogLevel } from '../../daemon/logger.ts'
+import type { ConfigOverrides } from '../../node/config.ts'
+import { emit, examples, type Globals, globals, warn } from '../output.ts'
+import { passphraseForUnlock } from '../passphrase.ts'
+import { initHome } from './init.ts'
+
+interface DaemonOptions {
+  listen: string[]
+  api?: string
+  bootstrap: string[]
+  mdns: boolean
+  logLevel: LogLevel
+  passphrase?: boolean
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+function daemonOptions(cmd: Command): Command {
+  return cmd
+    .option('--listen <multiaddr>', 'listen address (repeatable; default from config.json)', collect, [])
+    .option('--api <host:port>', 'API address (port 0 picks a free port; default 127.0.0.1:5980)')
+    .option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID (repeatable)', collect, [])
+    .option('--no-mdns', 'turn off LAN discovery by multicast DNS')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+}
+
+function overrides(opts: DaemonOptions): ConfigOverrides {
+  return {
+    ...(opts.listen.length > 0 ? { listen: opts.listen } : {}),
+    ...(opts.api === undefined ? {} : { api: opts.api }),
+    ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
+    ...(opts.mdns === false ? { mdns: false } : {}),
+  }
+}
+
+/** The passphrase the home's keystore needs, if it is protected. */
+async function unlockPassphrase(home: string): Promise<string | undefined> {
+  const header = readKeystoreHeader(await readKeystoreFile(home))
+  return header.protected ? passphraseForUnlock() : undefined
+}
+
+/** Run the daemon in the foreground until SIGINT or SIGTERM. */
+async function runDaemon(g: Globals, opts: DaemonOptions, passphrase: string | undefined): Promise<void> {
+  const daemon = await startDaemon({
+    home: g.home,
+    ...(passphrase === undefined ? {} : { passphrase }),
+    config: overrides(opts),
+    logLevel: opts.logLevel,
+  })
+  announce(g, daemon)
+  await new Promise<void>((resolve) => {
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals > 1) {
+        warn(`${signal} again: exiting without a clean stop`)
+        process.exit(130)
+      }
+      daemon.stop().then(resolve, (err) => {
+        warn(`error while stopping: ${(err as Error).message}`)
+        resolve()
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+function announce(g: Globals, daemon: Daemon): void {
+  const { info, node } = daemon
+  const addresses = node.net.addresses()
+  emit(g, { peerId: info.peerId, addresses, api: info.url, home: g.home, pid: info.pid }, () =>
+    [
+      `Lateral daemon ${info.peerId}`,
+      'Listening on:',
+      ...addresses.map((a) => `  ${a}`),
+      `API:  ${info.url}   (token in ${homePaths(g.home).api})`,
+      `Home: ${g.home}`,
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  )
+}
+
+export function registerDaemon(program: Command): void {
+  daemonOptions(
+    program
+      .command('daemon')
+      .description('run this node in the foreground with its HTTP API; Ctrl-C stops it cleanly'),
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'lateral daemon',
+        'lateral daemon --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 --no-mdns',
+        'lateral daemon --bootstrap /ip4/192.168.1.20/tcp/4001/p2p/12D3KooWAbc...',
+      ),
+    )
+    .action(async (opts: DaemonOptions, cmd: Command) => {
+      const g = globals(cmd)
+      await assertNoDaemon(g.home)
+      await runDaemon(g, opts, await unlockPassphrase(g.home))
+    })
+
+  daemonOptions(
+    program
+      .command('start')
+      .description('`lateral init` when the home has no device key yet, then `lateral daemon`')
+      .option('--no-passphrase', 'when creating the key, store it without a passphrase (warns)'),
+  )
+    .addHelpText('after', examples('lateral start', 'LATERAL_HOME=/tmp/n1 lateral start --api 127.0.0.1:0'))
+    .action(async (opts: DaemonOptions, cmd: Command) => {
+      const g = globals(cmd)
+      await assertNoDaemon(g.home)
+      let passphrase: string | undefined
+      if (await keystoreExists(g.home)) {
+        passphrase = await unlockPassphrase(g.home)
+      } else {
+        const created = await initHome({ ...g, json: false }, opts.passphrase === false)
+        warn(`Created device key ${created.peerId} in ${created.home}`)
+        passphrase = created.passphrase
+      }
+      await runDaemon(g, opts, passphrase)
+    })
+}

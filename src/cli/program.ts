@@ -1,0 +1,29 @@
+/** The `lateral` command line: one commander program, a file per group of commands. */
+import { Command } from 'commander'
+import { VERSION } from '../core/constants.ts'
+import { registerDaemon } from './commands/daemon.ts'
+import { registerInit } from './commands/init.ts'
+import { registerNodeInfo } from './commands/node-info.ts'
+import { registerPeers } from './commands/peers.ts'
+import { examples } from './output.ts'
+
+export function buildProgram(): Command {
+  const program = new Command('lateral')
+    .description('Lateral: a peer-to-peer node. Every command but init/daemon/start talks to the running daemon.')
+    .version(VERSION, '-V, --version')
+    .option('--home <dir>', 'node home (default $LATERAL_HOME, else ~/.lateral)')
+    .option('--json', 'machine-readable JSON output')
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral ping 12D3KooWAbc...')}
+Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5 keystore damaged or missing,
+6 already exists/running, 7 unauthorised, 8 peer unreachable, 9 timeout (docs/errors.md).
+`,
+    )
+  registerInit(program)
+  registerDaemon(program)
+  registerNodeInfo(program)
+  registerPeers(program)
+  return program
+}

@@ -1,0 +1,169 @@
+/**
+ * The daemon's HTTP API on Fastify. Routes map 1:1 to node operations; every route but
+ * `/health` needs the bearer token; errors go through the one registry.
+ *
+ * @example
+ * ```ts
+ * const app = await buildApi({ node, token })
+ * const res = await app.inject({ url: '/v1/id', headers: { authorization: `Bearer ${token}` } })
+ * ```
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import { AGENT_VERSION, VERSION } from '../core/constants.ts'
+import { errorEntry } from '../core/error-registry.ts'
+import { NotFoundError, UnauthorizedError } from '../core/errors.ts'
+import type { LateralNode } from '../node/node.ts'
+import { EventHub } from './events.ts'
+import {
+  connectBody,
+  errorReply,
+  healthReply,
+  idReply,
+  peerConnection,
+  peersReply,
+  pingBody,
+  pingReply,
+  statusReply,
+} from './schemas.ts'
+
+export interface ApiInit {
+  node: LateralNode
+  /** Bearer token every route but `/health` requires. */
+  token: string
+  logger?: FastifyBaseLogger
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Routes reachable without the token. */
+    public?: boolean
+  }
+}
+
+const errorResponses = {
+  400: { $ref: 'ErrorReply#' },
+  401: { $ref: 'ErrorReply#' },
+  500: { $ref: 'ErrorReply#' },
+}
+
+export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
+  const { node } = init
+  const app = Fastify({
+    ...(init.logger === undefined ? { logger: false } : { loggerInstance: init.logger }),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  })
+  const hub = new EventHub(node)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lateral daemon API',
+        version: VERSION,
+        description: 'Control one Lateral node. Every route but /health needs `Authorization: Bearer <token>` (from api.json).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  })
+  app.addSchema(errorReply)
+  app.addSchema(peerConnection)
+
+  const expected = digest(init.token)
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config.public === true) return
+    const header = req.headers.authorization
+    const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined
+    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+      throw new UnauthorizedError('missing or wrong API token: send "Authorization: Bearer <token>" (see api.json)')
+    }
+  })
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const name = classify(err)
+    const entry = errorEntry(name)
+    if (entry.status >= 500) req.log.error({ err }, 'request failed')
+    const message = entry.name === 'InternalError' ? 'internal error (see the daemon log)' : err.message
+    return reply.status(entry.status).send({ error: { name: entry.name, code: entry.code, message } })
+  })
+  app.setNotFoundHandler((req) => {
+    throw new NotFoundError(`no route ${req.method} ${req.url}`)
+  })
+  app.addHook('preClose', async () => hub.close())
+
+  app.get('/health', {
+    config: { public: true },
+    schema: { summary: 'Liveness check (no token needed)', security: [], response: { 200: healthReply } },
+  }, async () => ({ ok: true, peerId: node.peerId }))
+
+  app.get('/v1/id', {
+    schema: { summary: 'Peer ID, listen addresses, agent version', response: { 200: idReply, ...errorResponses } },
+  }, async () => ({
+    peerId: node.peerId,
+    addresses: node.net.addresses(),
+    agentVersion: AGENT_VERSION,
+    protocols: node.net.protocols(),
+  }))
+
+  app.get('/v1/status', {
+    schema: { summary: 'Uptime, connections, DHT mode and routing-table size, data dir', response: { 200: statusReply, ...errorResponses } },
+  }, async () => node.status())
+
+  app.get('/v1/peers', {
+    schema: { summary: 'Connected peers', response: { 200: peersReply, ...errorResponses } },
+  }, async () => ({ peers: await node.net.connections() }))
+
+  app.post<{ Body: { address: string } }>('/v1/peers/connect', {
+    schema: { summary: 'Dial a peer by multiaddr or peer ID', body: connectBody, response: { 200: { $ref: 'PeerConnection#' }, ...errorResponses } },
+  }, async (req) => node.net.connect(req.body.address))
+
+  app.post<{ Body: { peer: string; count?: number } }>('/v1/ping', {
+    schema: { summary: 'Round-trip times to a peer', body: pingBody, response: { 200: pingReply, ...errorResponses } },
+  }, async (req) => {
+    const rttsMs: number[] = []
+    for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
+    return { peer: req.body.peer, rttsMs }
+  })
+
+  app.get('/v1/events', {
+    schema: {
+      summary: 'Server-sent events: peer:connect, peer:disconnect, peer:identify, addresses:change',
+      produces: ['text/event-stream'],
+    },
+  }, (req, reply) => {
+    reply.hijack()
+    hub.attach(req.raw, reply.raw, { peerId: node.peerId })
+  })
+
+  app.get('/v1/openapi.json', {
+    schema: { hide: true },
+  }, async () => app.swagger())
+
+  app.get('/metrics', {
+    schema: { summary: 'Prometheus text format: libp2p and process metrics', produces: ['text/plain'] },
+  }, async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8')
+    return node.net.metricsText()
+  })
+
+  await app.ready()
+  return app
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+/** The registry name for an error thrown in a route, including Fastify's own client errors. */
+function classify(err: FastifyError): string {
+  if (err.validation !== undefined) return 'InvalidInputError'
+  if (err.name !== 'Error' && err.name !== 'FastifyError' && !err.code?.startsWith('FST_')) return err.name
+  const status = err.statusCode ?? 500
+  if (status === 404) return 'NotFoundError'
+  if (status >= 400 && status < 500) return 'InvalidInputError'
+  return 'InternalError'
+}

@@ -1,0 +1,66 @@
+/**
+ * The daemon's live event stream (`GET /v1/events`, server-sent events). One hub listens to the
+ * node once and fans each event out to every open stream; services publish through it too.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { EVENTS_HEARTBEAT_MS } from '../core/constants.ts'
+import type { LateralNode } from '../node/node.ts'
+
+export interface LiveEvent {
+  type: string
+  data: unknown
+}
+
+export class EventHub {
+  readonly #clients = new Set<ServerResponse>()
+  readonly #unsubscribe: Array<() => void> = []
+  #nextId = 1
+
+  constructor(node: LateralNode) {
+    const forward = (type: 'peer:connect' | 'peer:disconnect' | 'peer:identify' | 'addresses:change') => {
+      const listener = (evt: CustomEvent<unknown>) => this.publish({ type, data: evt.detail })
+      node.net.addEventListener(type, listener)
+      this.#unsubscribe.push(() => node.net.removeEventListener(type, listener))
+    }
+    forward('peer:connect')
+    forward('peer:disconnect')
+    forward('peer:identify')
+    forward('addresses:change')
+  }
+
+  get clientCount(): number {
+    return this.#clients.size
+  }
+
+  publish(event: LiveEvent): void {
+    const frame = `id: ${this.#nextId++}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
+    for (const res of this.#clients) res.write(frame)
+  }
+
+  /** Take over a raw HTTP exchange as an event stream until the client goes away. */
+  attach(req: IncomingMessage, res: ServerResponse, hello: unknown): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    })
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`)
+    this.#clients.add(res)
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), EVENTS_HEARTBEAT_MS)
+    heartbeat.unref()
+    const done = () => {
+      clearInterval(heartbeat)
+      this.#clients.delete(res)
+    }
+    req.on('close', done)
+    res.on('close', done)
+  }
+
+  /** End every open stream (the daemon is stopping) and stop listening to the node. */
+  close(): void {
+    for (const fn of this.#unsubscribe.splice(0)) fn()
+    for (const res of this.#clients) res.end()
+    this.#clients.clear()
+  }
+}
