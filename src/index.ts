@@ -13,9 +13,10 @@
  *
  * @packageDocumentation
  */
-export { createNode, type LateralNode, type NodeInit, type NodeStatus } from './node/node.ts'
-export type { LateralConfig, ConfigOverrides } from './node/config.ts'
-export { createKeystore, loadKeystore, generateDeviceKey, type DeviceKey } from './identity/keystore.ts'
-export type { Net, PeerConnection, DhtStatus, NetEvents, ProtocolStream } from './net/types.ts'
+
+export { ERRORS, type ErrorEntry, errorEntry } from './core/error-registry.ts'
 export * from './core/errors.ts'
-export { ERRORS, errorEntry, type ErrorEntry } from './core/error-registry.ts'
+export { createKeystore, type DeviceKey, generateDeviceKey, loadKeystore } from './identity/keystore.ts'
+export type { DhtStatus, Net, NetEvents, PeerConnection, ProtocolStream } from './net/types.ts'
+export type { ConfigOverrides, LateralConfig } from './node/config.ts'
+export { createNode, type LateralNode, type NodeInit, type NodeStatus } from './node/node.ts'

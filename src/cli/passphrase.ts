@@ -54,7 +54,8 @@ export async function passphraseForCreate(
   }
   const fromEnv = env[ENV_PASSPHRASE]
   if (fromEnv !== undefined) {
-    if (fromEnv === '') throw new PassphraseRequiredError(`${ENV_PASSPHRASE} is empty; use --no-passphrase to store the key without one`)
+    if (fromEnv === '')
+      throw new PassphraseRequiredError(`${ENV_PASSPHRASE} is empty; use --no-passphrase to store the key without one`)
     return fromEnv
   }
   if (!process.stdin.isTTY) throw new PassphraseRequiredError(`a new device key needs a passphrase: ${NO_SOURCE}`)

@@ -39,7 +39,12 @@ export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, 
 }
 
 /** Decrypt with XChaCha20-Poly1305; returns undefined when authentication fails. */
-export function open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+export function open(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+): Uint8Array | undefined {
   try {
     return xchacha20poly1305(key, nonce, aad).decrypt(ciphertext)
   } catch {

@@ -63,12 +63,15 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
       info: {
         title: 'Lateral daemon API',
         version: VERSION,
-        description: 'Control one Lateral node. Every route but /health needs `Authorization: Bearer <token>` (from api.json).',
+        description:
+          'Control one Lateral node. Every route but /health needs `Authorization: Bearer <token>` (from api.json).',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   })
   app.addSchema(errorReply)
   app.addSchema(peerConnection)
@@ -95,60 +98,107 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   })
   app.addHook('preClose', async () => hub.close())
 
-  app.get('/health', {
-    config: { public: true },
-    schema: { summary: 'Liveness check (no token needed)', security: [], response: { 200: healthReply } },
-  }, async () => ({ ok: true, peerId: node.peerId }))
-
-  app.get('/v1/id', {
-    schema: { summary: 'Peer ID, listen addresses, agent version', response: { 200: idReply, ...errorResponses } },
-  }, async () => ({
-    peerId: node.peerId,
-    addresses: node.net.addresses(),
-    agentVersion: AGENT_VERSION,
-    protocols: node.net.protocols(),
-  }))
-
-  app.get('/v1/status', {
-    schema: { summary: 'Uptime, connections, DHT mode and routing-table size, data dir', response: { 200: statusReply, ...errorResponses } },
-  }, async () => node.status())
-
-  app.get('/v1/peers', {
-    schema: { summary: 'Connected peers', response: { 200: peersReply, ...errorResponses } },
-  }, async () => ({ peers: await node.net.connections() }))
-
-  app.post<{ Body: { address: string } }>('/v1/peers/connect', {
-    schema: { summary: 'Dial a peer by multiaddr or peer ID', body: connectBody, response: { 200: { $ref: 'PeerConnection#' }, ...errorResponses } },
-  }, async (req) => node.net.connect(req.body.address))
-
-  app.post<{ Body: { peer: string; count?: number } }>('/v1/ping', {
-    schema: { summary: 'Round-trip times to a peer', body: pingBody, response: { 200: pingReply, ...errorResponses } },
-  }, async (req) => {
-    const rttsMs: number[] = []
-    for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
-    return { peer: req.body.peer, rttsMs }
-  })
-
-  app.get('/v1/events', {
-    schema: {
-      summary: 'Server-sent events: peer:connect, peer:disconnect, peer:identify, addresses:change',
-      produces: ['text/event-stream'],
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: { summary: 'Liveness check (no token needed)', security: [], response: { 200: healthReply } },
     },
-  }, (req, reply) => {
-    reply.hijack()
-    hub.attach(req.raw, reply.raw, { peerId: node.peerId })
-  })
+    async () => ({ ok: true, peerId: node.peerId }),
+  )
 
-  app.get('/v1/openapi.json', {
-    schema: { hide: true },
-  }, async () => app.swagger())
+  app.get(
+    '/v1/id',
+    {
+      schema: { summary: 'Peer ID, listen addresses, agent version', response: { 200: idReply, ...errorResponses } },
+    },
+    async () => ({
+      peerId: node.peerId,
+      addresses: node.net.addresses(),
+      agentVersion: AGENT_VERSION,
+      protocols: node.net.protocols(),
+    }),
+  )
 
-  app.get('/metrics', {
-    schema: { summary: 'Prometheus text format: libp2p and process metrics', produces: ['text/plain'] },
-  }, async (_req, reply) => {
-    reply.type('text/plain; version=0.0.4; charset=utf-8')
-    return node.net.metricsText()
-  })
+  app.get(
+    '/v1/status',
+    {
+      schema: {
+        summary: 'Uptime, connections, DHT mode and routing-table size, data dir',
+        response: { 200: statusReply, ...errorResponses },
+      },
+    },
+    async () => node.status(),
+  )
+
+  app.get(
+    '/v1/peers',
+    {
+      schema: { summary: 'Connected peers', response: { 200: peersReply, ...errorResponses } },
+    },
+    async () => ({ peers: await node.net.connections() }),
+  )
+
+  app.post<{ Body: { address: string } }>(
+    '/v1/peers/connect',
+    {
+      schema: {
+        summary: 'Dial a peer by multiaddr or peer ID',
+        body: connectBody,
+        response: { 200: { $ref: 'PeerConnection#' }, ...errorResponses },
+      },
+    },
+    async (req) => node.net.connect(req.body.address),
+  )
+
+  app.post<{ Body: { peer: string; count?: number } }>(
+    '/v1/ping',
+    {
+      schema: {
+        summary: 'Round-trip times to a peer',
+        body: pingBody,
+        response: { 200: pingReply, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const rttsMs: number[] = []
+      for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
+      return { peer: req.body.peer, rttsMs }
+    },
+  )
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        summary: 'Server-sent events: peer:connect, peer:disconnect, peer:identify, addresses:change',
+        produces: ['text/event-stream'],
+      },
+    },
+    (req, reply) => {
+      reply.hijack()
+      hub.attach(req.raw, reply.raw, { peerId: node.peerId })
+    },
+  )
+
+  app.get(
+    '/v1/openapi.json',
+    {
+      schema: { hide: true },
+    },
+    async () => app.swagger(),
+  )
+
+  app.get(
+    '/metrics',
+    {
+      schema: { summary: 'Prometheus text format: libp2p and process metrics', produces: ['text/plain'] },
+    },
+    async (_req, reply) => {
+      reply.type('text/plain; version=0.0.4; charset=utf-8')
+      return node.net.metricsText()
+    },
+  )
 
   await app.ready()
   return app

@@ -61,7 +61,11 @@ export async function assertNoDaemon(home: string): Promise<void> {
 export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   const paths = homePaths(init.home)
   await assertNoDaemon(init.home)
-  const logger = createDaemonLogger({ logsDir: paths.logs, level: init.logLevel ?? 'info', stderr: init.stderr ?? true })
+  const logger = createDaemonLogger({
+    logsDir: paths.logs,
+    level: init.logLevel ?? 'info',
+    stderr: init.stderr ?? true,
+  })
   const log = logger.forComponent('lateral:daemon')
   const t0 = performance.now()
   const node = await createNode({
@@ -84,7 +88,15 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     const bound = app.server.address()
     const port = typeof bound === 'object' && bound !== null ? bound.port : api.port
     const host = api.host.includes(':') ? `[${api.host}]` : api.host
-    info = { url: `http://${host}:${port}`, host: api.host, port, token, pid: process.pid, peerId: node.peerId, startedAt: node.startedAt }
+    info = {
+      url: `http://${host}:${port}`,
+      host: api.host,
+      port,
+      token,
+      pid: process.pid,
+      peerId: node.peerId,
+      startedAt: node.startedAt,
+    }
     await writeApiFile(paths.api, info)
   } catch (err) {
     await app?.close()

@@ -22,7 +22,14 @@ export interface DaemonLogger extends ComponentLogger {
   flush(): void
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' }
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+}
 
 /** One readable line per pino record: `12:00:01.123 INFO  lateral:net network started peerId=...`. */
 function readableStderr(): { write(line: string): void } {
@@ -34,7 +41,9 @@ function readableStderr(): { write(line: string): void } {
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ')
         const stamp = new Date(time as number).toISOString().slice(11, 23)
-        process.stderr.write(`${stamp} ${LEVEL_NAMES[level as number] ?? level} ${component ?? 'lateral'} ${msg ?? ''}${fields === '' ? '' : ` ${fields}`}\n`)
+        process.stderr.write(
+          `${stamp} ${LEVEL_NAMES[level as number] ?? level} ${component ?? 'lateral'} ${msg ?? ''}${fields === '' ? '' : ` ${fields}`}\n`,
+        )
       } catch {
         process.stderr.write(line)
       }

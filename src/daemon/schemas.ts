@@ -80,7 +80,12 @@ export const connectBody = {
   required: ['address'],
   additionalProperties: false,
   properties: {
-    address: { type: 'string', minLength: 1, maxLength: 1024, description: 'Multiaddr ending in /p2p/<peerId>, or a peer ID' },
+    address: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Multiaddr ending in /p2p/<peerId>, or a peer ID',
+    },
   },
 } as const
 

@@ -30,8 +30,22 @@ import {
   MAX_SCRYPT_P,
   MAX_SCRYPT_R,
 } from '../core/constants.ts'
-import { ed25519PublicKey, equalBytes, open, randomBytes, type ScryptParams, scrypt, seal, sha256 } from '../core/crypto.ts'
-import { KeystoreCorruptError, KeystoreExistsError, KeystoreNotFoundError, WrongPassphraseError } from '../core/errors.ts'
+import {
+  ed25519PublicKey,
+  equalBytes,
+  open,
+  randomBytes,
+  type ScryptParams,
+  scrypt,
+  seal,
+  sha256,
+} from '../core/crypto.ts'
+import {
+  KeystoreCorruptError,
+  KeystoreExistsError,
+  KeystoreNotFoundError,
+  WrongPassphraseError,
+} from '../core/errors.ts'
 
 const MAGIC = new TextEncoder().encode('LATKEY')
 const FORMAT_VERSION = 1
@@ -231,7 +245,9 @@ function checkKdf(kdf: ScryptParams): void {
     kdf.p < 1 ||
     kdf.p > MAX_SCRYPT_P
   ) {
-    throw new KeystoreCorruptError(`the keystore names scrypt parameters out of bounds (logN ${kdf.logN}, r ${kdf.r}, p ${kdf.p})`)
+    throw new KeystoreCorruptError(
+      `the keystore names scrypt parameters out of bounds (logN ${kdf.logN}, r ${kdf.r}, p ${kdf.p})`,
+    )
   }
 }
 

@@ -1,3 +1,3 @@
-export { createNet, type NetComponents, peerIdFromSeed } from './net.ts'
 export { MDNS_SERVICE_TAG } from './libp2p-options.ts'
+export { createNet, type NetComponents, peerIdFromSeed } from './net.ts'
 export * from './types.ts'

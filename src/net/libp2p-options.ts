@@ -5,7 +5,6 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
-import type { ServiceFactoryMap } from 'libp2p'
 import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
@@ -15,7 +14,7 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { webSockets } from '@libp2p/websockets'
 import type { Datastore } from 'interface-datastore'
-import type { Libp2pOptions } from 'libp2p'
+import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 import { AGENT_NAME, DHT_PROTOCOL, VERSION } from '../core/constants.ts'
 import type { NetInit } from './types.ts'
@@ -46,7 +45,6 @@ function buildServices(init: NetInit): ServiceFactoryMap<Services> {
     pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
   }
 }
-
 
 export function buildLibp2pOptions(
   init: NetInit,

@@ -10,10 +10,10 @@
  * ```
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import type { Connection, PeerId, PeerInfo, IdentifyResult } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId, PeerInfo } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { Registry } from 'prom-client'
@@ -24,7 +24,7 @@ import { type ComponentLogger, errorFields, type Logger } from '../core/logger.t
 import { buildLibp2pOptions, type Services } from './libp2p-options.ts'
 import { freeListenAddresses } from './ports.ts'
 import { toProtocolStream } from './stream.ts'
-import type { DhtStatus, Net, NetEvents, PeerConnection, ProtocolHandler, ProtocolStream, NetInit } from './types.ts'
+import type { DhtStatus, Net, NetEvents, NetInit, PeerConnection, ProtocolHandler, ProtocolStream } from './types.ts'
 
 export interface NetComponents {
   datastore: Datastore
@@ -137,7 +137,9 @@ class Libp2pNet implements Net {
     const dialTarget = parseTarget(target)
     try {
       const rtt = await node.services.ping.ping(dialTarget, withTimeout(options, this.#init.dialTimeoutMs))
-      const id = isPeerId(dialTarget) ? dialTarget.toString() : dialTarget.getComponents().find((c) => c.name === 'p2p')?.value
+      const id = isPeerId(dialTarget)
+        ? dialTarget.toString()
+        : dialTarget.getComponents().find((c) => c.name === 'p2p')?.value
       if (id !== undefined) this.#lastPing.set(id, rtt)
       return rtt
     } catch (err) {
@@ -166,7 +168,11 @@ class Libp2pNet implements Net {
     return peers.map((p) => ({ peerId: p.id.toString(), addresses: p.addresses.map((a) => a.multiaddr.toString()) }))
   }
 
-  async handle(protocol: string, handler: ProtocolHandler, options: { maxInboundStreams?: number } = {}): Promise<void> {
+  async handle(
+    protocol: string,
+    handler: ProtocolHandler,
+    options: { maxInboundStreams?: number } = {},
+  ): Promise<void> {
     await this.#libp2p().handle(
       protocol,
       async (stream, connection) => {
@@ -297,7 +303,11 @@ class Libp2pNet implements Net {
     this.#events.addEventListener(type, listener as (evt: Event) => void, options)
   }
 
-  removeEventListener<K extends keyof NetEvents>(type: K, listener: (evt: NetEvents[K]) => void, options?: boolean): void {
+  removeEventListener<K extends keyof NetEvents>(
+    type: K,
+    listener: (evt: NetEvents[K]) => void,
+    options?: boolean,
+  ): void {
     this.#events.removeEventListener(type, listener as (evt: Event) => void, options)
   }
 

@@ -96,6 +96,14 @@ export interface Net {
   openStream(peerId: string, protocol: string, options?: AbortOptions): Promise<ProtocolStream>
   /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
   metricsText(): Promise<string>
-  addEventListener<K extends keyof NetEvents>(type: K, listener: (evt: NetEvents[K]) => void, options?: boolean | { once?: boolean; signal?: AbortSignal }): void
-  removeEventListener<K extends keyof NetEvents>(type: K, listener: (evt: NetEvents[K]) => void, options?: boolean): void
+  addEventListener<K extends keyof NetEvents>(
+    type: K,
+    listener: (evt: NetEvents[K]) => void,
+    options?: boolean | { once?: boolean; signal?: AbortSignal },
+  ): void
+  removeEventListener<K extends keyof NetEvents>(
+    type: K,
+    listener: (evt: NetEvents[K]) => void,
+    options?: boolean,
+  ): void
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { homePaths } from '../../core/home.ts'
-import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
 import { assertNoDaemon, type Daemon, startDaemon } from '../../daemon/daemon.ts'
 import type { LogLevel } from '../../daemon/logger.ts'
+import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
 import type { ConfigOverrides } from '../../node/config.ts'
 import { emit, examples, type Globals, globals, warn } from '../output.ts'
 import { passphraseForUnlock } from '../passphrase.ts'
@@ -87,9 +87,7 @@ function announce(g: Globals, daemon: Daemon): void {
 
 export function registerDaemon(program: Command): void {
   daemonOptions(
-    program
-      .command('daemon')
-      .description('run this node in the foreground with its HTTP API; Ctrl-C stops it cleanly'),
+    program.command('daemon').description('run this node in the foreground with its HTTP API; Ctrl-C stops it cleanly'),
   )
     .addHelpText(
       'after',

@@ -26,7 +26,7 @@ export async function initHome(g: Globals, noPassphrase: boolean): Promise<InitR
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create this device\'s key (encrypted at rest) and a default config.json in the home')
+    .description("create this device's key (encrypted at rest) and a default config.json in the home")
     .option('--no-passphrase', 'store the key without a passphrase (warns; anyone who can read the home can use it)')
     .addHelpText(
       'after',
@@ -39,6 +39,10 @@ export function registerInit(program: Command): void {
     .action(async (opts: { passphrase: boolean }, cmd: Command) => {
       const g = globals(cmd)
       const result = await initHome(g, opts.passphrase === false)
-      emit(g, { peerId: result.peerId, home: result.home }, () => `Created device key ${result.peerId}\nHome: ${result.home}`)
+      emit(
+        g,
+        { peerId: result.peerId, home: result.home },
+        () => `Created device key ${result.peerId}\nHome: ${result.home}`,
+      )
     })
 }

@@ -13,13 +13,18 @@ interface IdReply {
 export function registerNodeInfo(program: Command): void {
   program
     .command('id')
-    .description('show this node\'s peer ID, listen addresses and agent version')
+    .description("show this node's peer ID, listen addresses and agent version")
     .addHelpText('after', examples('lateral id', 'lateral id --json | jq -r .addresses[0]'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
       const id = await (await ApiClient.forHome(g.home)).get<IdReply>('/v1/id')
       emit(g, id, () =>
-        [`Peer ID:  ${id.peerId}`, `Agent:    ${id.agentVersion}`, 'Addresses:', ...id.addresses.map((a) => `  ${a}`)].join('\n'),
+        [
+          `Peer ID:  ${id.peerId}`,
+          `Agent:    ${id.agentVersion}`,
+          'Addresses:',
+          ...id.addresses.map((a) => `  ${a}`),
+        ].join('\n'),
       )
     })
 

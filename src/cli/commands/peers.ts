@@ -34,7 +34,12 @@ export function registerPeers(program: Command): void {
     .action(async (address: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
       const conn = await (await ApiClient.forHome(g.home)).post<PeerConnection>('/v1/peers/connect', { address })
-      emit(g, conn, () => `Connected to ${conn.peerId} via ${conn.addresses[0] ?? address} (${conn.encryption ?? '?'}, ${conn.muxer ?? '?'})`)
+      emit(
+        g,
+        conn,
+        () =>
+          `Connected to ${conn.peerId} via ${conn.addresses[0] ?? address} (${conn.encryption ?? '?'}, ${conn.muxer ?? '?'})`,
+      )
     })
 
   program
@@ -46,7 +51,8 @@ export function registerPeers(program: Command): void {
     .action(async (peer: string, opts: { count: string }, cmd: Command) => {
       const g = globals(cmd)
       const count = Number(opts.count)
-      if (!Number.isInteger(count) || count < 1 || count > 100) throw new InvalidInputError('--count must be an integer from 1 to 100')
+      if (!Number.isInteger(count) || count < 1 || count > 100)
+        throw new InvalidInputError('--count must be an integer from 1 to 100')
       const client = await ApiClient.forHome(g.home)
       const rtts: number[] = []
       for (let i = 0; i < count; i++) {
@@ -58,8 +64,10 @@ export function registerPeers(program: Command): void {
       const min = Math.min(...rtts)
       const max = Math.max(...rtts)
       const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length
-      emit(g, { peer, rttsMs: rtts, minMs: min, avgMs: avg, maxMs: max }, () =>
-        `${count} pings: min ${formatMs(min)}, avg ${formatMs(avg)}, max ${formatMs(max)}`,
+      emit(
+        g,
+        { peer, rttsMs: rtts, minMs: min, avgMs: avg, maxMs: max },
+        () => `${count} pings: min ${formatMs(min)}, avg ${formatMs(avg)}, max ${formatMs(max)}`,
       )
     })
 }

@@ -1,0 +1,176 @@
+/**
+ * A multi-process testnet: N real `lateral daemon` processes on 127.0.0.1 with temporary homes,
+ * port 0 everywhere, no mDNS, torn down (processes killed by PID, homes removed) by `stop()`.
+ *
+ * @example
+ * ```ts
+ * const net = await createTestnet(3, { bootstrap: 'first' })
+ * t.after(() => net.stop())
+ * const { stdout } = await net.cli(1, ['peers', '--json'])
+ * ```
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { homePaths } from '../core/home.ts'
+import { type ApiInfo, readApiFile } from '../daemon/api-file.ts'
+import { waitFor } from './wait.ts'
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const LATERAL_BIN = join(REPO_ROOT, 'bin', 'lateral.js')
+
+export interface TestDaemon {
+  index: number
+  home: string
+  /** The running process, undefined while stopped. */
+  process: ChildProcess | undefined
+  info: ApiInfo
+  peerId: string
+  /** TCP listen address with /p2p/. */
+  address: string
+  /** Everything the process wrote to stderr (log lines). */
+  stderr: string
+}
+
+export interface TestnetInit {
+  /** `first`: daemons 1..N-1 bootstrap from daemon 0. */
+  bootstrap?: 'first' | 'none'
+  /** Extra `lateral daemon` flags for every daemon. */
+  args?: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface Testnet {
+  daemons: TestDaemon[]
+  /** Run `lateral <args>` against daemon i's home. */
+  cli(i: number, args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>
+  /** API GET on daemon i, JSON parsed. */
+  api<T>(i: number, path: string): Promise<T>
+  /** Send a signal to daemon i and wait for it to exit. */
+  kill(i: number, signal?: NodeJS.Signals): Promise<number | null>
+  /** Start daemon i again on its home (same key, same datastore); `args` replace its flags. */
+  restart(i: number, options?: { args?: string[] }): Promise<TestDaemon>
+  stop(): Promise<void>
+}
+
+/** Run the lateral CLI as a separate process. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(
+      process.execPath,
+      [LATERAL_BIN, ...args],
+      { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
+        resolvePromise({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+/** Start `lateral daemon` on a home and wait for its api.json. */
+export async function startTestDaemon(
+  index: number,
+  home: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestDaemon> {
+  const apiPath = homePaths(home).api
+  const child = spawn(process.execPath, [LATERAL_BIN, 'daemon', '--home', home, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const daemon: TestDaemon = { index, home, process: child, info: undefined as unknown as ApiInfo, peerId: '', address: '', stderr: '' }
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    daemon.stderr += chunk
+  })
+  child.stdout?.resume()
+  let exited: number | null | undefined
+  child.once('exit', (code) => {
+    exited = code
+  })
+  daemon.info = await waitFor(
+    async () => {
+      if (exited !== undefined) throw new Error(`daemon ${index} exited with ${exited}: ${daemon.stderr}`)
+      const info = await readApiFile(apiPath)
+      return info !== undefined && info.pid === child.pid ? info : undefined
+    },
+    { timeoutMs: 30_000, intervalMs: 50, what: `daemon ${index} api.json` },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${daemon.stderr}`)
+  })
+  daemon.peerId = daemon.info.peerId
+  const id = await apiGet<{ addresses: string[] }>(daemon.info, '/v1/id')
+  daemon.address = id.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? (id.addresses[0] as string)
+  return daemon
+}
+
+export async function apiGet<T>(info: ApiInfo, path: string): Promise<T> {
+  const res = await fetch(`${info.url}${path}`, { headers: { authorization: `Bearer ${info.token}` } })
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+export async function createTestnet(size: number, init: TestnetInit = {}): Promise<Testnet> {
+  const root = await mkdtemp(join(tmpdir(), 'lateral-testnet-'))
+  const env: NodeJS.ProcessEnv = { ...init.env }
+  const baseArgs = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', ...(init.args ?? [])]
+  const daemons: TestDaemon[] = []
+  const argsFor = (i: number): string[] =>
+    init.bootstrap === 'first' && i > 0 ? [...baseArgs, '--bootstrap', (daemons[0] as TestDaemon).address] : baseArgs
+
+  const stopAll = async () => {
+    await Promise.all(daemons.map((_, i) => kill(i, 'SIGTERM')))
+    await rm(root, { recursive: true, force: true })
+  }
+
+  const kill = async (i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    const child = daemons[i]?.process
+    if (child === undefined) return null
+    ;(daemons[i] as TestDaemon).process = undefined
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const code = await exit
+    clearTimeout(timer)
+    return code
+  }
+
+  try {
+    for (let i = 0; i < size; i++) {
+      const home = join(root, `node${i}`)
+      const created = await runCli(['init', '--home', home, '--no-passphrase', '--json'], { env })
+      if (created.code !== 0) throw new Error(`init ${i} failed: ${created.stderr}`)
+      daemons.push(await startTestDaemon(i, home, argsFor(i), env))
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+
+  return {
+    daemons,
+    cli: (i, args, options = {}) =>
+      runCli([...args, '--home', (daemons[i] as TestDaemon).home], { ...options, env: { ...env, ...options.env } }),
+    api: (i, path) => apiGet((daemons[i] as TestDaemon).info, path),
+    kill,
+    async restart(i, options = {}) {
+      await kill(i)
+      const old = daemons[i] as TestDaemon
+      const args = options.args === undefined ? argsFor(i) : [...baseArgs, ...options.args]
+      const fresh = await startTestDaemon(i, old.home, args, env)
+      daemons[i] = fresh
+      return fresh
+    },
+    stop: stopAll,
+  }
+}
