@@ -41,7 +41,9 @@ export function checkFile(srcRoot: string, file: string, source: string): Violat
   const violations: Violation[] = []
   const rel = relative(srcRoot, file)
   const from = layerOf(rel)
-  const specifiers = [...source.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)]
+  const specifiers = [
+    ...source.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ]
     .map((m) => m[1] ?? m[2])
     .filter((s): s is string => s !== undefined)
   for (const specifier of specifiers) {
@@ -64,12 +66,22 @@ export function checkFile(srcRoot: string, file: string, source: string): Violat
     const fromRank = RANK[from]
     const toRank = RANK[to]
     if (fromRank === undefined || toRank === undefined) {
-      violations.push({ file: rel, specifier, reason: `unknown layer "${fromRank === undefined ? from : to}" (add it to RANK)` })
+      violations.push({
+        file: rel,
+        specifier,
+        reason: `unknown layer "${fromRank === undefined ? from : to}" (add it to RANK)`,
+      })
     } else if (toRank > fromRank) {
       violations.push({ file: rel, specifier, reason: `${from}/ (lower) imports ${to}/ (higher)` })
     } else if (toRank === fromRank) {
       violations.push({ file: rel, specifier, reason: `${from}/ imports its sibling ${to}/; go through a lower layer` })
-    } else if (!target.endsWith('index.ts') && toRank >= 1 && toRank <= 2 && from !== 'testing' && !isPublicFile(target)) {
+    } else if (
+      !target.endsWith('index.ts') &&
+      toRank >= 1 &&
+      toRank <= 2 &&
+      from !== 'testing' &&
+      !isPublicFile(target)
+    ) {
       // Services and identity/store/net are used through their index (their exported interface).
       violations.push({ file: rel, specifier, reason: `import ${to}/ through ${to}/index.ts, not its internals` })
     }

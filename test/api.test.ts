@@ -68,21 +68,52 @@ describe('daemon API (inject)', () => {
 
   it('connects, lists and pings a peer', async () => {
     const other = peers.nodes[0] as LateralNode
-    const conn = await app.inject({ method: 'POST', url: '/v1/peers/connect', headers: auth, payload: { address: other.net.addresses()[0] } })
+    const conn = await app.inject({
+      method: 'POST',
+      url: '/v1/peers/connect',
+      headers: auth,
+      payload: { address: other.net.addresses()[0] },
+    })
     assert.equal(conn.statusCode, 200, conn.body)
     assert.equal(conn.json().peerId, other.peerId)
     const list = (await app.inject({ url: '/v1/peers', headers: auth })).json()
-    assert.deepEqual(list.peers.map((p: { peerId: string }) => p.peerId), [other.peerId])
-    const ping = await app.inject({ method: 'POST', url: '/v1/ping', headers: auth, payload: { peer: other.peerId, count: 2 } })
+    assert.deepEqual(
+      list.peers.map((p: { peerId: string }) => p.peerId),
+      [other.peerId],
+    )
+    const ping = await app.inject({
+      method: 'POST',
+      url: '/v1/ping',
+      headers: auth,
+      payload: { peer: other.peerId, count: 2 },
+    })
     assert.equal(ping.statusCode, 200, ping.body)
     assert.equal(ping.json().rttsMs.length, 2)
   })
 
   it('maps bad input and unknown routes to registry errors', async () => {
     const cases = [
-      { method: 'POST' as const, url: '/v1/peers/connect', payload: { address: 'not-a-multiaddr' }, status: 400, code: 'LAT_ERR_INVALID_INPUT' },
-      { method: 'POST' as const, url: '/v1/peers/connect', payload: { wrong: 1 }, status: 400, code: 'LAT_ERR_INVALID_INPUT' },
-      { method: 'POST' as const, url: '/v1/ping', payload: { peer: 'x', count: 1000 }, status: 400, code: 'LAT_ERR_INVALID_INPUT' },
+      {
+        method: 'POST' as const,
+        url: '/v1/peers/connect',
+        payload: { address: 'not-a-multiaddr' },
+        status: 400,
+        code: 'LAT_ERR_INVALID_INPUT',
+      },
+      {
+        method: 'POST' as const,
+        url: '/v1/peers/connect',
+        payload: { wrong: 1 },
+        status: 400,
+        code: 'LAT_ERR_INVALID_INPUT',
+      },
+      {
+        method: 'POST' as const,
+        url: '/v1/ping',
+        payload: { peer: 'x', count: 1000 },
+        status: 400,
+        code: 'LAT_ERR_INVALID_INPUT',
+      },
       { method: 'POST' as const, url: '/v1/ping', payload: '{not json', status: 400, code: 'LAT_ERR_INVALID_INPUT' },
       { method: 'GET' as const, url: '/v1/nope', status: 404, code: 'LAT_ERR_NOT_FOUND' },
       {
@@ -114,7 +145,16 @@ describe('daemon API (inject)', () => {
     const doc = res.json()
     const result = await new Validator().validate(doc)
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2))
-    for (const path of ['/health', '/v1/id', '/v1/status', '/v1/peers', '/v1/peers/connect', '/v1/ping', '/v1/events', '/metrics']) {
+    for (const path of [
+      '/health',
+      '/v1/id',
+      '/v1/status',
+      '/v1/peers',
+      '/v1/peers/connect',
+      '/v1/ping',
+      '/v1/events',
+      '/metrics',
+    ]) {
       assert.ok(doc.paths[path] !== undefined, `missing ${path}`)
     }
   })
@@ -126,7 +166,10 @@ describe('daemon API (inject)', () => {
     const families = parsePrometheusTextFormat(res.body)
     const names = new Set(families.map((f) => f.name))
     assert.ok(names.has('process_cpu_user_seconds_total'), 'process metrics')
-    assert.ok([...names].some((n) => n.startsWith('libp2p_')), 'libp2p metrics')
+    assert.ok(
+      [...names].some((n) => n.startsWith('libp2p_')),
+      'libp2p metrics',
+    )
   })
 })
 
@@ -159,7 +202,10 @@ describe('daemon over a real socket', () => {
       assert.match(first, /event: hello/)
 
       // A peer connecting shows up on the stream.
-      const peer = await createNode({ key: generateDeviceKey(), config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, metrics: false } })
+      const peer = await createNode({
+        key: generateDeviceKey(),
+        config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, metrics: false },
+      })
       try {
         await peer.net.connect(daemon.node.net.addresses()[0] as string)
         let text = ''

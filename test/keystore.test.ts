@@ -61,7 +61,11 @@ describe('keystore', () => {
   it('detects a truncated file', async () => {
     const bytes = await encryptDeviceKey(generateDeviceKey(), { passphrase: 'x', kdf: FAST })
     for (const length of [0, 3, 20, KEYSTORE_FILE_LENGTH - 1]) {
-      await assert.rejects(decryptDeviceKey(bytes.subarray(0, length), 'x'), { name: 'KeystoreCorruptError' }, `length ${length}`)
+      await assert.rejects(
+        decryptDeviceKey(bytes.subarray(0, length), 'x'),
+        { name: 'KeystoreCorruptError' },
+        `length ${length}`,
+      )
     }
   })
 

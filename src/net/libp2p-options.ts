@@ -32,7 +32,8 @@ export type Services = {
 function buildServices(init: NetInit): ServiceFactoryMap<Services> {
   return {
     identify: identify(),
-    ping: ping(),
+    // The connection monitor pings too: leave room for a user's ping beside it.
+    ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
     dht: kadDHT({
       protocol: DHT_PROTOCOL,
       clientMode: init.dhtMode === 'client',

@@ -62,11 +62,15 @@ export interface Testnet {
 }
 
 /** Run the lateral CLI as a separate process. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; wrap?: string[] } = {},
+): Promise<CliResult> {
+  const [file, ...argv] = [...(options.wrap ?? []), process.execPath, LATERAL_BIN, ...args] as [string, ...string[]]
   return new Promise((resolvePromise) => {
     execFile(
-      process.execPath,
-      [LATERAL_BIN, ...args],
+      file,
+      argv,
       { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
@@ -82,13 +86,26 @@ export async function startTestDaemon(
   home: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  wrap: string[] = [],
 ): Promise<TestDaemon> {
   const apiPath = homePaths(home).api
-  const child = spawn(process.execPath, [LATERAL_BIN, 'daemon', '--home', home, ...args], {
+  const [file, ...argv] = [...wrap, process.execPath, LATERAL_BIN, 'daemon', '--home', home, ...args] as [
+    string,
+    ...string[],
+  ]
+  const child = spawn(file, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const daemon: TestDaemon = { index, home, process: child, info: undefined as unknown as ApiInfo, peerId: '', address: '', stderr: '' }
+  const daemon: TestDaemon = {
+    index,
+    home,
+    process: child,
+    info: undefined as unknown as ApiInfo,
+    peerId: '',
+    address: '',
+    stderr: '',
+  }
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     daemon.stderr += chunk
   })
@@ -101,14 +118,19 @@ export async function startTestDaemon(
     async () => {
       if (exited !== undefined) throw new Error(`daemon ${index} exited with ${exited}: ${daemon.stderr}`)
       const info = await readApiFile(apiPath)
-      return info !== undefined && info.pid === child.pid ? info : undefined
+      // Behind a wrapper (ip netns exec) the daemon is a child of the spawned process.
+      return info !== undefined && (wrap.length > 0 || info.pid === child.pid) ? info : undefined
     },
     { timeoutMs: 30_000, intervalMs: 50, what: `daemon ${index} api.json` },
   ).catch((err: Error) => {
     throw new Error(`${err.message}\n${daemon.stderr}`)
   })
   daemon.peerId = daemon.info.peerId
-  const id = await apiGet<{ addresses: string[] }>(daemon.info, '/v1/id')
+  // Inside a namespace the API's loopback is the namespace's own: ask through the CLI there.
+  const id =
+    wrap.length === 0
+      ? await apiGet<{ addresses: string[] }>(daemon.info, '/v1/id')
+      : (JSON.parse((await runCli(['id', '--json', '--home', home], { env, wrap })).stdout) as { addresses: string[] })
   daemon.address = id.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? (id.addresses[0] as string)
   return daemon
 }

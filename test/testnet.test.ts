@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { PeerConnection } from '../src/net/types.ts'
+import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
+import { waitFor } from '../src/testing/wait.ts'
+
+const connectedIds = async (net: Testnet, i: number): Promise<string[]> =>
+  (await net.api<{ peers: PeerConnection[] }>(i, '/v1/peers')).peers.map((p) => p.peerId).sort()
+
+describe('three daemons as separate processes, bootstrapped from the first', () => {
+  let net: Testnet
+  let lastStarted: number
+  before(async () => {
+    net = await createTestnet(3, { bootstrap: 'first' })
+    lastStarted = performance.now()
+  })
+  after(async () => {
+    await net?.stop()
+  })
+
+  it('each finds the other two through the bootstrap peer and the DHT', async () => {
+    const ids = net.daemons.map((d) => d.peerId)
+    for (let i = 0; i < 3; i++) {
+      const others = ids.filter((_, j) => j !== i).sort()
+      await waitFor(async () => (await connectedIds(net, i)).join() === others.join(), {
+        what: `daemon ${i} to see both others`,
+        timeoutMs: 30_000,
+      })
+    }
+    // Nodes 1 and 2 only knew node 0: they met through the DHT (self-lookup via node 0).
+    const status = await net.api<{ dht: { mode: string; routingTableSize: number } }>(2, '/v1/status')
+    assert.equal(status.dht.mode, 'server')
+    assert.equal(status.dht.routingTableSize, 2)
+    console.log(`# full mesh ${Math.round(performance.now() - lastStarted)} ms after the third daemon was ready`)
+  })
+
+  it('`lateral peers` lists them, with identify data', async () => {
+    const { code, stdout } = await net.cli(1, ['peers', '--json'])
+    assert.equal(code, 0)
+    const { peers } = JSON.parse(stdout) as { peers: PeerConnection[] }
+    assert.deepEqual(peers.map((p) => p.peerId).sort(), [net.daemons[0]?.peerId, net.daemons[2]?.peerId].sort())
+    for (const p of peers) {
+      assert.equal(p.agent, 'lateral/0.1.0')
+      assert.ok(p.protocols.includes('/lateral/kad/1.0.0'))
+      assert.ok(p.addresses[0]?.startsWith('/ip4/127.0.0.1/tcp/'))
+    }
+    const human = await net.cli(1, ['peers'])
+    assert.match(human.stdout, /^PEER\s+ADDRESS\s+LATENCY\s+DIRECTION\s+PROTOCOLS/)
+    assert.ok(human.stdout.includes(net.daemons[2]?.peerId as string))
+  })
+
+  it('`lateral ping` measures round trips', async () => {
+    const { code, stdout, stderr } = await net.cli(2, ['ping', '-c', '3', '--json', net.daemons[1]?.peerId as string])
+    assert.equal(code, 0, stderr)
+    const result = JSON.parse(stdout)
+    assert.equal(result.rttsMs.length, 3)
+    assert.ok(result.rttsMs.every((r: number) => r >= 0 && r < 5000))
+  })
+
+  it('a killed daemon disappears from the others; restarted, it reconnects from its peer store', async () => {
+    const victim = net.daemons[2]?.peerId as string
+    await net.kill(2, 'SIGKILL')
+    for (const i of [0, 1]) {
+      await waitFor(async () => !(await connectedIds(net, i)).includes(victim), {
+        what: `daemon ${i} to drop the killed one`,
+      })
+    }
+    // Restart with no bootstrap flag: only the persisted peer store knows the others.
+    const restarted = await net.restart(2, { args: [] })
+    assert.equal(restarted.peerId, victim, 'same key, same peer ID')
+    const others = [net.daemons[0]?.peerId, net.daemons[1]?.peerId].sort()
+    await waitFor(async () => (await connectedIds(net, 2)).join() === others.join(), {
+      what: 'the restarted daemon to reconnect',
+    })
+    const { code, stdout } = await net.cli(0, ['peers', '--json'])
+    assert.equal(code, 0)
+    assert.ok(stdout.includes(victim))
+  })
+
+  it('`lateral connect` dials by multiaddr', async () => {
+    await net.kill(1)
+    const again = await net.restart(1, { args: [] })
+    const { code, stdout } = await net.cli(1, ['connect', net.daemons[0]?.address as string, '--json'])
+    assert.equal(code, 0, stdout)
+    assert.equal(JSON.parse(stdout).peerId, net.daemons[0]?.peerId)
+    assert.ok(again.peerId)
+  })
+})
