@@ -4,7 +4,7 @@ import { EXIT_USAGE, errorEntry } from '../core/error-registry.ts'
 import { buildProgram } from './program.ts'
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram().exitOverride()
+  const program = buildProgram()
   const json = argv.includes('--json')
   try {
     await program.parseAsync(argv)

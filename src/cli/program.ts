@@ -14,6 +14,8 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'node home (default $LATERAL_HOME, else ~/.lateral)')
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(add --help for usage)')
+    // Set before the subcommands exist, so they inherit it: main() maps errors to exit codes.
+    .exitOverride()
     .addHelpText(
       'after',
       `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral ping 12D3KooWAbc...')}

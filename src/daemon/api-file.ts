@@ -3,6 +3,8 @@
  * Written once the daemon is ready, so scripts can wait for the file; removed when it stops.
  */
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { DaemonRunningError } from '../core/errors.ts'
+import { homePaths } from '../core/home.ts'
 
 export interface ApiInfo {
   /** Base URL, e.g. `http://127.0.0.1:5980`. */
@@ -53,5 +55,19 @@ export function processAlive(pid: number): boolean {
     return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Refuse to start when api.json names a live daemon for this home. */
+export async function assertNoDaemon(home: string): Promise<void> {
+  const info = await readApiFile(homePaths(home).api)
+  if (info === undefined || !processAlive(info.pid)) return
+  try {
+    const res = await fetch(`${info.url}/health`, { signal: AbortSignal.timeout(2000) })
+    if (res.ok) {
+      throw new DaemonRunningError(`a daemon is already running for ${home} (pid ${info.pid}, API ${info.url})`)
+    }
+  } catch (err) {
+    if (err instanceof DaemonRunningError) throw err
   }
 }

@@ -10,13 +10,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { DaemonRunningError, InvalidInputError } from '../core/errors.ts'
+import { InvalidInputError } from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
 import { errorFields } from '../core/logger.ts'
 import { type ConfigOverrides, parseHostPort } from '../node/config.ts'
 import { createNode, type LateralNode } from '../node/node.ts'
 import { buildApi } from './api.ts'
-import { type ApiInfo, processAlive, readApiFile, removeApiFile, writeApiFile } from './api-file.ts'
+import { type ApiInfo, assertNoDaemon, removeApiFile, writeApiFile } from './api-file.ts'
 import { createDaemonLogger, type DaemonLogger, type LogLevel } from './logger.ts'
 
 export interface DaemonInit {
@@ -42,20 +42,6 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 function apiLogger(logger: DaemonLogger) {
   const level = logger.pino.level === 'debug' ? 'debug' : 'warn'
   return logger.pino.child({ component: 'lateral:api' }, { level })
-}
-
-/** Refuse to start when api.json names a live daemon for this home. */
-export async function assertNoDaemon(home: string): Promise<void> {
-  const info = await readApiFile(homePaths(home).api)
-  if (info === undefined || !processAlive(info.pid)) return
-  try {
-    const res = await fetch(`${info.url}/health`, { signal: AbortSignal.timeout(2000) })
-    if (res.ok) {
-      throw new DaemonRunningError(`a daemon is already running for ${home} (pid ${info.pid}, API ${info.url})`)
-    }
-  } catch (err) {
-    if (err instanceof DaemonRunningError) throw err
-  }
 }
 
 export async function startDaemon(init: DaemonInit): Promise<Daemon> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { homePaths } from '../../core/home.ts'
-import { assertNoDaemon, type Daemon, startDaemon } from '../../daemon/daemon.ts'
+import { assertNoDaemon } from '../../daemon/api-file.ts'
+import type { Daemon } from '../../daemon/daemon.ts'
 import type { LogLevel } from '../../daemon/logger.ts'
 import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
 import type { ConfigOverrides } from '../../node/config.ts'
@@ -45,6 +46,8 @@ async function unlockPassphrase(home: string): Promise<string | undefined> {
 
 /** Run the daemon in the foreground until SIGINT or SIGTERM. */
 async function runDaemon(g: Globals, opts: DaemonOptions, passphrase: string | undefined): Promise<void> {
+  // Loaded here so that light commands do not pay for libp2p and Fastify at start-up.
+  const { startDaemon } = await import('../../daemon/daemon.ts')
   const daemon = await startDaemon({
     home: g.home,
     ...(passphrase === undefined ? {} : { passphrase }),

@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { homePaths } from '../../core/home.ts'
 import { createKeystore } from '../../identity/keystore.ts'
-import { peerIdFromSeed } from '../../net/index.ts'
 import { writeDefaultConfig } from '../../node/config.ts'
 import { emit, examples, type Globals, globals, warn } from '../output.ts'
 import { passphraseForCreate } from '../passphrase.ts'
@@ -20,6 +19,7 @@ export async function initHome(g: Globals, noPassphrase: boolean): Promise<InitR
   await mkdir(paths.home, { recursive: true, mode: 0o700 })
   const key = await createKeystore(paths.home, passphrase === undefined ? {} : { passphrase })
   await writeDefaultConfig(paths.config)
+  const { peerIdFromSeed } = await import('../../net/index.ts')
   return { peerId: await peerIdFromSeed(key.seed), home: paths.home, passphrase }
 }
 

@@ -1,0 +1,102 @@
+// The CLI as a user meets it: separate processes, exit codes from the registry, one-line errors.
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { buildProgram } from '../src/cli/program.ts'
+import { ERRORS } from '../src/core/error-registry.ts'
+import { runCli } from '../src/testing/testnet.ts'
+
+describe('lateral CLI', () => {
+  let root: string
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'lateral-cli-'))
+  })
+  after(async () => {
+    await rm(root, { recursive: true, force: true })
+  })
+
+  it('every command has --help with examples', async () => {
+    const program = buildProgram()
+    assert.ok(program.commands.length >= 8)
+    for (const cmd of program.commands) {
+      const { code, stdout } = await runCli([cmd.name(), '--help'])
+      assert.equal(code, 0, cmd.name())
+      assert.match(stdout, /Examples:\n {2}\$ lateral/, `${cmd.name()} --help shows examples`)
+    }
+  })
+
+  it('says how to start a daemon when none runs (exit 3)', async () => {
+    for (const args of [
+      ['id'],
+      ['status'],
+      ['peers'],
+      ['ping', '12D3KooWGzh5Q4rLjMYW1CPmydXYMJYDgZNZFaBgyw9SdGgrGqAz'],
+    ]) {
+      const { code, stderr, stdout } = await runCli([...args, '--home', join(root, 'nothing')])
+      assert.equal(code, ERRORS.DaemonNotRunningError?.exit, args.join(' '))
+      assert.match(stderr, /start it with `lateral daemon`/)
+      assert.equal(stderr.trim().split('\n').length, 1, 'one line, no stack trace')
+      assert.equal(stdout, '')
+    }
+    const json = await runCli(['status', '--json', '--home', join(root, 'nothing')])
+    assert.equal(JSON.parse(json.stderr).error.code, 'LAT_ERR_DAEMON_NOT_RUNNING')
+  })
+
+  it('init refuses to overwrite a key (exit 6) and needs a passphrase source', async () => {
+    const home = join(root, 'init')
+    const first = await runCli(['init', '--home', home, '--json'], { env: { LATERAL_PASSPHRASE: 'pw' } })
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(JSON.parse(first.stdout).peerId, /^12D3KooW/)
+    const keyBefore = await readFile(join(home, 'keystore', 'device.key'))
+    const second = await runCli(['init', '--home', home], { env: { LATERAL_PASSPHRASE: 'other' } })
+    assert.equal(second.code, ERRORS.KeystoreExistsError?.exit)
+    assert.match(second.stderr, /never overwritten/)
+    assert.deepEqual(await readFile(join(home, 'keystore', 'device.key')), keyBefore)
+
+    const noSource = await runCli(['init', '--home', join(root, 'nopass')], { env: { LATERAL_PASSPHRASE: undefined } })
+    assert.equal(noSource.code, ERRORS.PassphraseRequiredError?.exit)
+    assert.match(noSource.stderr, /LATERAL_PASSPHRASE/)
+
+    const bare = await runCli(['init', '--home', join(root, 'bare'), '--no-passphrase'], {
+      env: { LATERAL_PASSPHRASE: undefined },
+    })
+    assert.equal(bare.code, 0)
+    assert.match(bare.stderr, /warning: the device key is stored without a passphrase/)
+  })
+
+  it('daemon: wrong passphrase is exit 4, a damaged keystore exit 5, both one line', async () => {
+    const home = join(root, 'locked')
+    assert.equal((await runCli(['init', '--home', home], { env: { LATERAL_PASSPHRASE: 'right' } })).code, 0)
+    const args = ['daemon', '--home', home, '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns']
+    const wrong = await runCli(args, { env: { LATERAL_PASSPHRASE: 'wrong' } })
+    assert.equal(wrong.code, ERRORS.WrongPassphraseError?.exit)
+    assert.equal(wrong.stderr.trim(), 'lateral: wrong passphrase: the keystore could not be decrypted')
+
+    const path = join(home, 'keystore', 'device.key')
+    const bytes = await readFile(path)
+    await writeFile(path, bytes.subarray(0, 50))
+    const truncated = await runCli(args, { env: { LATERAL_PASSPHRASE: 'right' } })
+    assert.equal(truncated.code, ERRORS.KeystoreCorruptError?.exit)
+    assert.match(
+      truncated.stderr,
+      /^lateral: the keystore file is 50 bytes, expected \d+: it is truncated or damaged\n$/,
+    )
+    assert.equal((await readFile(path)).length, 50, 'the damaged file is left as it is')
+  })
+
+  it('bad config.json is a clear error', async () => {
+    const home = join(root, 'badconfig')
+    assert.equal((await runCli(['init', '--home', home, '--no-passphrase'])).code, 0)
+    await writeFile(join(home, 'config.json'), '{"listen": ["/ip4/127.0.0.1/tcp/0"], "mdsn": false}')
+    const res = await runCli(['daemon', '--home', home, '--api', '127.0.0.1:0'])
+    assert.equal(res.code, ERRORS.ConfigError?.exit)
+    assert.match(res.stderr, /unknown setting "mdsn"/)
+  })
+
+  it('unknown commands and bad options are usage errors (exit 2)', async () => {
+    assert.equal((await runCli(['frobnicate'])).code, 2)
+    assert.equal((await runCli(['ping'])).code, 2)
+  })
+})

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { checkFile, checkTree } from '../scripts/check-layers.ts'
+import { REPO_ROOT } from '../src/testing/testnet.ts'
+
+const SRC = join(REPO_ROOT, 'src')
+const reasons = (file: string, source: string) => checkFile(SRC, join(SRC, file), source).map((v) => v.reason)
+
+describe('dependency-direction check', () => {
+  it('passes on the tree as it is', () => {
+    assert.deepEqual(checkTree(SRC), [])
+  })
+
+  it('fails a lower layer importing a higher one', () => {
+    assert.match(reasons('core/x.ts', "import { createNode } from '../node/node.ts'")[0] ?? '', /core\/ \(lower\) imports node\//)
+    assert.match(reasons('net/x.ts', "export { startDaemon } from '../daemon/daemon.ts'")[0] ?? '', /net\/ \(lower\) imports daemon\//)
+    assert.match(reasons('node/x.ts', "const m = await import('../cli/main.ts')")[0] ?? '', /node\/ \(lower\) imports cli\//)
+  })
+
+  it('fails libp2p outside net/ and sibling imports', () => {
+    assert.match(reasons('node/x.ts', "import { createLibp2p } from 'libp2p'")[0] ?? '', /only src\/net\//)
+    assert.match(reasons('identity/x.ts', "import { tcp } from '@libp2p/tcp'")[0] ?? '', /only src\/net\//)
+    assert.match(reasons('store/x.ts', "import { x } from '../net/index.ts'")[0] ?? '', /sibling/)
+  })
+
+  it('allows imports that point down', () => {
+    assert.deepEqual(reasons('daemon/x.ts', "import { createNode } from '../node/node.ts'\nimport { x } from '../core/errors.ts'"), [])
+    assert.deepEqual(reasons('net/x.ts', "import { tcp } from '@libp2p/tcp'"), [])
+  })
+})
