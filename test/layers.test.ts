@@ -13,9 +13,18 @@ describe('dependency-direction check', () => {
   })
 
   it('fails a lower layer importing a higher one', () => {
-    assert.match(reasons('core/x.ts', "import { createNode } from '../node/node.ts'")[0] ?? '', /core\/ \(lower\) imports node\//)
-    assert.match(reasons('net/x.ts', "export { startDaemon } from '../daemon/daemon.ts'")[0] ?? '', /net\/ \(lower\) imports daemon\//)
-    assert.match(reasons('node/x.ts', "const m = await import('../cli/main.ts')")[0] ?? '', /node\/ \(lower\) imports cli\//)
+    assert.match(
+      reasons('core/x.ts', "import { createNode } from '../node/node.ts'")[0] ?? '',
+      /core\/ \(lower\) imports node\//,
+    )
+    assert.match(
+      reasons('net/x.ts', "export { startDaemon } from '../daemon/daemon.ts'")[0] ?? '',
+      /net\/ \(lower\) imports daemon\//,
+    )
+    assert.match(
+      reasons('node/x.ts', "const m = await import('../cli/main.ts')")[0] ?? '',
+      /node\/ \(lower\) imports cli\//,
+    )
   })
 
   it('fails libp2p outside net/ and sibling imports', () => {
@@ -25,7 +34,10 @@ describe('dependency-direction check', () => {
   })
 
   it('allows imports that point down', () => {
-    assert.deepEqual(reasons('daemon/x.ts', "import { createNode } from '../node/node.ts'\nimport { x } from '../core/errors.ts'"), [])
+    assert.deepEqual(
+      reasons('daemon/x.ts', "import { createNode } from '../node/node.ts'\nimport { x } from '../core/errors.ts'"),
+      [],
+    )
     assert.deepEqual(reasons('net/x.ts', "import { tcp } from '@libp2p/tcp'"), [])
   })
 })

@@ -18,10 +18,16 @@ describe('in-process memory network', () => {
     const [first, , , , far] = network.nodes
     assert.ok(first !== undefined && far !== undefined)
     // Node 0 is connected to 1 and 7 only; the DHT must locate node 4 through them.
-    assert.equal((await first.net.connections()).some((c) => c.peerId === far.peerId), false)
+    assert.equal(
+      (await first.net.connections()).some((c) => c.peerId === far.peerId),
+      false,
+    )
     await waitFor(() => network.nodes.every((n) => n.net.dht().routingTableSize >= 2), { what: 'routing tables' })
     const addrs = await first.net.findPeer(far.peerId)
-    assert.ok(addrs.some((a) => a.startsWith('/memory/')), JSON.stringify(addrs))
+    assert.ok(
+      addrs.some((a) => a.startsWith('/memory/')),
+      JSON.stringify(addrs),
+    )
     const rtt = await first.net.ping(far.peerId)
     assert.ok(rtt >= 0)
   })

@@ -1,0 +1,12 @@
+/** `npm run bench -- NAME [options]`: benchmarks are not tests; they measure and write JSON. */
+import { benchStack } from './stack.ts'
+
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { stack: benchStack }
+
+const [name, ...rest] = process.argv.slice(2)
+const bench = name === undefined ? undefined : BENCHES[name]
+if (bench === undefined) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]`)
+  process.exit(2)
+}
+await bench(rest)
