@@ -95,6 +95,24 @@ describe('lateral CLI', () => {
     assert.match(res.stderr, /unknown setting "mdsn"/)
   })
 
+  it('a listen address that is not on this machine is a clear error (exit 6)', async () => {
+    const home = join(root, 'badlisten')
+    assert.equal((await runCli(['init', '--home', home, '--no-passphrase'])).code, 0)
+    // 192.0.2.1 (TEST-NET-1) is never a local address: binding fails, no packet is sent.
+    const res = await runCli([
+      'daemon',
+      '--home',
+      home,
+      '--api',
+      '127.0.0.1:0',
+      '--no-mdns',
+      '--listen',
+      '/ip4/192.0.2.1/tcp/0',
+    ])
+    assert.equal(res.code, ERRORS.AddressInUseError?.exit)
+    assert.match(res.stderr, /^lateral: cannot listen on \/ip4\/192\.0\.2\.1\/tcp\/0: .*EADDRNOTAVAIL/m)
+  })
+
   it('unknown commands and bad options are usage errors (exit 2)', async () => {
     assert.equal((await runCli(['frobnicate'])).code, 2)
     assert.equal((await runCli(['ping'])).code, 2)

@@ -75,6 +75,12 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 5,
     summary: 'this home has no device key yet (run `lateral init`)',
   },
+  AddressInUseError: {
+    code: 'LAT_ERR_ADDRESS_IN_USE',
+    status: 409,
+    exit: 6,
+    summary: 'a listen address is taken or not available on this machine',
+  },
   ConfigError: { code: 'LAT_ERR_CONFIG', status: 500, exit: 2, summary: 'config.json is invalid' },
   PeerUnreachableError: {
     code: 'LAT_ERR_PEER_UNREACHABLE',

@@ -66,6 +66,11 @@ export class NotFoundError extends LateralError {
   override name = 'NotFoundError'
 }
 
+/** A listen address (libp2p or API) is taken or does not exist on this machine. */
+export class AddressInUseError extends LateralError {
+  override name = 'AddressInUseError'
+}
+
 /** A peer could not be dialled or did not answer. */
 export class PeerUnreachableError extends LateralError {
   override name = 'PeerUnreachableError'

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { InvalidInputError } from '../core/errors.ts'
+import { AddressInUseError, InvalidInputError } from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
 import { errorFields } from '../core/logger.ts'
 import { type ConfigOverrides, parseHostPort } from '../node/config.ts'
@@ -70,7 +70,14 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       log.warn('the API listens beyond loopback; anyone with the token controls this node', { host: api.host })
     }
     app = await buildApi({ node, token, logger: apiLogger(logger) })
-    await app.listen({ host: api.host, port: api.port })
+    await app.listen({ host: api.host, port: api.port }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES') {
+        throw new AddressInUseError(
+          `cannot serve the API on ${node.config.api} (${err.code}): another daemon may use it; pass --api 127.0.0.1:0 for a free port`,
+        )
+      }
+      throw err
+    })
     const bound = app.server.address()
     const port = typeof bound === 'object' && bound !== null ? bound.port : api.port
     const host = api.host.includes(':') ? `[${api.host}]` : api.host

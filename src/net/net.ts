@@ -19,7 +19,14 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { Registry } from 'prom-client'
 import type { AbortOptions } from '../core/abort.ts'
 import { DHT_PROTOCOL } from '../core/constants.ts'
-import { AbortedError, InvalidInputError, NotStartedError, PeerUnreachableError, TimeoutError } from '../core/errors.ts'
+import {
+  AbortedError,
+  AddressInUseError,
+  InvalidInputError,
+  NotStartedError,
+  PeerUnreachableError,
+  TimeoutError,
+} from '../core/errors.ts'
 import { type ComponentLogger, errorFields, type Logger } from '../core/logger.ts'
 import { buildLibp2pOptions, type Services } from './libp2p-options.ts'
 import { freeListenAddresses } from './ports.ts'
@@ -66,9 +73,14 @@ class Libp2pNet implements Net {
     const privateKey = await generateKeyPairFromSeed('Ed25519', this.#init.seed)
     const listen = this.#init.transport === 'memory' ? this.#init.listen : await freeListenAddresses(this.#init.listen)
     this.#registry = this.#init.metrics ? new Registry() : undefined
-    const node = await createLibp2p(
-      buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, this.#registry),
-    )
+    let node: Libp2p<Services>
+    try {
+      node = await createLibp2p(
+        buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, this.#registry),
+      )
+    } catch (err) {
+      throw listenError(err)
+    }
     this.#node = node
     this.#peerId = node.peerId.toString()
     node.addEventListener('peer:connect', this.#onConnect)
@@ -345,6 +357,19 @@ function parseTarget(value: string): PeerId | Multiaddr {
 function withTimeout(options: AbortOptions, ms: number): { signal: AbortSignal } {
   const timeout = AbortSignal.timeout(ms)
   return { signal: options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]) }
+}
+
+/** libp2p's listen failure as one clear line naming each address and why. */
+function listenError(err: unknown): Error {
+  const e = err as Error
+  if (e?.name !== 'UnsupportedListenAddressesError') return e
+  const reasons = e.message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('/'))
+  const detail = reasons.length > 0 ? reasons.join('; ') : e.message
+  const Ctor = /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(detail) ? AddressInUseError : InvalidInputError
+  return new Ctor(`cannot listen on ${detail} (check --listen or "listen" in config.json)`)
 }
 
 function mapNetError(err: unknown, context: string, options: AbortOptions): Error {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { generateDeviceKey } from '../identity/keystore.ts'
 import type { ConfigOverrides } from '../node/config.ts'
 import { createNode, type LateralNode } from '../node/node.ts'
+import { installTeardownGuard } from './teardown-guard.ts'
 
 export interface MemoryNetwork {
   nodes: LateralNode[]
@@ -22,10 +23,13 @@ export interface MemoryNetwork {
   connectRing(): Promise<void>
   /** Every node dials every other one. */
   connectAll(): Promise<void>
+  /** Every other node dials node `hub` (as they would a bootstrap peer). */
+  connectStar(hub?: number): Promise<void>
   stop(): Promise<void>
 }
 
 export async function createMemoryNetwork(size: number, config: ConfigOverrides = {}): Promise<MemoryNetwork> {
+  installTeardownGuard()
   const prefix = randomBytes(4).toString('hex')
   const nodes = await Promise.all(
     Array.from({ length: size }, (_, i) =>
@@ -45,6 +49,9 @@ export async function createMemoryNetwork(size: number, config: ConfigOverrides 
     connect,
     async connectRing() {
       await Promise.all(nodes.map((_, i) => connect(i, (i + 1) % size)))
+    },
+    async connectStar(hub = 0) {
+      await Promise.all(nodes.map((_, i) => (i === hub ? undefined : connect(i, hub))))
     },
     async connectAll() {
       const dials: Array<Promise<void>> = []

@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import { homePaths } from '../../core/home.ts'
+import { errorFields } from '../../core/logger.ts'
 import { assertNoDaemon } from '../../daemon/api-file.ts'
 import type { Daemon } from '../../daemon/daemon.ts'
 import type { LogLevel } from '../../daemon/logger.ts'
 import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
+import { isStreamTeardownError } from '../../net/errors.ts'
 import type { ConfigOverrides } from '../../node/config.ts'
 import { emit, examples, type Globals, globals, warn } from '../output.ts'
 import { passphraseForUnlock } from '../passphrase.ts'
@@ -55,6 +57,7 @@ async function runDaemon(g: Globals, opts: DaemonOptions, passphrase: string | u
     logLevel: opts.logLevel,
   })
   announce(g, daemon)
+  guardProcess(daemon)
   await new Promise<void>((resolve) => {
     let signals = 0
     const onSignal = (signal: NodeJS.Signals) => {
@@ -70,6 +73,23 @@ async function runDaemon(g: Globals, opts: DaemonOptions, passphrase: string | u
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+  })
+}
+
+/**
+ * A stream torn down under libp2p's own timers must not kill the node: log it. Anything else
+ * uncaught is a bug: log it, stop cleanly, exit 1. Unhandled rejections are logged.
+ */
+function guardProcess(daemon: Daemon): void {
+  const log = daemon.logger.forComponent('lateral:daemon')
+  process.on('unhandledRejection', (reason) => log.warn('unhandled rejection', errorFields(reason)))
+  process.on('uncaughtException', (err) => {
+    if (isStreamTeardownError(err)) {
+      log.warn('stream closed under a background task', errorFields(err))
+      return
+    }
+    log.error('fatal error, stopping', { ...errorFields(err), stack: err.stack })
+    void daemon.stop().finally(() => process.exit(1))
   })
 }
 
