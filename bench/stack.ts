@@ -31,6 +31,8 @@ interface Variant {
   name: string
   kind: string
   writeSize: number
+  /** Yamux tuning given to both processes (NetInit.muxer). */
+  muxer?: { maxMessageSize?: number; initialStreamWindowSize?: number }
 }
 
 function lines(child: ReturnType<typeof spawn>): AsyncIterator<string> {
@@ -43,13 +45,16 @@ async function runOnce(
   bytes: number,
   cert: string[],
 ): Promise<{ sender: Side; receiver: Side }> {
+  const env = { ...process.env, LATERAL_BENCH_MUXER: JSON.stringify(variant.muxer ?? {}) }
   const receiver = spawn(nodeBin, [PEER, 'recv', variant.kind, String(bytes), ...cert], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   })
   const recvLines = lines(receiver)
   const { address } = JSON.parse((await recvLines.next()).value as string) as { address: string }
   const sender = spawn(nodeBin, [PEER, 'send', variant.kind, String(bytes), address, String(variant.writeSize)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   })
   const sendResult = JSON.parse((await lines(sender).next()).value as string) as Side
   const recvResult = JSON.parse((await recvLines.next()).value as string) as Side
@@ -107,6 +112,20 @@ export async function benchStack(argv: string[]): Promise<void> {
       { name: `lateral-tls-${w / 1024}k`, kind: 'libp2p-tls', writeSize: w },
       { name: `lateral-noise-${w / 1024}k`, kind: 'libp2p-noise', writeSize: w },
     ]),
+    // Yamux tuning: larger data frames, and a larger initial window (both ends agree here).
+    { name: 'lateral-tls-1024k-frame256k', kind: 'libp2p-tls', writeSize: 1048576, muxer: { maxMessageSize: 262144 } },
+    {
+      name: 'lateral-tls-1024k-frame1m-win4m',
+      kind: 'libp2p-tls',
+      writeSize: 1048576,
+      muxer: { maxMessageSize: 1048576, initialStreamWindowSize: 4194304 },
+    },
+    {
+      name: 'lateral-noise-1024k-frame1m-win4m',
+      kind: 'libp2p-noise',
+      writeSize: 1048576,
+      muxer: { maxMessageSize: 1048576, initialStreamWindowSize: 4194304 },
+    },
   ]
   const samples = new Map<string, Array<{ sender: Side; receiver: Side }>>()
   console.error(`bench stack: ${values.size} MiB, ${rounds} rounds, ${variants.length} variants, ${nodeVersion}`)
@@ -128,6 +147,7 @@ export async function benchStack(argv: string[]): Promise<void> {
     return {
       variant: v.name,
       writeSize: v.writeSize,
+      muxer: v.muxer ?? 'defaults',
       medianMBps: Math.round(mbps),
       ratioToNodeTls: Number(((mbps * 1e6) / tlsMedian).toFixed(2)),
       medianSeconds: Number(median(runs.map((s) => s.sender.seconds as number)).toFixed(3)),
@@ -150,6 +170,6 @@ export async function benchStack(argv: string[]): Promise<void> {
   const out = values.out ?? join(here, 'results', `stack-${nodeVersion}.json`)
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
-  console.table(results.map(({ samplesMBps: _s, ...rest }) => rest))
+  console.table(results.map(({ samplesMBps: _s, muxer: _m, ...rest }) => rest))
   console.error(`written ${out}`)
 }

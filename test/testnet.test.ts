@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { PeerConnection } from '../src/net/types.ts'
 import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
@@ -77,8 +79,11 @@ describe('three daemons as separate processes, bootstrapped from the first', () 
     assert.ok(stdout.includes(victim))
   })
 
-  it('`lateral connect` dials by multiaddr', async () => {
-    await net.kill(1)
+  it('SIGTERM stops a daemon cleanly (exit 0, api.json gone); `lateral connect` dials by multiaddr', async () => {
+    const home = net.daemons[1]?.home as string
+    assert.equal(await net.kill(1, 'SIGTERM'), 0, 'clean exit on SIGTERM')
+    await assert.rejects(access(join(home, 'api.json')), { code: 'ENOENT' })
+    // The LevelDB lock and the ports were released: the same home starts again at once.
     const again = await net.restart(1, { args: [] })
     const { code, stdout } = await net.cli(1, ['connect', net.daemons[0]?.address as string, '--json'])
     assert.equal(code, 0, stdout)

@@ -10,10 +10,11 @@ import { connect as tlsConnect, createServer as tlsServer } from 'node:tls'
 
 // Lateral's modules are loaded only for the libp2p kinds, so the plain sockets' figures are clean.
 async function lateralNode(kind: string, listen: string[]) {
+  const muxer = JSON.parse(process.env.LATERAL_BENCH_MUXER ?? '{}')
   const { generateDeviceKey } = await import('../../src/identity/keystore.ts')
   const { createNode } = await import('../../src/node/node.ts')
   const encrypters: Array<'tls' | 'noise'> = [kind === 'libp2p-tls' ? 'tls' : 'noise']
-  return createNode({ key: generateDeviceKey(), config: { listen, mdns: false, metrics: false, encrypters } })
+  return createNode({ key: generateDeviceKey(), muxer, config: { listen, mdns: false, metrics: false, encrypters } })
 }
 
 const PROTOCOL = '/lateral/bench/1.0.0'

@@ -18,6 +18,11 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 export const DEFAULT_PING_COUNT = 3
 export const DEFAULT_PING_TIMEOUT_MS = 10_000
 
+/** Yamux (measured with `npm run bench -- stack`; see docs/architecture.md). */
+export const YAMUX_MAX_MESSAGE_SIZE = 64 * 1024
+export const YAMUX_INITIAL_STREAM_WINDOW = 256 * 1024
+export const YAMUX_MAX_STREAM_WINDOW = 16 * 1024 * 1024
+
 /** Keystore KDF: scrypt N = 2^17, r = 8, p = 1 (128 MiB, a few hundred ms). */
 export const DEFAULT_SCRYPT_LOG_N = 17
 export const DEFAULT_SCRYPT_R = 8

@@ -16,7 +16,14 @@ import { webSockets } from '@libp2p/websockets'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
-import { AGENT_NAME, DHT_PROTOCOL, VERSION } from '../core/constants.ts'
+import {
+  AGENT_NAME,
+  DHT_PROTOCOL,
+  VERSION,
+  YAMUX_INITIAL_STREAM_WINDOW,
+  YAMUX_MAX_MESSAGE_SIZE,
+  YAMUX_MAX_STREAM_WINDOW,
+} from '../core/constants.ts'
 import type { NetInit } from './types.ts'
 
 /** mDNS service name: Lateral nodes answer each other, not every libp2p app on the LAN. */
@@ -68,8 +75,15 @@ export function buildLibp2pOptions(
     addresses: { listen },
     transports: memoryTransport ? [memory()] : [tcp(), webSockets()],
     connectionEncrypters: encrypters,
-    // Yamux defaults: 16 MiB max stream window already (see docs/architecture.md, bench stack).
-    streamMuxers: [yamux()],
+    streamMuxers: [
+      yamux({
+        maxMessageSize: init.muxer?.maxMessageSize ?? YAMUX_MAX_MESSAGE_SIZE,
+        streamOptions: {
+          initialStreamWindowSize: init.muxer?.initialStreamWindowSize ?? YAMUX_INITIAL_STREAM_WINDOW,
+          maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW,
+        },
+      }),
+    ],
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections,

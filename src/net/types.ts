@@ -27,6 +27,15 @@ export interface NetInit {
   transport?: 'default' | 'memory'
   /** Collect Prometheus metrics (libp2p's and the process's). */
   metrics: boolean
+  /** Yamux tuning (bench stack compares settings); defaults in constants.ts. */
+  muxer?: MuxerTuning
+}
+
+export interface MuxerTuning {
+  /** Largest Yamux data frame sent, bytes. */
+  maxMessageSize?: number
+  /** Initial per-stream receive window, bytes (the spec's default is 256 KiB). */
+  initialStreamWindowSize?: number
 }
 
 export interface PeerConnection {

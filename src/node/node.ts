@@ -15,7 +15,7 @@ import { AGENT_VERSION } from '../core/constants.ts'
 import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
 import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
-import { createNet, type DhtStatus, type Net } from '../net/index.ts'
+import { createNet, type DhtStatus, type MuxerTuning, type Net } from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
 import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
 
@@ -33,6 +33,8 @@ export interface NodeInit {
   transport?: 'default' | 'memory'
   /** Use this datastore instead of the home's LevelDB (tests). */
   datastore?: Datastore
+  /** Yamux tuning, for the stack benchmark. */
+  muxer?: MuxerTuning
 }
 
 export interface NodeStatus {
@@ -94,6 +96,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       autoDialTarget: config.connections.autoDialTarget,
       transport: init.transport ?? 'default',
       metrics: config.metrics,
+      ...(init.muxer === undefined ? {} : { muxer: init.muxer }),
     },
     { datastore: store.datastore, logger },
   )
