@@ -38,3 +38,21 @@ export const ENV_PASSPHRASE = 'LATERAL_PASSPHRASE'
 
 /** How long the SSE stream waits between keep-alive comments. */
 export const EVENTS_HEARTBEAT_MS = 15_000
+
+/** Messaging (docs/protocols/topics.md, docs/protocols/dm.md). */
+export const TOPIC_NAMESPACE = `${PROTOCOL_PREFIX}/topic/1/`
+export const DM_PROTOCOL = `${PROTOCOL_PREFIX}/dm/1.0.0`
+export const DEFAULT_TOPIC_MAX_BYTES = 64 * 1024
+export const DEFAULT_DM_MAX_BYTES = 64 * 1024
+export const DEFAULT_INBOX_CAP = 10_000
+export const DEFAULT_OUTBOX_CAP = 1_000
+export const DEFAULT_DM_BURST = 20
+export const DEFAULT_DM_PER_MINUTE = 60
+export const DM_RETRY_MIN_MS = 1_000
+export const DM_RETRY_MAX_MS = 5 * 60_000
+/** Messages dated further ahead than this are refused. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+/** Content types are short ASCII strings like `text/plain`. */
+export const MAX_CONTENT_TYPE_LENGTH = 100
+/** Messages queued for one slow local reader of a topic before the oldest are dropped. */
+export const TOPIC_READER_QUEUE = 1_000

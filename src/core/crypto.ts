@@ -4,7 +4,9 @@
  */
 import { createHash, randomBytes as nodeRandomBytes, scrypt as nodeScrypt } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { ed25519 } from '@noble/curves/ed25519.js'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 
 export interface ScryptParams {
   logN: number
@@ -60,4 +62,39 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number)
   return diff === 0
+}
+
+export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  return ed25519.sign(message, seed)
+}
+
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey)
+  } catch {
+    return false
+  }
+}
+
+/** The X25519 key pair that belongs to an Ed25519 device key (birational map, RFC 7748). */
+export function x25519FromEd25519(seed: Uint8Array): { secret: Uint8Array; publicKey: Uint8Array } {
+  const secret = ed25519.utils.toMontgomerySecret(seed)
+  return { secret, publicKey: x25519.getPublicKey(secret) }
+}
+
+export function x25519PublicFromEd25519(publicKey: Uint8Array): Uint8Array {
+  return ed25519.utils.toMontgomery(publicKey)
+}
+
+export function x25519Shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return x25519.getSharedSecret(secret, publicKey)
+}
+
+export function x25519Keygen(): { secret: Uint8Array; publicKey: Uint8Array } {
+  const secret = randomBytes(32)
+  return { secret, publicKey: x25519.getPublicKey(secret) }
+}
+
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Uint8Array {
+  return hkdf(nobleSha256, ikm, salt, new TextEncoder().encode(info), length)
 }

@@ -88,6 +88,12 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 8,
     summary: 'the peer could not be dialled or did not answer',
   },
+  OutboxFullError: {
+    code: 'LAT_ERR_OUTBOX_FULL',
+    status: 507,
+    exit: 10,
+    summary: 'the direct-message outbox is full',
+  },
   TimeoutError: { code: 'LAT_ERR_TIMEOUT', status: 504, exit: 9, summary: 'the operation ran out of time' },
   AbortedError: { code: 'LAT_ERR_ABORTED', status: 499, exit: 130, summary: 'the operation was cancelled' },
   NotStartedError: { code: 'LAT_ERR_NOT_STARTED', status: 503, exit: 1, summary: 'the node is not running' },

@@ -76,6 +76,11 @@ export class PeerUnreachableError extends LateralError {
   override name = 'PeerUnreachableError'
 }
 
+/** The direct-message outbox is at `messaging.outboxCap`: nothing more is queued until messages go out. */
+export class OutboxFullError extends LateralError {
+  override name = 'OutboxFullError'
+}
+
 /** An operation ran out of time. */
 export class TimeoutError extends LateralError {
   override name = 'TimeoutError'

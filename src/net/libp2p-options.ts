@@ -36,7 +36,10 @@ export type Services = {
   pubsub: GossipSub
 }
 
-function buildServices(init: NetInit): ServiceFactoryMap<Services> {
+/** Gossipsub score thresholds (docs/protocols/topics.md explains them). */
+export const SCORE_THRESHOLDS = { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 }
+
+function buildServices(init: NetInit, penalty: (peerId: string) => number): ServiceFactoryMap<Services> {
   return {
     identify: identify(),
     // The connection monitor pings too: leave room for a user's ping beside it.
@@ -50,7 +53,21 @@ function buildServices(init: NetInit): ServiceFactoryMap<Services> {
       datastorePrefix: '/dht',
       metricsPrefix: 'lateral_dht',
     }),
-    pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+    pubsub: gossipsub({
+      allowPublishToZeroTopicPeers: true,
+      emitSelf: false,
+      // Bound one RPC frame before gossipsub decodes it: a few maximal messages plus control data.
+      maxInboundDataLength: Math.max(1024 * 1024, 4 * (init.pubsubMaxMessageBytes ?? 64 * 1024)),
+      scoreParams: {
+        // Every invalid message costs its forwarder 1 point (decaying); weight 10 puts one
+        // offence below 0 (pruned from meshes), 5 below the publish threshold, 8 graylisted.
+        appSpecificScore: (peerId: string) => -penalty(peerId),
+        appSpecificWeight: 10,
+        // Many honest peers share one address on a LAN or behind NAT: no colocation penalty.
+        IPColocationFactorWeight: 0,
+      },
+      scoreThresholds: SCORE_THRESHOLDS,
+    }),
   }
 }
 
@@ -60,6 +77,7 @@ export function buildLibp2pOptions(
   datastore: Datastore,
   listen: string[],
   registry: Registry | undefined,
+  penalty: (peerId: string) => number,
 ): Libp2pOptions<Services> {
   const memoryTransport = init.transport === 'memory'
   const encrypters = init.encrypters.map((name) => (name === 'tls' ? tls() : noise()))
@@ -91,6 +109,6 @@ export function buildLibp2pOptions(
       dialTimeout: init.dialTimeoutMs,
     },
     ...(registry === undefined ? {} : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: true }) }),
-    services: buildServices(init),
+    services: buildServices(init, penalty),
   }
 }

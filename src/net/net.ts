@@ -10,6 +10,7 @@
  * ```
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import type { GossipsubMessage } from '@libp2p/gossipsub'
 import type { Connection, IdentifyResult, PeerId, PeerInfo } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
@@ -29,9 +30,20 @@ import {
 } from '../core/errors.ts'
 import { type ComponentLogger, errorFields, type Logger } from '../core/logger.ts'
 import { buildLibp2pOptions, type Services } from './libp2p-options.ts'
+import { PenaltyBook } from './penalties.ts'
 import { freeListenAddresses } from './ports.ts'
+import { createPubSub, toPubSubMessage } from './pubsub.ts'
 import { toProtocolStream } from './stream.ts'
-import type { DhtStatus, Net, NetEvents, NetInit, PeerConnection, ProtocolHandler, ProtocolStream } from './types.ts'
+import type {
+  DhtStatus,
+  Net,
+  NetEvents,
+  NetInit,
+  PeerConnection,
+  ProtocolHandler,
+  ProtocolStream,
+  PubSub,
+} from './types.ts'
 
 export interface NetComponents {
   datastore: Datastore
@@ -51,6 +63,8 @@ class Libp2pNet implements Net {
   #peerId = ''
   #addresses: string[] = []
   readonly #lastPing = new Map<string, number>()
+  readonly #penalties = new PenaltyBook()
+  readonly pubsub: PubSub = createPubSub(() => this.#libp2p().services.pubsub)
   readonly #dialing = new Set<string>()
 
   constructor(init: NetInit, components: NetComponents) {
@@ -76,7 +90,9 @@ class Libp2pNet implements Net {
     let node: Libp2p<Services>
     try {
       node = await createLibp2p(
-        buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, this.#registry),
+        buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, this.#registry, (peerId) =>
+          this.#penalties.get(peerId),
+        ),
       )
     } catch (err) {
       throw listenError(err)
@@ -88,6 +104,7 @@ class Libp2pNet implements Net {
     node.addEventListener('peer:identify', this.#onIdentify)
     node.addEventListener('peer:discovery', this.#onDiscovery)
     node.addEventListener('self:peer:update', this.#onSelfUpdate)
+    node.services.pubsub.addEventListener('gossipsub:message', this.#onPubSubMessage)
     this.#addresses = this.addresses()
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.#addresses })
     void this.#reconnectKnownPeers()
@@ -102,6 +119,7 @@ class Libp2pNet implements Net {
     node.removeEventListener('peer:identify', this.#onIdentify)
     node.removeEventListener('peer:discovery', this.#onDiscovery)
     node.removeEventListener('self:peer:update', this.#onSelfUpdate)
+    node.services.pubsub.removeEventListener('gossipsub:message', this.#onPubSubMessage)
     await node.stop()
     this.#registry?.clear()
     this.#log.info('network stopped')
@@ -212,6 +230,23 @@ class Libp2pNet implements Net {
     }
   }
 
+  penalize(peerId: string, points: number, reason: string): void {
+    const total = this.#penalties.add(peerId, points)
+    this.#log.info('peer penalised', { peerId, points, total: Math.round(total * 100) / 100, reason })
+  }
+
+  penalty(peerId: string): number {
+    return this.#penalties.get(peerId)
+  }
+
+  publicKeyOf(peerId: string): Uint8Array {
+    const key = parsePeerId(peerId).publicKey
+    if (key === undefined || key.type !== 'Ed25519') {
+      throw new InvalidInputError(`peer ${peerId} has no embedded Ed25519 key`)
+    }
+    return key.raw
+  }
+
   async metricsText(): Promise<string> {
     return this.#registry === undefined ? '' : this.#registry.metrics()
   }
@@ -297,6 +332,10 @@ class Libp2pNet implements Net {
 
   readonly #onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     void this.#autoDial(evt.detail.id.toString(), evt.detail.multiaddrs)
+  }
+
+  readonly #onPubSubMessage = (evt: CustomEvent<GossipsubMessage>): void => {
+    this.#emit('pubsub:message', toPubSubMessage(evt.detail.msg, evt.detail.propagationSource))
   }
 
   readonly #onSelfUpdate = (): void => {

@@ -27,6 +27,8 @@ export interface NetInit {
   transport?: 'default' | 'memory'
   /** Collect Prometheus metrics (libp2p's and the process's). */
   metrics: boolean
+  /** Largest pubsub message payload services accept; bounds gossipsub's RPC frames. */
+  pubsubMaxMessageBytes?: number
   /** Yamux tuning (bench stack compares settings); defaults in constants.ts. */
   muxer?: MuxerTuning
 }
@@ -59,7 +61,40 @@ export interface DhtStatus {
   protocol: string
 }
 
+export type ValidationResult = 'accept' | 'reject' | 'ignore'
+
+export interface PubSubMessage {
+  topic: string
+  /** Author of the message: gossipsub signs every message with its author's key (StrictSign). */
+  from: string
+  data: Uint8Array
+  /** The peer that forwarded it to us. */
+  propagationSource: string
+}
+
+/** Decides whether a message is delivered and forwarded. Must be fast and must not throw. */
+export type TopicValidator = (message: PubSubMessage) => ValidationResult
+
+/** Publish/subscribe over gossipsub, topics as raw strings (services namespace them). */
+export interface PubSub {
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  /** Topics this node is subscribed to. */
+  topics(): string[]
+  /** Sign and publish; resolves with the number of peers it was sent to. */
+  publish(topic: string, data: Uint8Array): Promise<{ recipients: number }>
+  setValidator(topic: string, validator: TopicValidator): void
+  removeValidator(topic: string): void
+  /** Peers known to be subscribed to the topic. */
+  subscribers(topic: string): string[]
+  /** Peers in this node's mesh for the topic. */
+  meshPeers(topic: string): string[]
+  /** The peer's gossipsub score as this node sees it. */
+  score(peerId: string): number
+}
+
 export interface NetEvents {
+  'pubsub:message': CustomEvent<PubSubMessage>
   'peer:connect': CustomEvent<{ peerId: string }>
   'peer:disconnect': CustomEvent<{ peerId: string }>
   'peer:identify': CustomEvent<{ peerId: string; protocols: string[]; agent?: string }>
@@ -105,6 +140,16 @@ export interface Net {
   openStream(peerId: string, protocol: string, options?: AbortOptions): Promise<ProtocolStream>
   /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
   metricsText(): Promise<string>
+  readonly pubsub: PubSub
+  /**
+   * Count misbehaviour against a peer (invalid message, corrupt data). Penalties decay with a
+   * half-life of a minute and feed gossipsub's application score, so offenders leave meshes.
+   */
+  penalize(peerId: string, points: number, reason: string): void
+  /** Current penalty points of a peer (decayed). */
+  penalty(peerId: string): number
+  /** The raw 32-byte Ed25519 public key inside an Ed25519 peer ID. */
+  publicKeyOf(peerId: string): Uint8Array
   addEventListener<K extends keyof NetEvents>(
     type: K,
     listener: (evt: NetEvents[K]) => void,

@@ -6,9 +6,15 @@ import { readFile, writeFile } from 'node:fs/promises'
 import {
   DEFAULT_API,
   DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_DM_BURST,
+  DEFAULT_DM_MAX_BYTES,
+  DEFAULT_DM_PER_MINUTE,
+  DEFAULT_INBOX_CAP,
   DEFAULT_LISTEN,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_INCOMING_PENDING,
+  DEFAULT_OUTBOX_CAP,
+  DEFAULT_TOPIC_MAX_BYTES,
 } from '../core/constants.ts'
 import { ConfigError } from '../core/errors.ts'
 
@@ -33,11 +39,25 @@ export interface LateralConfig {
   }
   /** Collect Prometheus metrics for GET /metrics. */
   metrics: boolean
+  messaging: {
+    /** Largest topic message (encoded), bytes; checked before decoding. */
+    topicMaxBytes: number
+    /** Largest direct-message body, bytes. */
+    dmMaxBytes: number
+    /** Inbox size at which new messages are refused (they wait in the sender's outbox). */
+    inboxCap: number
+    /** Outbox size at which `send` fails with OutboxFullError. */
+    outboxCap: number
+    /** Direct messages a peer may send at once, and per minute after that. */
+    dmBurst: number
+    dmPerMinute: number
+  }
 }
 
-export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections'>> & {
+export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections' | 'messaging'>> & {
   dht?: Partial<LateralConfig['dht']>
   connections?: Partial<LateralConfig['connections']>
+  messaging?: Partial<LateralConfig['messaging']>
 }
 
 export function defaultConfig(): LateralConfig {
@@ -55,6 +75,14 @@ export function defaultConfig(): LateralConfig {
       autoDialTarget: 50,
     },
     metrics: true,
+    messaging: {
+      topicMaxBytes: DEFAULT_TOPIC_MAX_BYTES,
+      dmMaxBytes: DEFAULT_DM_MAX_BYTES,
+      inboxCap: DEFAULT_INBOX_CAP,
+      outboxCap: DEFAULT_OUTBOX_CAP,
+      dmBurst: DEFAULT_DM_BURST,
+      dmPerMinute: DEFAULT_DM_PER_MINUTE,
+    },
   }
 }
 
@@ -65,6 +93,7 @@ export function mergeConfig(base: LateralConfig, overrides: ConfigOverrides): La
     ...stripUndefined(overrides),
     dht: { ...base.dht, ...stripUndefined(overrides.dht ?? {}) },
     connections: { ...base.connections, ...stripUndefined(overrides.connections ?? {}) },
+    messaging: { ...base.messaging, ...stripUndefined(overrides.messaging ?? {}) },
   } as LateralConfig
 }
 
@@ -96,6 +125,7 @@ const isString: Check = (v) => typeof v === 'string'
 const isBool: Check = (v) => typeof v === 'boolean'
 const isStrings: Check = (v) => Array.isArray(v) && v.every(isString)
 const isCount: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0
+const isPositive: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v > 0
 const isEncrypters: Check = (v) => Array.isArray(v) && v.length > 0 && v.every((e) => e === 'tls' || e === 'noise')
 
 const SCHEMA: Record<string, Check | Record<string, Check>> = {
@@ -107,6 +137,14 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   metrics: isBool,
   dht: { mode: (v) => v === 'server' || v === 'client' },
   connections: { max: isCount, maxIncomingPending: isCount, dialTimeoutMs: isCount, autoDialTarget: isCount },
+  messaging: {
+    topicMaxBytes: isPositive,
+    dmMaxBytes: isPositive,
+    inboxCap: isCount,
+    outboxCap: isCount,
+    dmBurst: isPositive,
+    dmPerMinute: isPositive,
+  },
 }
 
 /** Check a parsed config object against the schema; returns it typed as overrides. */

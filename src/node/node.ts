@@ -15,6 +15,7 @@ import { AGENT_VERSION } from '../core/constants.ts'
 import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
 import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
+import { createMessaging, type Messaging, type MessagingInit } from '../messaging/index.ts'
 import { createNet, type DhtStatus, type MuxerTuning, type Net } from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
 import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
@@ -35,6 +36,8 @@ export interface NodeInit {
   datastore?: Datastore
   /** Yamux tuning, for the stack benchmark. */
   muxer?: MuxerTuning
+  /** Messaging settings beyond config.json (tests shorten the outbox retry backoff). */
+  messaging?: Pick<MessagingInit, 'retryMinMs' | 'retryMaxMs'>
 }
 
 export interface NodeStatus {
@@ -53,6 +56,7 @@ export interface LateralNode {
   readonly home: string | undefined
   readonly config: LateralConfig
   readonly net: Net
+  readonly messaging: Messaging
   readonly startedAt: number
   status(): Promise<NodeStatus>
   /** Stop every layer in reverse order; idempotent. */
@@ -96,13 +100,25 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       autoDialTarget: config.connections.autoDialTarget,
       transport: init.transport ?? 'default',
       metrics: config.metrics,
+      pubsubMaxMessageBytes: config.messaging.topicMaxBytes,
       ...(init.muxer === undefined ? {} : { muxer: init.muxer }),
     },
     { datastore: store.datastore, logger },
   )
+  const messaging = createMessaging(
+    { ...config.messaging, ...init.messaging },
+    { net, datastore: store.datastore, key, logger },
+  )
   try {
     await net.start()
   } catch (err) {
+    await store.close()
+    throw err
+  }
+  try {
+    await messaging.start()
+  } catch (err) {
+    await net.stop()
     await store.close()
     throw err
   }
@@ -114,6 +130,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     home: paths?.home,
     config,
     net,
+    messaging,
     startedAt,
     async status() {
       return {
@@ -130,6 +147,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     stop() {
       stopping ??= (async () => {
         try {
+          await messaging.stop()
           await net.stop()
         } finally {
           await store.close()

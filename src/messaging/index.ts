@@ -1,0 +1,12 @@
+export type { SendResult } from './direct-messages.ts'
+export type { DirectMessage } from './dm-envelope.ts'
+export type { InboxEntry } from './dm-store.ts'
+export {
+  createMessaging,
+  type Messaging,
+  type MessagingComponents,
+  type MessagingEvents,
+  type MessagingInit,
+  type OutboxView,
+} from './messaging.ts'
+export type { ReceivedTopicMessage, Topic } from './topics.ts'

@@ -1,0 +1,29 @@
+/** Token bucket per peer: `burst` messages at once, refilled at `perMinute`. */
+export class RateLimiter {
+  readonly #buckets = new Map<string, { tokens: number; at: number }>()
+  readonly #burst: number
+  readonly #perMs: number
+
+  constructor(burst: number, perMinute: number) {
+    this.#burst = burst
+    this.#perMs = perMinute / 60_000
+  }
+
+  /** Take one token for `key`; false when the bucket is empty. */
+  take(key: string, now = Date.now()): boolean {
+    const b = this.#buckets.get(key) ?? { tokens: this.#burst, at: now }
+    b.tokens = Math.min(this.#burst, b.tokens + (now - b.at) * this.#perMs)
+    b.at = now
+    const ok = b.tokens >= 1
+    if (ok) b.tokens -= 1
+    this.#buckets.set(key, b)
+    if (this.#buckets.size > 10_000) this.#prune(now)
+    return ok
+  }
+
+  #prune(now: number): void {
+    for (const [key, b] of this.#buckets) {
+      if (b.tokens + (now - b.at) * this.#perMs >= this.#burst) this.#buckets.delete(key)
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Topics: many-to-many messages over gossipsub, namespaced under `/lateral/topic/1/` so they
+ * cannot collide with other libp2p applications. Every message is validated before it is
+ * delivered or forwarded; a peer that forwards invalid ones is penalised and leaves meshes.
+ */
+import { createHash } from 'node:crypto'
+import { TOPIC_NAMESPACE, TOPIC_READER_QUEUE } from '../core/constants.ts'
+import { InvalidInputError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Net, PubSubMessage, ValidationResult } from '../net/index.ts'
+import { checkTopicName, decodeTopicMessage, encodeTopicMessage, isContentType } from './topic-message.ts'
+
+export interface ReceivedTopicMessage {
+  topic: string
+  /** Content hash of the signed message bytes (short, stable). */
+  id: string
+  from: string
+  time: number
+  type: string
+  body: Uint8Array
+  receivedAt: number
+}
+
+/** A joined topic: iterate to read what arrives from now on; `leave()` ends the iteration. */
+export interface Topic extends AsyncIterable<ReceivedTopicMessage> {
+  readonly name: string
+  publish(body: string | Uint8Array, options?: { type?: string }): Promise<{ recipients: number }>
+  peers(): string[]
+  leave(): void
+}
+
+export interface TopicsInit {
+  maxMessageBytes: number
+}
+
+export interface TopicsComponents {
+  net: Net
+  log: Logger
+  emit(type: 'topic:message', detail: ReceivedTopicMessage): void
+}
+
+const TEXT = 'text/plain; charset=utf-8'
+
+export const wireTopic = (name: string): string => `${TOPIC_NAMESPACE}${name}`
+
+export class Topics {
+  readonly #init: TopicsInit
+  readonly #c: TopicsComponents
+  /** Join count per topic name: the daemon and library handles share one subscription. */
+  readonly #joins = new Map<string, number>()
+  readonly #readers = new Map<string, Set<(m: ReceivedTopicMessage) => void>>()
+
+  constructor(init: TopicsInit, components: TopicsComponents) {
+    this.#init = init
+    this.#c = components
+  }
+
+  start(): void {
+    this.#c.net.addEventListener('pubsub:message', this.#onMessage)
+  }
+
+  stop(): void {
+    this.#c.net.removeEventListener('pubsub:message', this.#onMessage)
+    for (const name of this.#joins.keys()) this.#unsubscribe(name)
+    this.#joins.clear()
+  }
+
+  joined(): string[] {
+    return [...this.#joins.keys()].sort()
+  }
+
+  join(name: string): void {
+    checkTopicName(name)
+    const n = this.#joins.get(name) ?? 0
+    this.#joins.set(name, n + 1)
+    if (n > 0) return
+    const topic = wireTopic(name)
+    this.#c.net.pubsub.setValidator(topic, (m) => this.#validate(m))
+    this.#c.net.pubsub.subscribe(topic)
+  }
+
+  leave(name: string): void {
+    const n = this.#joins.get(name) ?? 0
+    if (n <= 1) {
+      this.#joins.delete(name)
+      if (n === 1) this.#unsubscribe(name)
+    } else {
+      this.#joins.set(name, n - 1)
+    }
+  }
+
+  async publish(name: string, body: string | Uint8Array, type?: string): Promise<{ recipients: number; id: string }> {
+    checkTopicName(name)
+    const contentType = type ?? (typeof body === 'string' ? TEXT : 'application/octet-stream')
+    if (!isContentType(contentType)) throw new InvalidInputError(`invalid content type ${JSON.stringify(contentType)}`)
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
+    const data = encodeTopicMessage({
+      v: 1,
+      from: this.#c.net.peerId,
+      time: Date.now(),
+      type: contentType,
+      body: bytes,
+    })
+    if (data.length > this.#init.maxMessageBytes) {
+      throw new InvalidInputError(
+        `message of ${data.length} bytes exceeds the topic limit of ${this.#init.maxMessageBytes}`,
+      )
+    }
+    const { recipients } = await this.#c.net.pubsub.publish(wireTopic(name), data)
+    return { recipients, id: messageId(data) }
+  }
+
+  peers(name: string): string[] {
+    return this.#c.net.pubsub.subscribers(wireTopic(checkTopicName(name))).sort()
+  }
+
+  /** A joined topic handle; its iterator yields messages until `leave()`. */
+  topic(name: string): Topic {
+    this.join(name)
+    const queue: ReceivedTopicMessage[] = []
+    let wake: (() => void) | undefined
+    let left = false
+    const readers = this.#readers.get(name) ?? new Set()
+    this.#readers.set(name, readers)
+    const reader = (m: ReceivedTopicMessage) => {
+      queue.push(m)
+      // A reader that stops reading loses the oldest messages, never the node's memory.
+      if (queue.length > TOPIC_READER_QUEUE) queue.shift()
+      wake?.()
+    }
+    readers.add(reader)
+    const leave = () => {
+      if (left) return
+      left = true
+      readers.delete(reader)
+      this.leave(name)
+      wake?.()
+    }
+    return {
+      name,
+      publish: (body, options = {}) => this.publish(name, body, options.type),
+      peers: () => this.peers(name),
+      leave,
+      async *[Symbol.asyncIterator]() {
+        try {
+          while (!left) {
+            const next = queue.shift()
+            if (next !== undefined) {
+              yield next
+              continue
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            wake = undefined
+          }
+        } finally {
+          leave()
+        }
+      },
+    }
+  }
+
+  #unsubscribe(name: string): void {
+    const topic = wireTopic(name)
+    try {
+      this.#c.net.pubsub.unsubscribe(topic)
+      this.#c.net.pubsub.removeValidator(topic)
+    } catch {
+      // The network is already stopped.
+    }
+  }
+
+  #validate(m: PubSubMessage): ValidationResult {
+    try {
+      const decoded = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
+      if (decoded.from !== m.from) throw new InvalidInputError('"from" is not the signer')
+      return 'accept'
+    } catch (err) {
+      this.#c.net.penalize(m.propagationSource, 1, `invalid message on ${m.topic}: ${(err as Error).message}`)
+      return 'reject'
+    }
+  }
+
+  readonly #onMessage = (evt: CustomEvent<PubSubMessage>): void => {
+    const m = evt.detail
+    if (!m.topic.startsWith(TOPIC_NAMESPACE)) return
+    const name = m.topic.slice(TOPIC_NAMESPACE.length)
+    if (!this.#joins.has(name)) return
+    // Already validated by #validate; decoding again is cheap and keeps one code path.
+    const decoded = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
+    const message: ReceivedTopicMessage = {
+      topic: name,
+      id: messageId(m.data),
+      from: decoded.from,
+      time: decoded.time,
+      type: decoded.type,
+      body: decoded.body,
+      receivedAt: Date.now(),
+    }
+    this.#c.emit('topic:message', message)
+    for (const reader of this.#readers.get(name) ?? []) reader(message)
+  }
+}
+
+function messageId(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, 22)
+}
