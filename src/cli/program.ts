@@ -3,8 +3,10 @@ import { Command } from 'commander'
 import { VERSION } from '../core/constants.ts'
 import { registerDaemon } from './commands/daemon.ts'
 import { registerInit } from './commands/init.ts'
+import { registerMsg } from './commands/msg.ts'
 import { registerNodeInfo } from './commands/node-info.ts'
 import { registerPeers } from './commands/peers.ts'
+import { registerTopic } from './commands/topic.ts'
 import { examples } from './output.ts'
 
 export function buildProgram(): Command {
@@ -20,12 +22,15 @@ export function buildProgram(): Command {
       'after',
       `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral ping 12D3KooWAbc...')}
 Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5 keystore damaged or missing,
-6 already exists/running, 7 unauthorised, 8 peer unreachable, 9 timeout (docs/errors.md).
+6 already exists/running or address in use, 7 unauthorised, 8 peer unreachable, 9 timeout,
+10 outbox full (docs/errors.md).
 `,
     )
   registerInit(program)
   registerDaemon(program)
   registerNodeInfo(program)
   registerPeers(program)
+  registerTopic(program)
+  registerMsg(program)
   return program
 }

@@ -11,22 +11,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
-import { AGENT_VERSION, VERSION } from '../core/constants.ts'
+import { VERSION } from '../core/constants.ts'
 import { errorEntry } from '../core/error-registry.ts'
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts'
 import type { LateralNode } from '../node/node.ts'
 import { EventHub } from './events.ts'
-import {
-  connectBody,
-  errorReply,
-  healthReply,
-  idReply,
-  peerConnection,
-  peersReply,
-  pingBody,
-  pingReply,
-  statusReply,
-} from './schemas.ts'
+import { registerMessagingRoutes } from './routes/messaging.ts'
+import { registerNodeRoutes } from './routes/node.ts'
+import { directMessage, errorReply, peerConnection, topicMessage } from './schemas.ts'
 
 export interface ApiInit {
   node: LateralNode
@@ -40,12 +32,6 @@ declare module 'fastify' {
     /** Routes reachable without the token. */
     public?: boolean
   }
-}
-
-const errorResponses = {
-  400: { $ref: 'ErrorReply#' },
-  401: { $ref: 'ErrorReply#' },
-  500: { $ref: 'ErrorReply#' },
 }
 
 export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
@@ -75,6 +61,8 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   })
   app.addSchema(errorReply)
   app.addSchema(peerConnection)
+  app.addSchema(topicMessage)
+  app.addSchema(directMessage)
 
   const expected = digest(init.token)
   app.addHook('onRequest', async (req) => {
@@ -98,80 +86,14 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   })
   app.addHook('preClose', async () => hub.close())
 
-  app.get(
-    '/health',
-    {
-      config: { public: true },
-      schema: { summary: 'Liveness check (no token needed)', security: [], response: { 200: healthReply } },
-    },
-    async () => ({ ok: true, peerId: node.peerId }),
-  )
-
-  app.get(
-    '/v1/id',
-    {
-      schema: { summary: 'Peer ID, listen addresses, agent version', response: { 200: idReply, ...errorResponses } },
-    },
-    async () => ({
-      peerId: node.peerId,
-      addresses: node.net.addresses(),
-      agentVersion: AGENT_VERSION,
-      protocols: node.net.protocols(),
-    }),
-  )
-
-  app.get(
-    '/v1/status',
-    {
-      schema: {
-        summary: 'Uptime, connections, DHT mode and routing-table size, data dir',
-        response: { 200: statusReply, ...errorResponses },
-      },
-    },
-    async () => node.status(),
-  )
-
-  app.get(
-    '/v1/peers',
-    {
-      schema: { summary: 'Connected peers', response: { 200: peersReply, ...errorResponses } },
-    },
-    async () => ({ peers: await node.net.connections() }),
-  )
-
-  app.post<{ Body: { address: string } }>(
-    '/v1/peers/connect',
-    {
-      schema: {
-        summary: 'Dial a peer by multiaddr or peer ID',
-        body: connectBody,
-        response: { 200: { $ref: 'PeerConnection#' }, ...errorResponses },
-      },
-    },
-    async (req) => node.net.connect(req.body.address),
-  )
-
-  app.post<{ Body: { peer: string; count?: number } }>(
-    '/v1/ping',
-    {
-      schema: {
-        summary: 'Round-trip times to a peer',
-        body: pingBody,
-        response: { 200: pingReply, ...errorResponses },
-      },
-    },
-    async (req) => {
-      const rttsMs: number[] = []
-      for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
-      return { peer: req.body.peer, rttsMs }
-    },
-  )
+  registerNodeRoutes(app, node)
+  registerMessagingRoutes(app, node)
 
   app.get(
     '/v1/events',
     {
       schema: {
-        summary: 'Server-sent events: peer:connect, peer:disconnect, peer:identify, addresses:change',
+        summary: 'Server-sent events: peers, addresses, topic messages, direct messages (docs/api.md)',
         produces: ['text/event-stream'],
       },
     },

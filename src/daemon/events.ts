@@ -4,7 +4,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EVENTS_HEARTBEAT_MS } from '../core/constants.ts'
+import type { MessagingEvents } from '../messaging/index.ts'
 import type { LateralNode } from '../node/node.ts'
+import { bodyView } from './views.ts'
+
+/** Messages carry bytes; on the event stream they appear as in the API (text and base64). */
+function messageView(detail: unknown): unknown {
+  const d = detail as { body?: unknown; type?: unknown }
+  if (!(d.body instanceof Uint8Array) || typeof d.type !== 'string') return detail
+  const { body, ...rest } = d
+  return { ...rest, ...bodyView(d.type, body) }
+}
 
 export interface LiveEvent {
   type: string
@@ -26,6 +36,16 @@ export class EventHub {
     forward('peer:disconnect')
     forward('peer:identify')
     forward('addresses:change')
+    const forwardMessaging = (type: keyof MessagingEvents) => {
+      const listener = (evt: CustomEvent<unknown>) => this.publish({ type, data: messageView(evt.detail) })
+      node.messaging.addEventListener(type, listener)
+      this.#unsubscribe.push(() => node.messaging.removeEventListener(type, listener))
+    }
+    forwardMessaging('topic:message')
+    forwardMessaging('dm:received')
+    forwardMessaging('dm:delivered')
+    forwardMessaging('dm:queued')
+    forwardMessaging('dm:failed')
   }
 
   get clientCount(): number {

@@ -18,6 +18,13 @@ export const errorReply = {
   },
 } as const
 
+/** Error replies every route may give. */
+export const errorResponses = {
+  400: { $ref: 'ErrorReply#' },
+  401: { $ref: 'ErrorReply#' },
+  500: { $ref: 'ErrorReply#' },
+}
+
 export const peerConnection = {
   $id: 'PeerConnection',
   type: 'object',
@@ -112,4 +119,85 @@ export const healthReply = {
   type: 'object',
   required: ['ok'],
   properties: { ok: { type: 'boolean' }, peerId: { type: 'string' } },
+} as const
+
+/** A message body on the API: `text` for text/* types, `base64` always. */
+const bodyFields = {
+  type: { type: 'string', description: 'Content type, e.g. text/plain; charset=utf-8' },
+  text: { type: 'string', description: 'The body decoded as UTF-8, for text/* types' },
+  base64: { type: 'string', description: 'The body, base64' },
+} as const
+
+export const topicMessage = {
+  $id: 'TopicMessage',
+  type: 'object',
+  required: ['topic', 'id', 'from', 'time', 'type', 'base64', 'receivedAt'],
+  properties: {
+    topic: { type: 'string' },
+    id: { type: 'string' },
+    from: { type: 'string', description: 'Author peer ID (signed)' },
+    time: { type: 'number', description: 'Author clock, ms since epoch' },
+    receivedAt: { type: 'number' },
+    ...bodyFields,
+  },
+} as const
+
+export const directMessage = {
+  $id: 'DirectMessage',
+  type: 'object',
+  required: ['id', 'from', 'to', 'seq', 'time', 'type', 'base64'],
+  properties: {
+    id: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    seq: { type: 'integer' },
+    time: { type: 'number' },
+    receivedAt: { type: 'number' },
+    createdAt: { type: 'number' },
+    attempts: { type: 'integer' },
+    lastError: { type: 'string' },
+    failed: { type: 'boolean' },
+    ...bodyFields,
+  },
+} as const
+
+export const topicParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+} as const
+
+/** Either `text`, or `base64` (with an optional content `type`). */
+export const messageBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    text: { type: 'string', maxLength: 1048576 },
+    base64: { type: 'string', maxLength: 1398104 },
+    type: { type: 'string', maxLength: 100 },
+  },
+} as const
+
+export const sendBody = {
+  ...messageBody,
+  required: ['to'],
+  properties: { ...messageBody.properties, to: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const
+
+export const publishReply = {
+  type: 'object',
+  required: ['recipients', 'id'],
+  properties: { recipients: { type: 'integer' }, id: { type: 'string' } },
+} as const
+
+export const sendReply = {
+  type: 'object',
+  required: ['id', 'to', 'seq', 'status'],
+  properties: {
+    id: { type: 'string' },
+    to: { type: 'string' },
+    seq: { type: 'integer' },
+    status: { type: 'string', enum: ['delivered', 'queued', 'failed'] },
+    error: { type: 'string' },
+  },
 } as const

@@ -1,0 +1,60 @@
+/** Reading the daemon's server-sent event stream (`GET /v1/events`) from the CLI. */
+import { DaemonNotRunningError } from '../core/errors.ts'
+import type { ApiClient } from './client.ts'
+
+export interface LiveEvent {
+  event: string
+  data: unknown
+}
+
+/** Yield events until the stream ends or `signal` aborts. */
+export async function* liveEvents(client: ApiClient, signal?: AbortSignal): AsyncGenerator<LiveEvent> {
+  let res: Response
+  try {
+    res = await fetch(`${client.info.url}/v1/events`, {
+      headers: { authorization: `Bearer ${client.info.token}`, accept: 'text/event-stream' },
+      ...(signal === undefined ? {} : { signal }),
+    })
+  } catch (err) {
+    if (signal?.aborted === true) return
+    throw new DaemonNotRunningError(`no daemon answers at ${client.info.url}: ${(err as Error).message}`)
+  }
+  if (!res.ok || res.body === null) throw new DaemonNotRunningError(`the event stream answered HTTP ${res.status}`)
+  const decoder = new TextDecoder()
+  let buffer = ''
+  let event = 'message'
+  let data: string[] = []
+  try {
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk, { stream: true })
+      let nl = buffer.indexOf('\n')
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '')
+        buffer = buffer.slice(nl + 1)
+        nl = buffer.indexOf('\n')
+        if (line === '') {
+          if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) }
+          event = 'message'
+          data = []
+        } else if (line.startsWith('event:')) {
+          event = line.slice(6).trim()
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).trimStart())
+        }
+      }
+    }
+  } catch (err) {
+    if (signal?.aborted === true) return
+    throw err
+  }
+  if (signal?.aborted !== true) throw new DaemonNotRunningError('the daemon closed the event stream (stopped?)')
+}
+
+/** An AbortSignal that fires on Ctrl-C / SIGTERM, so long-running commands end cleanly. */
+export function untilInterrupted(): AbortSignal {
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return controller.signal
+}

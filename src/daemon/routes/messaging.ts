@@ -1,0 +1,170 @@
+/** Routes of the messaging service: topics and direct messages. */
+import type { FastifyInstance } from 'fastify'
+import { InvalidInputError } from '../../core/errors.ts'
+import type { LateralNode } from '../../node/node.ts'
+import { errorResponses, messageBody, publishReply, sendBody, sendReply, topicParams } from '../schemas.ts'
+import { bodyView } from '../views.ts'
+
+interface BodyInput {
+  text?: string
+  base64?: string
+  type?: string
+}
+
+/** The bytes and content type of a request body that has `text` or `base64`. */
+function readBody(input: BodyInput): { body: string | Uint8Array; type?: string } {
+  if ((input.text === undefined) === (input.base64 === undefined)) {
+    throw new InvalidInputError('give exactly one of "text" or "base64"')
+  }
+  const type = input.type === undefined ? {} : { type: input.type }
+  if (input.text !== undefined) return { body: input.text, ...type }
+  const base64 = input.base64 as string
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new InvalidInputError('"base64" is not base64')
+  return { body: new Uint8Array(Buffer.from(base64, 'base64')), ...type }
+}
+
+const list = (ref: string) => ({
+  type: 'object',
+  required: ['messages'],
+  properties: { messages: { type: 'array', items: { $ref: `${ref}#` } } },
+})
+
+export function registerMessagingRoutes(app: FastifyInstance, node: LateralNode): void {
+  const m = node.messaging
+
+  app.get(
+    '/v1/topics',
+    {
+      schema: {
+        summary: 'Topics this node has joined, with how many peers are in each',
+        response: {
+          200: {
+            type: 'object',
+            required: ['topics'],
+            properties: {
+              topics: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'peers'],
+                  properties: { name: { type: 'string' }, peers: { type: 'integer' } },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ topics: m.joined().map((name) => ({ name, peers: m.topicPeers(name).length })) }),
+  )
+
+  app.post<{ Params: { name: string } }>(
+    '/v1/topics/:name/join',
+    { schema: { summary: 'Join a topic (subscribe); messages arrive as topic:message events', params: topicParams } },
+    async (req) => {
+      m.join(req.params.name)
+      return { name: req.params.name }
+    },
+  )
+
+  app.post<{ Params: { name: string } }>(
+    '/v1/topics/:name/leave',
+    { schema: { summary: 'Leave a topic joined through the API', params: topicParams } },
+    async (req) => {
+      m.leave(req.params.name)
+      return { name: req.params.name }
+    },
+  )
+
+  app.post<{ Params: { name: string }; Body: BodyInput }>(
+    '/v1/topics/:name/publish',
+    {
+      schema: {
+        summary: 'Publish a signed message to a topic',
+        params: topicParams,
+        body: messageBody,
+        response: { 200: publishReply, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { body, type } = readBody(req.body)
+      return m.publish(req.params.name, body, type === undefined ? {} : { type })
+    },
+  )
+
+  app.get<{ Params: { name: string } }>(
+    '/v1/topics/:name/peers',
+    {
+      schema: {
+        summary: 'Peers subscribed to a topic',
+        params: topicParams,
+        response: {
+          200: {
+            type: 'object',
+            required: ['peers'],
+            properties: { peers: { type: 'array', items: { type: 'string' } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ peers: m.topicPeers(req.params.name) }),
+  )
+
+  app.post<{ Body: BodyInput & { to: string } }>(
+    '/v1/messages',
+    {
+      schema: {
+        summary: 'Send an end-to-end encrypted direct message; says whether it was delivered or queued',
+        body: sendBody,
+        response: { 200: sendReply, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { body, type } = readBody(req.body)
+      return m.send(req.body.to, body, type === undefined ? {} : { type })
+    },
+  )
+
+  app.get(
+    '/v1/messages/inbox',
+    { schema: { summary: 'Received direct messages, oldest first', response: { 200: list('DirectMessage') } } },
+    async () => ({
+      messages: (await m.inbox()).map(({ body, ...rest }) => ({ ...rest, ...bodyView(rest.type, body) })),
+    }),
+  )
+
+  app.post<{ Body: { ids?: string[] } }>(
+    '/v1/messages/inbox/delete',
+    {
+      schema: {
+        summary: 'Delete inbox messages by ID, or all of them when no IDs are given',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ids: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 } },
+        },
+      },
+    },
+    async (req) => ({ deleted: await m.deleteFromInbox(req.body?.ids) }),
+  )
+
+  app.get(
+    '/v1/messages/outbox',
+    {
+      schema: {
+        summary: 'Direct messages waiting for their recipient, with attempts and last error',
+        response: { 200: list('DirectMessage') },
+      },
+    },
+    async () => ({
+      messages: (await m.outbox()).map(({ body, ...rest }) => ({
+        ...rest,
+        from: node.peerId,
+        time: rest.createdAt,
+        ...bodyView(rest.type, body),
+      })),
+    }),
+  )
+}
