@@ -23,6 +23,8 @@ export interface Ack {
   duplicate?: boolean
   code?: AckCode
   error?: string
+  /** With `rate-limited`: when the recipient will take the next message. */
+  retryAfterMs?: number
 }
 
 /** Codes after which the sender tries again later; anything else is final. */
@@ -128,11 +130,20 @@ export class DirectMessages {
     await this.#c.store.putOutbox(entry)
     this.#outboxCount++
     await this.#flush(to)
-    const left = (await this.#c.store.outbox(to)).find((e) => e.id === message.id)
+    const queue = await this.#c.store.outbox(to)
+    const left = queue.find((e) => e.id === message.id)
     if (left === undefined) return { id: message.id, to, seq, status: 'delivered' }
     if (left.failed === true) return { id: message.id, to, seq, status: 'failed', ...errorOf(left) }
     this.#c.emit('dm:queued', { id: message.id, to, seq })
-    return { id: message.id, to, seq, status: 'queued', ...errorOf(left) }
+    // A message behind an earlier one that could not go waits for the same reason.
+    const blocking = queue.find((e) => e.failed !== true && e.lastError !== undefined)
+    return {
+      id: message.id,
+      to,
+      seq,
+      status: 'queued',
+      ...errorOf(left.lastError === undefined && blocking !== undefined ? blocking : left),
+    }
   }
 
   /** Waiting messages, opened from the sender's own sealed copy. */
@@ -192,6 +203,7 @@ export class DirectMessages {
     const queue = (await this.#c.store.outbox(to)).filter((e) => e.failed !== true)
     if (queue.length === 0) return
     let retryReason: string | undefined
+    let retryAfterMs: number | undefined
     let stream: ProtocolStream | undefined
     try {
       stream = await this.#c.net.openStream(to, DM_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
@@ -211,6 +223,7 @@ export class DirectMessages {
         if (RETRYABLE.has(ack.code ?? '')) {
           await this.#c.store.putOutbox({ ...entry, attempts: entry.attempts + 1, lastError: error })
           retryReason = error
+          if (typeof ack.retryAfterMs === 'number' && ack.retryAfterMs >= 0) retryAfterMs = Math.min(ack.retryAfterMs, 60_000)
           break
         }
         await this.#c.store.putOutbox({ ...entry, attempts: entry.attempts + 1, lastError: error, failed: true })
@@ -225,6 +238,11 @@ export class DirectMessages {
     }
     if (retryReason === undefined) {
       this.#backoff.delete(to)
+      return
+    }
+    if (retryAfterMs !== undefined) {
+      // The recipient said when it will take more: no need to back off further than that.
+      this.#schedule(to, Math.max(50, retryAfterMs))
       return
     }
     const previous = this.#backoff.get(to) ?? 0
@@ -252,7 +270,10 @@ export class DirectMessages {
   }
 
   async #receive(source: string, frame: Uint8Array): Promise<Ack> {
-    if (!this.#limiter.take(source)) return { ok: false, code: 'rate-limited', error: 'too many messages, try later' }
+    const allowed = this.#limiter.take(source)
+    if (!allowed.ok) {
+      return { ok: false, code: 'rate-limited', error: 'too many messages, try later', retryAfterMs: allowed.retryAfterMs }
+    }
     let message: DirectMessage
     try {
       message = openDirectMessage(frame, this.#c.net.peerId, this.#c.key.seed, (p) => this.#c.net.publicKeyOf(p), {

@@ -9,16 +9,18 @@ export class RateLimiter {
     this.#perMs = perMinute / 60_000
   }
 
-  /** Take one token for `key`; false when the bucket is empty. */
-  take(key: string, now = Date.now()): boolean {
+  /** Take one token for `key`; when the bucket is empty, say how long until the next one. */
+  take(key: string, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
     const b = this.#buckets.get(key) ?? { tokens: this.#burst, at: now }
     b.tokens = Math.min(this.#burst, b.tokens + (now - b.at) * this.#perMs)
     b.at = now
-    const ok = b.tokens >= 1
-    if (ok) b.tokens -= 1
     this.#buckets.set(key, b)
     if (this.#buckets.size > 10_000) this.#prune(now)
-    return ok
+    if (b.tokens >= 1) {
+      b.tokens -= 1
+      return { ok: true }
+    }
+    return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / this.#perMs) }
   }
 
   #prune(now: number): void {

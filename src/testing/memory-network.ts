@@ -10,13 +10,15 @@
  * ```
  */
 import { randomBytes } from 'node:crypto'
-import { generateDeviceKey } from '../identity/keystore.ts'
+import { type DeviceKey, generateDeviceKey } from '../identity/keystore.ts'
 import type { ConfigOverrides } from '../node/config.ts'
 import { createNode, type LateralNode } from '../node/node.ts'
 import { installTeardownGuard } from './teardown-guard.ts'
 
 export interface MemoryNetwork {
   nodes: LateralNode[]
+  /** Each node's device key (tests that forge traffic sign with these). */
+  keys: DeviceKey[]
   /** Connect node i to node j (i dials j). */
   connect(i: number, j: number): Promise<void>
   /** Every node dials the next one. */
@@ -31,10 +33,11 @@ export interface MemoryNetwork {
 export async function createMemoryNetwork(size: number, config: ConfigOverrides = {}): Promise<MemoryNetwork> {
   installTeardownGuard()
   const prefix = randomBytes(4).toString('hex')
+  const keys = Array.from({ length: size }, () => generateDeviceKey())
   const nodes = await Promise.all(
-    Array.from({ length: size }, (_, i) =>
+    keys.map((key, i) =>
       createNode({
-        key: generateDeviceKey(),
+        key,
         transport: 'memory',
         config: { listen: [`/memory/${prefix}-${i}`], mdns: false, bootstrap: [], metrics: false, ...config },
       }),
@@ -46,6 +49,7 @@ export async function createMemoryNetwork(size: number, config: ConfigOverrides 
   }
   return {
     nodes,
+    keys,
     connect,
     async connectRing() {
       await Promise.all(nodes.map((_, i) => connect(i, (i + 1) % size)))
