@@ -39,9 +39,14 @@ export function cliDoc(): string {
     helpOf(program),
     '```',
   ]
-  for (const cmd of program.commands) {
-    parts.push('', `## lateral ${cmd.name()}`, '', '```', helpOf(cmd), '```')
+  const walk = (cmd: Command, path: string) => {
+    for (const sub of cmd.commands) {
+      const name = `${path} ${sub.name()}`
+      parts.push('', `## ${name}`, '', '```', helpOf(sub), '```')
+      walk(sub, name)
+    }
   }
+  walk(program, 'lateral')
   return `${parts.join('\n')}\n`
 }
 

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import type { Command } from 'commander'
 import { buildProgram } from '../src/cli/program.ts'
 import { ERRORS } from '../src/core/error-registry.ts'
 import { runCli } from '../src/testing/testnet.ts'
@@ -17,14 +18,24 @@ describe('lateral CLI', () => {
     await rm(root, { recursive: true, force: true })
   })
 
-  it('every command has --help with examples', async () => {
+  it('every command and subcommand has --help with examples', async () => {
     const program = buildProgram()
-    assert.ok(program.commands.length >= 8)
-    for (const cmd of program.commands) {
-      const { code, stdout } = await runCli([cmd.name(), '--help'])
-      assert.equal(code, 0, cmd.name())
-      assert.match(stdout, /Examples:\n {2}\$ lateral/, `${cmd.name()} --help shows examples`)
+    const paths: string[][] = []
+    const walk = (cmd: Command, path: string[]) => {
+      for (const sub of cmd.commands) {
+        paths.push([...path, sub.name()])
+        walk(sub, [...path, sub.name()])
+      }
     }
+    walk(program, [])
+    assert.ok(paths.length >= 18, `${paths.length} commands`)
+    await Promise.all(
+      paths.map(async (path) => {
+        const { code, stdout } = await runCli([...path, '--help'])
+        assert.equal(code, 0, path.join(' '))
+        assert.match(stdout, /Examples:\n {2}\$ (echo .* \| )?lateral/, `${path.join(' ')} --help shows examples`)
+      }),
+    )
   })
 
   it('says how to start a daemon when none runs (exit 3)', async () => {

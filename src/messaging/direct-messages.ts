@@ -223,7 +223,8 @@ export class DirectMessages {
         if (RETRYABLE.has(ack.code ?? '')) {
           await this.#c.store.putOutbox({ ...entry, attempts: entry.attempts + 1, lastError: error })
           retryReason = error
-          if (typeof ack.retryAfterMs === 'number' && ack.retryAfterMs >= 0) retryAfterMs = Math.min(ack.retryAfterMs, 60_000)
+          if (typeof ack.retryAfterMs === 'number' && ack.retryAfterMs >= 0)
+            retryAfterMs = Math.min(ack.retryAfterMs, 60_000)
           break
         }
         await this.#c.store.putOutbox({ ...entry, attempts: entry.attempts + 1, lastError: error, failed: true })
@@ -272,7 +273,12 @@ export class DirectMessages {
   async #receive(source: string, frame: Uint8Array): Promise<Ack> {
     const allowed = this.#limiter.take(source)
     if (!allowed.ok) {
-      return { ok: false, code: 'rate-limited', error: 'too many messages, try later', retryAfterMs: allowed.retryAfterMs }
+      return {
+        ok: false,
+        code: 'rate-limited',
+        error: 'too many messages, try later',
+        retryAfterMs: allowed.retryAfterMs,
+      }
     }
     let message: DirectMessage
     try {

@@ -52,6 +52,8 @@ export interface Testnet {
   daemons: TestDaemon[]
   /** Run `lateral <args>` against daemon i's home. */
   cli(i: number, args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>
+  /** Start a long-running `lateral <args>` against daemon i's home. */
+  spawnCli(i: number, args: string[]): CliProcess
   /** API GET on daemon i, JSON parsed. */
   api<T>(i: number, path: string): Promise<T>
   /** Send a signal to daemon i and wait for it to exit. */
@@ -78,6 +80,45 @@ export function runCli(
       },
     )
   })
+}
+
+export interface CliProcess {
+  process: ChildProcess
+  /** Lines printed on stdout so far. */
+  lines: string[]
+  /** Wait for a stdout line that matches. */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>
+  /** Send a signal and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Start a long-running CLI command (`topic sub`, `msg inbox --follow`) as a process. */
+export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, [LATERAL_BIN, ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines: string[] = []
+  let partial = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk
+    const parts = partial.split('\n')
+    partial = parts.pop() ?? ''
+    lines.push(...parts)
+  })
+  child.stderr?.resume()
+  return {
+    process: child,
+    lines,
+    waitForLine: (match, timeoutMs = 20_000) =>
+      waitFor(() => lines.find(match), { timeoutMs, intervalMs: 50, what: `a line from lateral ${args.join(' ')}` }),
+    async stop(signal = 'SIGINT') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+      const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      child.kill(signal)
+      return exit
+    },
+  }
 }
 
 /** Start `lateral daemon` on a home and wait for its api.json. */
@@ -183,6 +224,7 @@ export async function createTestnet(size: number, init: TestnetInit = {}): Promi
     daemons,
     cli: (i, args, options = {}) =>
       runCli([...args, '--home', (daemons[i] as TestDaemon).home], { ...options, env: { ...env, ...options.env } }),
+    spawnCli: (i, args) => spawnCli([...args, '--home', (daemons[i] as TestDaemon).home], { env }),
     api: (i, path) => apiGet((daemons[i] as TestDaemon).info, path),
     kill,
     async restart(i, options = {}) {
