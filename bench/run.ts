@@ -1,8 +1,13 @@
 /** `npm run bench -- NAME [options]`: benchmarks are not tests; they measure and write JSON. */
 import { benchDaemon } from './daemon.ts'
+import { benchGossip } from './gossip.ts'
 import { benchStack } from './stack.ts'
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { stack: benchStack, daemon: benchDaemon }
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
+  stack: benchStack,
+  daemon: benchDaemon,
+  gossip: benchGossip,
+}
 
 const [name, ...rest] = process.argv.slice(2)
 const bench = name === undefined ? undefined : BENCHES[name]
