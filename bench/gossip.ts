@@ -4,7 +4,7 @@
  * Topic delivery over gossipsub, publish -> last subscriber:
  * - in one process over the memory transport, for each size: latency (median, p99) with one
  *   publisher sending 1 KiB every 50 ms, delivery ratio; sustained messages/s for one publisher
- *   at 1 KiB (closed loop, at most 50 messages in flight); and at the largest size, the same
+ *   at 1 KiB (closed loop, at most 100 messages in flight); and at the largest size, the same
  *   latency run while 10% of the nodes are killed;
  * - across processes on 127.0.0.1 (TCP): 10 processes x 1 node and 10 processes x 5 nodes.
  * Topology: a ring plus 2 random chords per node. JSON and an SVG plot in bench/results/.
@@ -107,7 +107,7 @@ async function inProcess(n: number, messages: number, throughputCount: number, k
     if (killFraction === 0) {
       // Closed loop: at most WINDOW messages in flight (published, not yet at every subscriber),
       // so the figure is what the network sustains with full delivery, not what a queue absorbs.
-      const WINDOW = 50
+      const WINDOW = 100
       for (const r of receipts.values()) r.clear()
       const start = now()
       for (let k = 0; k < throughputCount; k++) {
@@ -191,7 +191,7 @@ export async function benchGossip(argv: string[]): Promise<void> {
     options: {
       sizes: { type: 'string', default: '10,50,100' },
       messages: { type: 'string', default: '100' },
-      throughput: { type: 'string', default: '1000' },
+      throughput: { type: 'string', default: '500' },
       settle: { type: 'string', default: '1' },
     },
   })

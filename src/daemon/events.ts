@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EVENTS_HEARTBEAT_MS } from '../core/constants.ts'
-import type { MessagingEvents } from '../messaging/index.ts'
 import type { LateralNode } from '../node/node.ts'
 import { bodyView } from './views.ts'
 
@@ -27,25 +26,23 @@ export class EventHub {
   #nextId = 1
 
   constructor(node: LateralNode) {
-    const forward = (type: 'peer:connect' | 'peer:disconnect' | 'peer:identify' | 'addresses:change') => {
-      const listener = (evt: CustomEvent<unknown>) => this.publish({ type, data: evt.detail })
-      node.net.addEventListener(type, listener)
-      this.#unsubscribe.push(() => node.net.removeEventListener(type, listener))
+    const forward = <T extends string>(
+      source: {
+        addEventListener(type: T, l: (evt: CustomEvent<unknown>) => void): void
+        removeEventListener(type: T, l: (evt: CustomEvent<unknown>) => void): void
+      },
+      type: T,
+      view: (detail: unknown) => unknown = (d) => d,
+    ) => {
+      const listener = (evt: CustomEvent<unknown>) => this.publish({ type, data: view(evt.detail) })
+      source.addEventListener(type, listener)
+      this.#unsubscribe.push(() => source.removeEventListener(type, listener))
     }
-    forward('peer:connect')
-    forward('peer:disconnect')
-    forward('peer:identify')
-    forward('addresses:change')
-    const forwardMessaging = (type: keyof MessagingEvents) => {
-      const listener = (evt: CustomEvent<unknown>) => this.publish({ type, data: messageView(evt.detail) })
-      node.messaging.addEventListener(type, listener)
-      this.#unsubscribe.push(() => node.messaging.removeEventListener(type, listener))
+    for (const type of ['peer:connect', 'peer:disconnect', 'peer:identify', 'addresses:change'] as const)
+      forward(node.net, type)
+    for (const type of ['topic:message', 'dm:received', 'dm:delivered', 'dm:queued', 'dm:failed'] as const) {
+      forward(node.messaging, type, messageView)
     }
-    forwardMessaging('topic:message')
-    forwardMessaging('dm:received')
-    forwardMessaging('dm:delivered')
-    forwardMessaging('dm:queued')
-    forwardMessaging('dm:failed')
   }
 
   get clientCount(): number {

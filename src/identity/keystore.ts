@@ -31,6 +31,7 @@ import {
   MAX_SCRYPT_R,
 } from '../core/constants.ts'
 import {
+  concatBytes,
   ed25519PublicKey,
   equalBytes,
   open,
@@ -113,8 +114,8 @@ export async function encryptDeviceKey(key: DeviceKey, options: CreateKeystoreOp
   header.set(nonce, at + SALT_LENGTH)
   const secret = await scrypt(options.passphrase ?? '', salt, kdf)
   const ciphertext = seal(secret, nonce, key.seed, header)
-  const body = concat(header, ciphertext)
-  return concat(body, sha256(body))
+  const body = concatBytes(header, ciphertext)
+  return concatBytes(body, sha256(body))
 }
 
 /** Parse and check a keystore file's header and checksum without decrypting it. */
@@ -249,11 +250,4 @@ function checkKdf(kdf: ScryptParams): void {
       `the keystore names scrypt parameters out of bounds (logN ${kdf.logN}, r ${kdf.r}, p ${kdf.p})`,
     )
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }

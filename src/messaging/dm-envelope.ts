@@ -8,8 +8,8 @@
  *   plaintext = cbor { msg: <bytes of cbor DirectMessage>, sig: <64 B Ed25519 over msg> }
  */
 import * as cbor from '@ipld/dag-cbor'
-import { MAX_CLOCK_SKEW_MS } from '../core/constants.ts'
 import {
+  concatBytes,
   ed25519Sign,
   ed25519Verify,
   hkdfSha256,
@@ -22,7 +22,7 @@ import {
   x25519Shared,
 } from '../core/crypto.ts'
 import { InvalidInputError } from '../core/errors.ts'
-import { isContentType } from './topic-message.ts'
+import { checkCommonFields, checkKeys } from './fields.ts'
 
 export interface DirectMessage {
   v: 1
@@ -54,7 +54,7 @@ export function sealDirectMessage(
   const plaintext = cbor.encode({ msg, sig: ed25519Sign(senderSeed, msg) })
   const eph = x25519Keygen()
   const recipientX = x25519PublicFromEd25519(recipientPublicKey)
-  const key = hkdfSha256(x25519Shared(eph.secret, recipientX), concat(eph.publicKey, recipientX), INFO)
+  const key = hkdfSha256(x25519Shared(eph.secret, recipientX), concatBytes(eph.publicKey, recipientX), INFO)
   const nonce = randomBytes(24)
   const aad = new TextEncoder().encode(message.to)
   return cbor.encode({ v: 1, to: message.to, eph: eph.publicKey, nonce, ct: seal(key, nonce, plaintext, aad) })
@@ -89,7 +89,7 @@ export function openDirectMessage(
   } catch {
     throw new InvalidInputError('bad envelope "eph"')
   }
-  const key = hkdfSha256(shared, concat(eph, mine.publicKey), INFO)
+  const key = hkdfSha256(shared, concatBytes(eph, mine.publicKey), INFO)
   const plaintext = open(key, nonce, ct, new TextEncoder().encode(self))
   if (plaintext === undefined) throw new InvalidInputError('envelope does not decrypt')
   const inner = decodeMap(plaintext, 'sealed content')
@@ -114,21 +114,13 @@ function checkDirectMessage(
   m: Record<string, unknown>,
   options: { maxBodyBytes: number; now?: number },
 ): DirectMessage {
-  if (Object.keys(m).sort().join() !== MSG_KEYS.join())
-    throw new InvalidInputError('message has missing or extra fields')
+  checkKeys(m, MSG_KEYS, 'message')
   if (m.v !== 1) throw new InvalidInputError('unsupported message version')
   if (typeof m.id !== 'string' || !/^[0-9a-f]{32}$/.test(m.id)) throw new InvalidInputError('bad message "id"')
-  if (typeof m.from !== 'string' || m.from.length === 0 || m.from.length > 128)
-    throw new InvalidInputError('bad "from"')
   if (typeof m.to !== 'string') throw new InvalidInputError('bad "to"')
   if (typeof m.seq !== 'number' || !Number.isSafeInteger(m.seq) || m.seq < 1) throw new InvalidInputError('bad "seq"')
-  if (typeof m.time !== 'number' || !Number.isSafeInteger(m.time) || m.time < 0)
-    throw new InvalidInputError('bad "time"')
-  if ((m.time as number) > (options.now ?? Date.now()) + MAX_CLOCK_SKEW_MS)
-    throw new InvalidInputError('"time" is in the future')
-  if (!isContentType(m.type)) throw new InvalidInputError('bad "type"')
-  if (!(m.body instanceof Uint8Array)) throw new InvalidInputError('bad "body"')
-  if (m.body.length > options.maxBodyBytes) throw new InvalidInputError('message body is too large')
+  checkCommonFields(m, options.now)
+  if ((m.body as Uint8Array).length > options.maxBodyBytes) throw new InvalidInputError('message body is too large')
   return m as unknown as DirectMessage
 }
 
@@ -143,11 +135,4 @@ function decodeMap(bytes: Uint8Array, what: string): Record<string, unknown> {
     throw new InvalidInputError(`${what} is not a map`)
   }
   return value as Record<string, unknown>
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }

@@ -5,8 +5,10 @@
  * below checks the size before decoding, then every field, then that `from` is the signer.
  */
 import * as cbor from '@ipld/dag-cbor'
-import { MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_LENGTH } from '../core/constants.ts'
 import { InvalidInputError } from '../core/errors.ts'
+import { checkCommonFields, checkKeys } from './fields.ts'
+
+export { isContentType } from './fields.ts'
 
 export interface TopicMessage {
   v: 1
@@ -37,27 +39,10 @@ export function decodeTopicMessage(bytes: Uint8Array, options: { maxBytes: numbe
     throw new InvalidInputError('topic message is not a map')
   }
   const m = value as Record<string, unknown>
-  if (Object.keys(m).sort().join() !== KEYS.join())
-    throw new InvalidInputError('topic message has missing or extra fields')
+  checkKeys(m, KEYS, 'topic message')
   if (m.v !== 1) throw new InvalidInputError(`unsupported topic message version ${String(m.v)}`)
-  if (typeof m.from !== 'string' || m.from.length === 0 || m.from.length > 128)
-    throw new InvalidInputError('bad "from"')
-  if (typeof m.time !== 'number' || !Number.isSafeInteger(m.time) || m.time < 0)
-    throw new InvalidInputError('bad "time"')
-  if ((m.time as number) > (options.now ?? Date.now()) + MAX_CLOCK_SKEW_MS)
-    throw new InvalidInputError('"time" is in the future')
-  if (!isContentType(m.type)) throw new InvalidInputError('bad "type"')
-  if (!(m.body instanceof Uint8Array)) throw new InvalidInputError('bad "body"')
+  checkCommonFields(m, options.now)
   return m as unknown as TopicMessage
-}
-
-export function isContentType(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= MAX_CONTENT_TYPE_LENGTH &&
-    /^[\x21-\x7e]+(?:; ?[\x21-\x7e]+)*$/.test(value)
-  )
 }
 
 /** Topic names users type: 1-100 characters of letters, digits, `.`, `_`, `-`. */
