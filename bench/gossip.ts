@@ -4,8 +4,8 @@
  * Topic delivery over gossipsub, publish -> last subscriber:
  * - in one process over the memory transport, for each size: latency (median, p99) with one
  *   publisher sending 1 KiB every 50 ms, delivery ratio; sustained messages/s for one publisher
- *   at 1 KiB (closed loop, at most 100 messages in flight); and at the largest size, the same
- *   latency run while 10% of the nodes are killed;
+ *   at 1 KiB (open loop: back to back, with the share delivered); and at the largest size, the
+ *   same latency run while 10% of the nodes are killed;
  * - across processes on 127.0.0.1 (TCP): 10 processes x 1 node and 10 processes x 5 nodes.
  * Topology: a ring plus 2 random chords per node. JSON and an SVG plot in bench/results/.
  */
@@ -103,31 +103,22 @@ async function inProcess(n: number, messages: number, throughputCount: number, k
       ...(toKill.size > 0 ? { killed: toKill.size } : {}),
     }
 
-    let throughput: { messagesPerSecond: number; delivery: number; count: number; window: number } | undefined
+    let throughput: { messagesPerSecond: number; delivery: number; count: number } | undefined
     if (killFraction === 0) {
-      // Closed loop: at most WINDOW messages in flight (published, not yet at every subscriber),
-      // so the figure is what the network sustains with full delivery, not what a queue absorbs.
-      const WINDOW = 100
+      // Open loop: publish back to back; report the rate reached and how much arrived. Beyond
+      // what the peers can process, gossipsub drops (delivery < 1) rather than queue forever.
       for (const r of receipts.values()) r.clear()
       const start = now()
       for (let k = 0; k < throughputCount; k++) {
-        if (k >= WINDOW) {
-          const oldest = k - WINDOW
-          await waitFor(() => survivors.every((r) => receipts.get(r)?.has(oldest)), {
-            timeoutMs: 10_000,
-            intervalMs: 1,
-          }).catch(() => {})
-        }
         await publisher.messaging.publish(TOPIC, payload(k, 1024), { type: 'application/octet-stream' })
       }
       await waitFor(() => survivors.every((r) => (receipts.get(r)?.size ?? 0) >= throughputCount), {
-        timeoutMs: 10_000,
+        timeoutMs: 60_000,
       }).catch(() => {})
       const lastAt = Math.max(...survivors.flatMap((r) => [...(receipts.get(r)?.values() ?? [])]))
       const delivered = survivors.reduce((sum, r) => sum + (receipts.get(r)?.size ?? 0), 0)
       throughput = {
         count: throughputCount,
-        window: WINDOW,
         messagesPerSecond: Math.round(throughputCount / ((lastAt - start) / 1000)),
         delivery: Number((delivered / (throughputCount * survivors.length)).toFixed(4)),
       }
@@ -191,7 +182,7 @@ export async function benchGossip(argv: string[]): Promise<void> {
     options: {
       sizes: { type: 'string', default: '10,50,100' },
       messages: { type: 'string', default: '100' },
-      throughput: { type: 'string', default: '500' },
+      throughput: { type: 'string', default: '1000' },
       settle: { type: 'string', default: '1' },
     },
   })
@@ -203,7 +194,6 @@ export async function benchGossip(argv: string[]): Promise<void> {
     messagesPerSecond: number
     delivery: number
     count: number
-    window: number
   }> = []
   for (const n of sizes) {
     const t0 = performance.now()
