@@ -1,1 +1,2 @@
+export * from './blockstore.ts'
 export * from './datastore.ts'

@@ -1,0 +1,21 @@
+/** Walking a UnixFS DAG by its links: dag-pb nodes have links, raw blocks have none. */
+import * as dagPb from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { InvalidInputError } from '../core/errors.ts'
+
+/** The CIDs a block links to. */
+export function linksOf(cid: CID, bytes: Uint8Array): CID[] {
+  if (cid.code === raw.code) return []
+  if (cid.code !== dagPb.code)
+    throw new InvalidInputError(`unsupported block codec 0x${cid.code.toString(16)} in ${cid}`)
+  return dagPb.decode(bytes).Links.map((l) => l.Hash)
+}
+
+export function parseCid(value: string): CID {
+  try {
+    return CID.parse(value)
+  } catch {
+    throw new InvalidInputError(`not a CID: ${JSON.stringify(value)}`)
+  }
+}
