@@ -30,9 +30,15 @@ describe('three daemons as separate processes, bootstrapped from the first', () 
       })
     }
     // Nodes 1 and 2 only knew node 0: they met through the DHT (self-lookup via node 0).
-    const status = await net.api<{ dht: { mode: string; routingTableSize: number } }>(2, '/v1/status')
+    // The DHT adds a peer to its routing table once identify confirms it speaks the DHT.
+    const status = await waitFor(
+      async () => {
+        const s = await net.api<{ dht: { mode: string; routingTableSize: number } }>(2, '/v1/status')
+        return s.dht.routingTableSize === 2 ? s : undefined
+      },
+      { what: 'both peers in the routing table' },
+    )
     assert.equal(status.dht.mode, 'server')
-    assert.equal(status.dht.routingTableSize, 2)
     console.log(`# full mesh ${Math.round(performance.now() - lastStarted)} ms after the third daemon was ready`)
   })
 
