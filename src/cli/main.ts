@@ -1,6 +1,7 @@
 /** Entry point of the `lateral` command: run the program, turn errors into one line and an exit code. */
 import { CommanderError } from 'commander'
 import { EXIT_USAGE, errorEntry } from '../core/error-registry.ts'
+import { LateralError } from '../core/errors.ts'
 import { buildProgram } from './program.ts'
 
 export async function main(argv: string[] = process.argv): Promise<number> {
@@ -18,7 +19,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const entry = errorEntry(e.name)
     if (json) {
       process.stderr.write(`${JSON.stringify({ error: { name: entry.name, code: entry.code, message: e.message } })}\n`)
-    } else if (entry.name === 'InternalError') {
+    } else if (entry.name === 'InternalError' && !(e instanceof LateralError)) {
       process.stderr.write(`lateral: unexpected error: ${e.stack ?? e.message}\n`)
     } else {
       process.stderr.write(`lateral: ${e.message}\n`)

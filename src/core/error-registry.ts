@@ -94,6 +94,12 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 10,
     summary: 'the direct-message outbox is full',
   },
+  MessageRefusedError: {
+    code: 'LAT_ERR_MESSAGE_REFUSED',
+    status: 502,
+    exit: 11,
+    summary: 'the recipient refused the direct message',
+  },
   TimeoutError: { code: 'LAT_ERR_TIMEOUT', status: 504, exit: 9, summary: 'the operation ran out of time' },
   AbortedError: { code: 'LAT_ERR_ABORTED', status: 499, exit: 130, summary: 'the operation was cancelled' },
   NotStartedError: { code: 'LAT_ERR_NOT_STARTED', status: 503, exit: 1, summary: 'the node is not running' },

@@ -81,6 +81,11 @@ export class OutboxFullError extends LateralError {
   override name = 'OutboxFullError'
 }
 
+/** The recipient refused a direct message for good (it could not open or verify it). */
+export class MessageRefusedError extends LateralError {
+  override name = 'MessageRefusedError'
+}
+
 /** An operation ran out of time. */
 export class TimeoutError extends LateralError {
   override name = 'TimeoutError'

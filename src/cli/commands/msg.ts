@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { LateralError } from '../../core/errors.ts'
+import { InvalidInputError, MessageRefusedError } from '../../core/errors.ts'
 import { ApiClient } from '../client.ts'
 import { liveEvents, untilInterrupted } from '../events.ts'
 import { formatMessage, type MessageLike, shortPeer } from '../message-format.ts'
@@ -46,7 +46,7 @@ export function registerMsg(program: Command): void {
       const g = globals(cmd)
       const result = await (await ApiClient.forHome(g.home)).post<SendResult>('/v1/messages', { to: peer, text })
       if (result.status === 'failed')
-        throw new LateralError(`message refused by ${peer}: ${result.error ?? 'unknown reason'}`)
+        throw new MessageRefusedError(`message refused by ${peer}: ${result.error ?? 'unknown reason'}`)
       emit(g, result, () =>
         result.status === 'delivered'
           ? `Delivered to ${peer} (id ${result.id})`
@@ -123,7 +123,7 @@ export function registerMsg(program: Command): void {
     .addHelpText('after', examples('lateral msg delete 63517aeb83e07acadeca61e4f9c83864', 'lateral msg delete --all'))
     .action(async (ids: string[], opts: { all?: boolean }, cmd: Command) => {
       const g = globals(cmd)
-      if (ids.length === 0 && opts.all !== true) throw new LateralError('name message IDs, or pass --all')
+      if (ids.length === 0 && opts.all !== true) throw new InvalidInputError('name message IDs, or pass --all')
       const result = await (await ApiClient.forHome(g.home)).post<{ deleted: number }>(
         '/v1/messages/inbox/delete',
         opts.all === true ? {} : { ids },
