@@ -22,7 +22,7 @@ async function* walk(path: string, name: string): AsyncGenerator<Candidate> {
   })
   if (info.isSymbolicLink()) throw new InvalidInputError(`${path} is a symbolic link; add its target instead`)
   if (info.isFile()) {
-    yield { path: name, size: info.size, content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }
+    yield { path: name, size: info.size, content: readLazily(path) }
     return
   }
   if (!info.isDirectory()) throw new InvalidInputError(`${path} is neither a file nor a folder`)
@@ -31,13 +31,14 @@ async function* walk(path: string, name: string): AsyncGenerator<Candidate> {
   for (const entry of entries) yield* walk(join(path, entry), `${name}/${entry}`)
 }
 
+/** The file is opened only when its content is read, so walking a tree opens nothing. */
+async function* readLazily(path: string): AsyncGenerator<Uint8Array> {
+  yield* createReadStream(path, { highWaterMark: 1024 * 1024 })
+}
+
 /** Total bytes under a path (for progress). */
 export async function totalSize(path: string): Promise<number> {
   let total = 0
-  for await (const c of localCandidates(path)) {
-    total += c.size
-    // Only sizes are needed here: do not open the files.
-    ;(c.content as { destroy?: () => void } | undefined)?.destroy?.()
-  }
+  for await (const c of localCandidates(path)) total += c.size
   return total
 }

@@ -14,8 +14,6 @@ export interface ErrorEntry {
   summary: string
 }
 
-export const EXIT_OK = 0
-export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
 export const ERRORS: Readonly<Record<string, ErrorEntry>> = {

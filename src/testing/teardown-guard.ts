@@ -8,16 +8,12 @@
 import { isStreamTeardownError } from '../net/errors.ts'
 
 let installed = false
-export const ignoredTeardownErrors: Error[] = []
 
 export function installTeardownGuard(): void {
   if (installed || process.hasUncaughtExceptionCaptureCallback()) return
   installed = true
   const capture = (err: unknown) => {
-    if (isStreamTeardownError(err)) {
-      ignoredTeardownErrors.push(err as Error)
-      return
-    }
+    if (isStreamTeardownError(err)) return
     // Hand everything else back to the normal uncaught-exception path.
     process.setUncaughtExceptionCaptureCallback(null)
     installed = false
