@@ -23,7 +23,7 @@ export function buildProgram(): Command {
       `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral ping 12D3KooWAbc...')}
 Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5 keystore damaged or missing,
 6 already exists/running or address in use, 7 unauthorised, 8 peer unreachable, 9 timeout,
-10 outbox full, 11 message refused (docs/errors.md).
+10 outbox full, 11 message refused, 12 no provider (docs/errors.md).
 `,
     )
   registerInit(program)

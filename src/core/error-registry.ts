@@ -98,6 +98,18 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 11,
     summary: 'the recipient refused the direct message',
   },
+  NoProvidersError: {
+    code: 'LAT_ERR_NO_PROVIDERS',
+    status: 404,
+    exit: 12,
+    summary: 'no peer provided the content in time',
+  },
+  AlreadyExistsError: {
+    code: 'LAT_ERR_ALREADY_EXISTS',
+    status: 409,
+    exit: 6,
+    summary: 'the target already exists and would be overwritten',
+  },
   TimeoutError: { code: 'LAT_ERR_TIMEOUT', status: 504, exit: 9, summary: 'the operation ran out of time' },
   AbortedError: { code: 'LAT_ERR_ABORTED', status: 499, exit: 130, summary: 'the operation was cancelled' },
   NotStartedError: { code: 'LAT_ERR_NOT_STARTED', status: 503, exit: 1, summary: 'the node is not running' },

@@ -100,3 +100,13 @@ export class AbortedError extends LateralError {
 export class NotStartedError extends LateralError {
   override name = 'NotStartedError'
 }
+
+/** No peer provided the content (or one of its blocks) within the time allowed. */
+export class NoProvidersError extends LateralError {
+  override name = 'NoProvidersError'
+}
+
+/** The target of an operation already exists and would be overwritten (e.g. `get -o` to an existing path). */
+export class AlreadyExistsError extends LateralError {
+  override name = 'AlreadyExistsError'
+}

@@ -17,6 +17,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { CID } from 'multiformats/cid'
 import { Registry } from 'prom-client'
 import type { AbortOptions } from '../core/abort.ts'
 import { DHT_PROTOCOL } from '../core/constants.ts'
@@ -190,6 +191,32 @@ class Libp2pNet implements Net {
       return info.multiaddrs.map((ma) => ma.toString())
     } catch (err) {
       throw mapNetError(err, `could not find peer ${peerId}`, options)
+    }
+  }
+
+  async provide(cid: string, options: AbortOptions = {}): Promise<void> {
+    try {
+      await this.#libp2p().contentRouting.provide(parseCid(cid), options)
+    } catch (err) {
+      throw mapNetError(err, `could not announce ${cid}`, options)
+    }
+  }
+
+  async *findProviders(
+    cid: string,
+    options: AbortOptions = {},
+  ): AsyncGenerator<{ peerId: string; addresses: string[] }> {
+    const node = this.#libp2p()
+    try {
+      for await (const info of node.contentRouting.findProviders(parseCid(cid), options)) {
+        const peerId = info.id.toString()
+        if (peerId === this.#peerId) continue
+        if (info.multiaddrs.length > 0) await node.peerStore.merge(info.id, { multiaddrs: info.multiaddrs })
+        yield { peerId, addresses: info.multiaddrs.map((ma) => ma.toString()) }
+      }
+    } catch (err) {
+      if (options.signal?.aborted === true) return
+      throw mapNetError(err, `could not look up providers of ${cid}`, options)
     }
   }
 
@@ -373,6 +400,14 @@ export function createNet(init: NetInit, components: NetComponents): Net {
 
 function isPeerId(target: PeerId | Multiaddr): target is PeerId {
   return typeof (target as PeerId).toMultihash === 'function'
+}
+
+function parseCid(value: string): CID {
+  try {
+    return CID.parse(value)
+  } catch {
+    throw new InvalidInputError(`not a CID: ${JSON.stringify(value)}`)
+  }
 }
 
 function parsePeerId(value: string): PeerId {

@@ -133,6 +133,13 @@ export interface Net {
   dht(): DhtStatus
   /** Ask the DHT for a peer's addresses. */
   findPeer(peerId: string, options?: AbortOptions): Promise<string[]>
+  /** Announce in the DHT that this node provides the block with this CID (string form). */
+  provide(cid: string, options?: AbortOptions): Promise<void>
+  /**
+   * Peers the DHT names as providers of a CID, as they are found. Their addresses go into the
+   * peer store, so they can be dialled by peer ID afterwards.
+   */
+  findProviders(cid: string, options?: AbortOptions): AsyncGenerator<{ peerId: string; addresses: string[] }>
   /** Peers that the peer store remembers (connected or not). */
   knownPeers(): Promise<Array<{ peerId: string; addresses: string[] }>>
   handle(protocol: string, handler: ProtocolHandler, options?: { maxInboundStreams?: number }): Promise<void>

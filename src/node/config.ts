@@ -3,6 +3,7 @@
  * Unknown keys and wrong types are errors, so a typo never silently falls back to a default.
  */
 import { readFile, writeFile } from 'node:fs/promises'
+import { type ContentInit, DEFAULT_CONTENT } from '../content/index.ts'
 import {
   DEFAULT_API,
   DEFAULT_DIAL_TIMEOUT_MS,
@@ -52,12 +53,15 @@ export interface LateralConfig {
     dmBurst: number
     dmPerMinute: number
   }
+  /** File sharing (docs/protocols/blocks.md). Limits are bytes per second, 0 = unlimited. */
+  content: ContentInit
 }
 
-export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections' | 'messaging'>> & {
+export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections' | 'messaging' | 'content'>> & {
   dht?: Partial<LateralConfig['dht']>
   connections?: Partial<LateralConfig['connections']>
   messaging?: Partial<LateralConfig['messaging']>
+  content?: Partial<LateralConfig['content']>
 }
 
 export function defaultConfig(): LateralConfig {
@@ -83,6 +87,7 @@ export function defaultConfig(): LateralConfig {
       dmBurst: DEFAULT_DM_BURST,
       dmPerMinute: DEFAULT_DM_PER_MINUTE,
     },
+    content: { ...DEFAULT_CONTENT },
   }
 }
 
@@ -94,6 +99,7 @@ export function mergeConfig(base: LateralConfig, overrides: ConfigOverrides): La
     dht: { ...base.dht, ...stripUndefined(overrides.dht ?? {}) },
     connections: { ...base.connections, ...stripUndefined(overrides.connections ?? {}) },
     messaging: { ...base.messaging, ...stripUndefined(overrides.messaging ?? {}) },
+    content: { ...base.content, ...stripUndefined(overrides.content ?? {}) },
   } as LateralConfig
 }
 
@@ -144,6 +150,17 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
     outboxCap: isCount,
     dmBurst: isPositive,
     dmPerMinute: isPositive,
+  },
+  content: {
+    uploadLimit: isCount,
+    downloadLimit: isCount,
+    uploadSlots: isPositive,
+    banAfter: isPositive,
+    providerTimeoutMs: isPositive,
+    blockTimeoutMs: isPositive,
+    maxPeers: isPositive,
+    providerSearchIntervalMs: isPositive,
+    reprovideIntervalMs: isCount,
   },
 }
 

@@ -11,6 +11,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { MemoryDatastore } from 'datastore-core'
+import { Content } from '../content/index.ts'
 import { AGENT_VERSION } from '../core/constants.ts'
 import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
@@ -18,6 +19,7 @@ import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
 import { createMessaging, type Messaging, type MessagingInit } from '../messaging/index.ts'
 import { createNet, type DhtStatus, type MuxerTuning, type Net } from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
+import { type Blocks, FsBlockstore, MemoryBlocks } from '../store/index.ts'
 import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
 
 export interface NodeInit {
@@ -57,6 +59,8 @@ export interface LateralNode {
   readonly config: LateralConfig
   readonly net: Net
   readonly messaging: Messaging
+  /** Files and folders: add, get from the swarm, pins, GC. */
+  readonly content: Content
   readonly startedAt: number
   status(): Promise<NodeStatus>
   /** Stop every layer in reverse order; idempotent. */
@@ -105,6 +109,15 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     },
     { datastore: store.datastore, logger },
   )
+  let blockstore: Blocks
+  if (paths === undefined) {
+    blockstore = new MemoryBlocks()
+  } else {
+    const fs = new FsBlockstore(paths.blocks)
+    await fs.open()
+    blockstore = fs
+  }
+  const content = new Content({ blockstore, datastore: store.datastore, net, logger }, config.content)
   const messaging = createMessaging(
     { ...config.messaging, ...init.messaging },
     { net, datastore: store.datastore, key, logger },
@@ -117,7 +130,9 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
   }
   try {
     await messaging.start()
+    await content.start()
   } catch (err) {
+    await messaging.stop()
     await net.stop()
     await store.close()
     throw err
@@ -131,6 +146,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     config,
     net,
     messaging,
+    content,
     startedAt,
     async status() {
       return {
@@ -147,6 +163,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     stop() {
       stopping ??= (async () => {
         try {
+          await content.stop()
           await messaging.stop()
           await net.stop()
         } finally {

@@ -12,13 +12,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BaseBlockstore } from 'blockstore-core'
-import type { Pair } from 'interface-blockstore'
+import type { Blockstore, Pair } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
 import { NotFoundError } from '../core/errors.ts'
 
 const INCOMING = '.incoming'
 
-export class FsBlockstore extends BaseBlockstore {
+export class FsBlockstore extends BaseBlockstore implements Blocks {
   readonly #root: string
 
   constructor(root: string) {
@@ -120,5 +120,51 @@ export class FsBlockstore extends BaseBlockstore {
         })(),
       }
     }
+  }
+}
+
+/** What Lateral needs of a blockstore: the importer's interface plus whole-block reads and listing. */
+export interface Blocks extends Blockstore {
+  has(cid: CID): Promise<boolean>
+  put(cid: CID, value: Uint8Array): Promise<CID>
+  getBytes(cid: CID): Promise<Uint8Array>
+  cids(): AsyncGenerator<CID>
+}
+
+/** Blocks in memory, for nodes without a home (tests, embedding). */
+export class MemoryBlocks extends BaseBlockstore implements Blocks {
+  readonly #blocks = new Map<string, { cid: CID; bytes: Uint8Array }>()
+
+  override async has(cid: CID): Promise<boolean> {
+    return this.#blocks.has(cid.toString())
+  }
+
+  override async put(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
+    if (value instanceof Uint8Array) {
+      this.#blocks.set(cid.toString(), { cid, bytes: value })
+      return cid
+    }
+    const parts: Uint8Array[] = []
+    for await (const chunk of value) parts.push(chunk)
+    this.#blocks.set(cid.toString(), { cid, bytes: new Uint8Array(Buffer.concat(parts)) })
+    return cid
+  }
+
+  override async *get(cid: CID): AsyncGenerator<Uint8Array> {
+    yield await this.getBytes(cid)
+  }
+
+  async getBytes(cid: CID): Promise<Uint8Array> {
+    const entry = this.#blocks.get(cid.toString())
+    if (entry === undefined) throw new NotFoundError(`block ${cid} is not in this node's store`)
+    return entry.bytes
+  }
+
+  override async delete(cid: CID): Promise<void> {
+    this.#blocks.delete(cid.toString())
+  }
+
+  async *cids(): AsyncGenerator<CID> {
+    for (const { cid } of [...this.#blocks.values()]) yield cid
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * The serving half of `/lateral/blocks/1.0.0`: answers have-queries at once and sends wanted
+ * blocks through shared upload slots (first come, first served, one block per turn, so every
+ * peer gets its share) under the node's upload rate limit. A peer that breaks the protocol is
+ * penalised and its stream closed; a peer banned for corrupt blocks is refused.
+ */
+import type { CID } from 'multiformats/cid'
+import { encodeFrame, readFrames } from '../core/framing.ts'
+import { errorFields, type Logger } from '../core/logger.ts'
+import type { Net, ProtocolStream } from '../net/types.ts'
+import {
+  type BlocksMessage,
+  decodeMessage,
+  encodeMessage,
+  MAX_ENTRIES,
+  MAX_FRAME_BYTES,
+  WANT_HAVE,
+} from './blocks-message.ts'
+import type { ByteRate, Slots } from './throttle.ts'
+
+/** Blocks one peer may have queued on one stream; honest sessions stay far below. */
+export const MAX_QUEUED_WANTS = 4 * MAX_ENTRIES
+
+export interface BlockSource {
+  has(cid: CID): Promise<boolean>
+  getBytes(cid: CID): Promise<Uint8Array>
+}
+
+export interface ServerComponents {
+  net: Net
+  blocks: BlockSource
+  slots: Slots
+  uploadRate: ByteRate
+  isBanned(peerId: string): boolean
+  log: Logger
+}
+
+export interface ServedTally {
+  bytes: number
+  blocks: number
+}
+
+export class BlocksServer {
+  readonly #c: ServerComponents
+  readonly #served = new Map<string, ServedTally>()
+  readonly #streams = new Set<ProtocolStream>()
+
+  constructor(components: ServerComponents) {
+    this.#c = components
+  }
+
+  /** Bytes and blocks sent to each peer since start. */
+  served(): Map<string, ServedTally> {
+    return new Map(this.#served)
+  }
+
+  /** Close every stream being served (the node is stopping). */
+  closeAll(): void {
+    for (const s of this.#streams) s.abort(new Error('node stopping'))
+    this.#streams.clear()
+  }
+
+  async serve(stream: ProtocolStream): Promise<void> {
+    const peer = stream.remotePeer
+    if (this.#c.isBanned(peer)) {
+      stream.abort(new Error('refused: this peer sent corrupt blocks'))
+      return
+    }
+    this.#streams.add(stream)
+    const queue = new Map<string, CID>()
+    const stop = new AbortController()
+    let wake: (() => void) | undefined
+    const notify = () => {
+      wake?.()
+      wake = undefined
+    }
+    const sender = this.#send(stream, queue, stop.signal, (w) => {
+      wake = w
+    })
+    try {
+      for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
+        const message = decodeMessage(frame)
+        await this.#onMessage(stream, message, queue)
+        notify()
+      }
+    } catch (err) {
+      if (!stop.signal.aborted) {
+        this.#c.net.penalize(peer, 1, `bad blocks stream: ${(err as Error).message}`)
+        this.#c.log.debug('blocks stream refused', { peer, ...errorFields(err) })
+        stream.abort(err as Error)
+      }
+    } finally {
+      // The requester closed its side (its session ended) or broke the protocol: stop sending.
+      stop.abort()
+      notify()
+      await sender.catch(() => {})
+      this.#streams.delete(stream)
+      await stream.close().catch(() => {})
+    }
+  }
+
+  async #onMessage(stream: ProtocolStream, message: BlocksMessage, queue: Map<string, CID>): Promise<void> {
+    if (message.t === 'cancel') {
+      for (const cid of message.cids) queue.delete(cid.toString())
+      return
+    }
+    if (message.t !== 'want') throw new Error(`a requester may not send "${message.t}"`)
+    const have: CID[] = []
+    const dontHave: CID[] = []
+    for (const { cid, kind } of message.wants) {
+      if (kind === WANT_HAVE) {
+        ;((await this.#c.blocks.has(cid)) ? have : dontHave).push(cid)
+        continue
+      }
+      queue.set(cid.toString(), cid)
+      if (queue.size > MAX_QUEUED_WANTS) throw new Error(`more than ${MAX_QUEUED_WANTS} blocks wanted at once`)
+    }
+    if (have.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: have })))
+    if (dontHave.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave })))
+  }
+
+  async #send(
+    stream: ProtocolStream,
+    queue: Map<string, CID>,
+    signal: AbortSignal,
+    sleepUntilWoken: (wake: () => void) => void,
+  ): Promise<void> {
+    const peer = stream.remotePeer
+    while (!signal.aborted) {
+      if (queue.size === 0) {
+        await new Promise<void>((resolve) => sleepUntilWoken(resolve))
+        continue
+      }
+      // One block per turn: a peer with many wants queues again behind the others.
+      const release = await this.#c.slots.acquire(signal)
+      try {
+        const first = queue.entries().next().value
+        if (first === undefined) continue
+        const [key, cid] = first
+        queue.delete(key)
+        let data: Uint8Array
+        try {
+          data = await this.#c.blocks.getBytes(cid)
+        } catch {
+          await stream.write(encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] })), { signal })
+          continue
+        }
+        await this.#c.uploadRate.take(data.length, signal)
+        if (signal.aborted) return
+        await stream.write(encodeFrame(encodeMessage({ t: 'block', cid, data })), { signal })
+        const tally = this.#served.get(peer) ?? { bytes: 0, blocks: 0 }
+        tally.bytes += data.length
+        tally.blocks++
+        this.#served.set(peer, tally)
+      } finally {
+        release()
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The swarm engine: serves `/lateral/blocks/1.0.0` and runs download sessions, sharing the
+ * node's upload slots, rate limits and the record of peers caught sending corrupt blocks.
+ */
+import type { CID } from 'multiformats/cid'
+import { encodeFrame, readFrames } from '../core/framing.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Net, ProtocolStream } from '../net/types.ts'
+import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES, WANT_HAVE } from './blocks-message.ts'
+import { BlocksServer, type ServedTally } from './swarm-server.ts'
+import {
+  type FetchOptions,
+  type FetchResult,
+  type SessionBlockstore,
+  SwarmSession,
+  type SwarmTuning,
+} from './swarm-session.ts'
+import { ByteRate, Slots } from './throttle.ts'
+
+export interface SwarmInit extends SwarmTuning {
+  /** Bytes per second sent to all peers together; 0 = unlimited. */
+  uploadLimit: number
+  /** Bytes per second received from all peers together; 0 = unlimited. */
+  downloadLimit: number
+  /** Blocks being sent at once, across peers (taken in turn, one block per turn). */
+  uploadSlots: number
+  /** Corrupt blocks after which a peer is refused (served nothing, asked nothing). */
+  banAfter: number
+}
+
+export interface SwarmComponents {
+  net: Net
+  blockstore: SessionBlockstore
+  logger: Logger
+}
+
+/** Penalty points for one corrupt block (see docs/protocols/blocks.md). */
+const CORRUPT_PENALTY = 5
+
+export class Swarm {
+  readonly #init: SwarmInit
+  readonly #c: SwarmComponents
+  readonly #server: BlocksServer
+  readonly #uploadRate: ByteRate
+  readonly #downloadRate: ByteRate
+  readonly #offences = new Map<string, number>()
+  readonly #sessions = new Set<SwarmSession>()
+
+  constructor(init: SwarmInit, components: SwarmComponents) {
+    this.#init = init
+    this.#c = components
+    this.#uploadRate = new ByteRate(init.uploadLimit)
+    this.#downloadRate = new ByteRate(init.downloadLimit)
+    this.#server = new BlocksServer({
+      net: components.net,
+      blocks: components.blockstore,
+      slots: new Slots(init.uploadSlots),
+      uploadRate: this.#uploadRate,
+      isBanned: (peer) => this.isBanned(peer),
+      log: components.logger,
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.#c.net.handle(BLOCKS_PROTOCOL, (stream) => this.#server.serve(stream), { maxInboundStreams: 64 })
+  }
+
+  async stop(): Promise<void> {
+    await this.#c.net.unhandle(BLOCKS_PROTOCOL).catch(() => {})
+    this.#server.closeAll()
+  }
+
+  /** Fetch a DAG (or, with `recursive: false`, its root block) from every peer that has it. */
+  async fetch(root: CID, options: FetchOptions = {}): Promise<FetchResult> {
+    const session = new SwarmSession(
+      root,
+      {
+        net: this.#c.net,
+        blockstore: this.#c.blockstore,
+        downloadRate: this.#downloadRate,
+        tuning: this.#init,
+        isBanned: (peer) => this.isBanned(peer),
+        reportCorrupt: (peer, cid) => this.#reportCorrupt(peer, cid),
+        log: this.#c.logger,
+      },
+      options,
+    )
+    this.#sessions.add(session)
+    try {
+      return await session.run()
+    } finally {
+      this.#sessions.delete(session)
+    }
+  }
+
+  /** Ask one peer whether it has a block (one want-have on a short stream). False on any failure. */
+  async askHave(peerId: string, cid: CID, signal: AbortSignal): Promise<boolean> {
+    if (peerId === this.#c.net.peerId || this.isBanned(peerId)) return false
+    let stream: ProtocolStream | undefined
+    try {
+      stream = await this.#c.net.openStream(peerId, BLOCKS_PROTOCOL, { signal })
+      await stream.write(encodeFrame(encodeMessage({ t: 'want', wants: [{ cid, kind: WANT_HAVE }] })), { signal })
+      for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
+        const reply = decodeMessage(frame)
+        return reply.t === 'have' && reply.cids.some((c) => c.equals(cid))
+      }
+      return false
+    } catch {
+      return false
+    } finally {
+      await stream?.close({ signal: AbortSignal.timeout(1000) }).catch(() => stream?.abort(new Error('done')))
+    }
+  }
+
+  isBanned(peerId: string): boolean {
+    return (this.#offences.get(peerId) ?? 0) >= this.#init.banAfter
+  }
+
+  /** Corrupt blocks received from each peer. */
+  offences(): Map<string, number> {
+    return new Map(this.#offences)
+  }
+
+  served(): Map<string, ServedTally> {
+    return this.#server.served()
+  }
+
+  limits(): { uploadLimit: number; downloadLimit: number } {
+    return { uploadLimit: this.#uploadRate.bytesPerSecond, downloadLimit: this.#downloadRate.bytesPerSecond }
+  }
+
+  setLimits(limits: { uploadLimit?: number; downloadLimit?: number }): void {
+    if (limits.uploadLimit !== undefined) this.#uploadRate.setRate(limits.uploadLimit)
+    if (limits.downloadLimit !== undefined) this.#downloadRate.setRate(limits.downloadLimit)
+  }
+
+  #reportCorrupt(peerId: string, cid: CID): void {
+    const count = (this.#offences.get(peerId) ?? 0) + 1
+    this.#offences.set(peerId, count)
+    this.#c.net.penalize(peerId, CORRUPT_PENALTY, `sent a block that does not match ${cid}`)
+    if (count === this.#init.banAfter)
+      this.#c.logger.warn('peer refused from now on: repeated corrupt blocks', { peerId, offences: count })
+  }
+}

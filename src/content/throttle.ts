@@ -1,0 +1,123 @@
+/**
+ * Rate limits and upload slots for the swarm: a byte token bucket that callers await, and a
+ * FIFO semaphore (first come, first served, so every waiting peer gets its turn).
+ */
+
+/** Bytes per second; 0 means unlimited. `take(n)` resolves when n bytes may pass. */
+export class ByteRate {
+  #rate: number
+  #tokens: number
+  #at = performance.now()
+  #queue: Promise<void> = Promise.resolve()
+
+  constructor(bytesPerSecond: number) {
+    this.#rate = bytesPerSecond
+    this.#tokens = 0
+  }
+
+  get bytesPerSecond(): number {
+    return this.#rate
+  }
+
+  setRate(bytesPerSecond: number): void {
+    this.#rate = bytesPerSecond
+  }
+
+  /** Wait until `n` bytes fit under the rate. Callers are served in order. */
+  take(n: number, signal?: AbortSignal): Promise<void> {
+    if (this.#rate <= 0) return Promise.resolve()
+    const turn = this.#queue.then(() => this.#wait(n, signal))
+    // A cancelled waiter must not block the ones behind it.
+    this.#queue = turn.catch(() => {})
+    return turn
+  }
+
+  async #wait(n: number, signal?: AbortSignal): Promise<void> {
+    // The bucket holds at most one second of traffic (or one whole request, if larger).
+    const burst = Math.max(this.#rate, n)
+    for (;;) {
+      signal?.throwIfAborted()
+      const now = performance.now()
+      this.#tokens = Math.min(burst, this.#tokens + ((now - this.#at) / 1000) * this.#rate)
+      this.#at = now
+      if (this.#tokens >= n || this.#rate <= 0) {
+        this.#tokens -= n
+        return
+      }
+      const ms = Math.ceil(((n - this.#tokens) / this.#rate) * 1000)
+      await sleep(Math.min(ms, 250), signal)
+    }
+  }
+}
+
+/** At most `size` holders at once; waiters are admitted in arrival order. */
+export class Slots {
+  readonly #size: number
+  #used = 0
+  readonly #waiting: Array<() => void> = []
+
+  constructor(size: number) {
+    this.#size = Math.max(1, size)
+  }
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.#used < this.#size) {
+      this.#used++
+      return this.#releaser()
+    }
+    await new Promise<void>((resolve, reject) => {
+      const admit = () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(admit)
+        if (i >= 0) this.#waiting.splice(i, 1)
+        reject(signal?.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiting.push(admit)
+    })
+    return this.#releaser()
+  }
+
+  #releaser(): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#waiting.shift()
+      // Hand the slot straight to the next waiter; otherwise free it.
+      if (next === undefined) this.#used--
+      else next()
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason)
+      return
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** `10M`, `512k`, `1G` or plain bytes; binary multiples. 0 = unlimited. */
+export function parseByteRate(value: string | number): number {
+  if (typeof value === 'number') return value
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]i?)?[bB]?$/.exec(value.trim())
+  if (m === null) return Number.NaN
+  const unit = (m[2] ?? '').charAt(0).toLowerCase()
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1
+  return Math.round(Number(m[1]) * factor)
+}
