@@ -25,6 +25,25 @@ export class ApiClient {
     return this.request<T>('POST', path, body, options)
   }
 
+  async delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path)
+  }
+
+  /** A GET whose body is read by the caller (streams of bytes). Errors as for `request`. */
+  async raw(path: string, options: { signal?: AbortSignal } = {}): Promise<Response> {
+    let res: Response
+    try {
+      res = await fetch(`${this.info.url}${path}`, {
+        headers: { authorization: `Bearer ${this.info.token}` },
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      })
+    } catch (err) {
+      throw new errors.DaemonNotRunningError(`no daemon answers at ${this.info.url}: ${(err as Error).message}`)
+    }
+    if (!res.ok) throw toError(res.status, safeJson(await res.text()))
+    return res
+  }
+
   async request<T>(method: string, path: string, body?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> {
     let res: Response
     try {
@@ -65,9 +84,14 @@ function safeJson(text: string): unknown {
 /** Rebuild the daemon's error as the same class, so the CLI exits with the registry's code. */
 function toError(status: number, body: unknown): Error {
   const e = (body as { error?: { name?: string; code?: string; message?: string } } | undefined)?.error
+  return rebuildError(e, `the daemon answered HTTP ${status}`)
+}
+
+/** An error reported by the daemon (`{ name, code, message }`) as the same class. */
+export function rebuildError(e: { code?: string; message?: string } | undefined, fallback = 'failed'): Error {
   const entry = e?.code === undefined ? undefined : errorByCode(e.code)
   const Ctor = entry === undefined ? undefined : (errors as Record<string, unknown>)[entry.name]
-  const message = e?.message ?? `the daemon answered HTTP ${status}`
+  const message = e?.message ?? fallback
   if (typeof Ctor === 'function') return new (Ctor as new (m: string) => Error)(message)
   return new errors.LateralError(message)
 }

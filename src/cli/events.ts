@@ -7,11 +7,15 @@ export interface LiveEvent {
   data: unknown
 }
 
-/** Yield events until the stream ends or `signal` aborts. */
-export async function* liveEvents(client: ApiClient, signal?: AbortSignal): AsyncGenerator<LiveEvent> {
+/** Yield events until the stream ends or `signal` aborts; `path` names another event stream of the API. */
+export async function* liveEvents(
+  client: ApiClient,
+  signal?: AbortSignal,
+  path = '/v1/events',
+): AsyncGenerator<LiveEvent> {
   let res: Response
   try {
-    res = await fetch(`${client.info.url}/v1/events`, {
+    res = await fetch(`${client.info.url}${path}`, {
       headers: { authorization: `Bearer ${client.info.token}`, accept: 'text/event-stream' },
       ...(signal === undefined ? {} : { signal }),
     })

@@ -1,6 +1,7 @@
 /** The `lateral` command line: one commander program, a file per group of commands. */
 import { Command } from 'commander'
 import { VERSION } from '../core/constants.ts'
+import { registerContent } from './commands/content.ts'
 import { registerDaemon } from './commands/daemon.ts'
 import { registerInit } from './commands/init.ts'
 import { registerMsg } from './commands/msg.ts'
@@ -20,10 +21,10 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral ping 12D3KooWAbc...')}
+      `${examples('lateral start', 'lateral id', 'lateral peers --json', 'lateral add ./photos', 'lateral get bafybei... -o ./photos')}
 Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5 keystore damaged or missing,
 6 already exists/running or address in use, 7 unauthorised, 8 peer unreachable, 9 timeout,
-10 outbox full, 11 message refused, 12 no provider (docs/errors.md).
+10 outbox full, 11 message refused, 12 no provider, 13 disk full (docs/errors.md).
 `,
     )
   registerInit(program)
@@ -32,5 +33,6 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5
   registerPeers(program)
   registerTopic(program)
   registerMsg(program)
+  registerContent(program)
   return program
 }

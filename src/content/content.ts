@@ -197,6 +197,15 @@ export class Content {
     yield* entry.content(options)
   }
 
+  /** Size and kind of stored content (from its root block). */
+  async stat(
+    cid: string | CID,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ cid: string; type: FolderEntry['type']; size: number }> {
+    const entry = await this.#entry(cid, options)
+    return { cid: entry.cid.toString(), type: kind(entry), size: Number(entry.size) }
+  }
+
   /** A folder's entries with their sizes; blocks not stored here are fetched from peers. */
   async ls(cid: string | CID, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<FolderEntry[]> {
     const entry = await this.#entry(cid, options, true)
@@ -224,7 +233,8 @@ export class Content {
       await this.#savePin(root)
       this.#announce(root.toString())
     }
-    if (options.output !== undefined) await this.export(root, options.output, options)
+    if (options.output !== undefined)
+      await this.export(root, options.output, options.signal === undefined ? {} : { signal: options.signal })
     return { ...fetched, pinned, ...(options.output === undefined ? {} : { output: options.output }) }
   }
 

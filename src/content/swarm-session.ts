@@ -116,6 +116,8 @@ const SCAN = 256
 const MAX_DUPLICATES = 3
 const STRIKES_BEFORE_DROP = 3
 const RATE_WINDOW_MS = 3000
+/** A request is not duplicated in the end-game before it is this late. */
+const END_GAME_GRACE_MS = 50
 
 interface SessionPeer {
   id: string
@@ -490,19 +492,34 @@ export class SwarmSession {
     scored.sort((a, b) => a.score - b.score)
     const picks = scored.slice(0, n).map((s) => s.cid)
     if (picks.length >= n || this.#pending.size > picks.length) return picks
-    // End-game: everything is asked for; duplicate what others are slow to send.
+    // End-game: everything is asked for. Duplicate a request only when its peer is late on it
+    // (older than 1.5x what that peer's rate and queue predict), so fast peers finish the tail.
+    const now = performance.now()
     const extra = [...this.#inflight.entries()]
       .filter(
         ([key, f]) =>
           !f.askedOf.has(peer.id) &&
           f.askedOf.size < MAX_DUPLICATES &&
           this.#lacks.get(key)?.has(peer.id) !== true &&
-          !this.#storing.has(key),
+          !this.#storing.has(key) &&
+          now - oldest(f) > 1.5 * this.#expectedMs(f) + END_GAME_GRACE_MS,
       )
       .sort((a, b) => a[1].askedOf.size - b[1].askedOf.size || oldest(a[1]) - oldest(b[1]))
       .slice(0, n - picks.length)
       .map(([, f]) => f.cid)
     return [...picks, ...extra]
+  }
+
+  /** How long the peers asked for a block should take to send it, by their rate and queue. */
+  #expectedMs(f: Inflight): number {
+    const avgBlock = this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : 256 * 1024
+    let best = Number.POSITIVE_INFINITY
+    for (const id of f.askedOf.keys()) {
+      const p = this.#peers.get(id)
+      if (p === undefined || p.rateBps <= 0) continue
+      best = Math.min(best, ((p.requests.size * avgBlock) / p.rateBps) * 1000)
+    }
+    return Number.isFinite(best) ? best : this.#c.tuning.blockTimeoutMs / 4
   }
 
   /** Ask every peer whether it has these new blocks (rarity for rarest-first). */

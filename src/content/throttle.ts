@@ -33,8 +33,9 @@ export class ByteRate {
   }
 
   async #wait(n: number, signal?: AbortSignal): Promise<void> {
-    // The bucket holds at most one second of traffic (or one whole request, if larger).
-    const burst = Math.max(this.#rate, n)
+    // The bucket holds at most 100 ms of traffic (or one whole request, if larger), so an idle
+    // period does not let a burst through far above the rate.
+    const burst = Math.max(this.#rate / 10, n)
     for (;;) {
       signal?.throwIfAborted()
       const now = performance.now()
@@ -110,14 +111,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', onAbort, { once: true })
   })
-}
-
-/** `10M`, `512k`, `1G` or plain bytes; binary multiples. 0 = unlimited. */
-export function parseByteRate(value: string | number): number {
-  if (typeof value === 'number') return value
-  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]i?)?[bB]?$/.exec(value.trim())
-  if (m === null) return Number.NaN
-  const unit = (m[2] ?? '').charAt(0).toLowerCase()
-  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1
-  return Math.round(Number(m[1]) * factor)
 }

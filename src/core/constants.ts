@@ -56,3 +56,16 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 export const MAX_CONTENT_TYPE_LENGTH = 100
 /** Messages queued for one slow local reader of a topic before the oldest are dropped. */
 export const TOPIC_READER_QUEUE = 1_000
+
+/** Content (docs/protocols/blocks.md, docs/config.md): limits in bytes per second, 0 = unlimited. */
+export const DEFAULT_CONTENT = {
+  uploadLimit: 0,
+  downloadLimit: 0,
+  uploadSlots: 8,
+  banAfter: 3,
+  providerTimeoutMs: 60_000,
+  blockTimeoutMs: 10_000,
+  maxPeers: 32,
+  providerSearchIntervalMs: 10_000,
+  reprovideIntervalMs: 12 * 60 * 60_000,
+} as const

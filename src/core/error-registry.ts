@@ -104,6 +104,12 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 12,
     summary: 'no peer provided the content in time',
   },
+  StorageFullError: {
+    code: 'LAT_ERR_STORAGE_FULL',
+    status: 507,
+    exit: 13,
+    summary: "the disk holding the node's data is full",
+  },
   AlreadyExistsError: {
     code: 'LAT_ERR_ALREADY_EXISTS',
     status: 409,

@@ -110,3 +110,8 @@ export class NoProvidersError extends LateralError {
 export class AlreadyExistsError extends LateralError {
   override name = 'AlreadyExistsError'
 }
+
+/** The disk holding the node's data is full; nothing half-written was kept. */
+export class StorageFullError extends LateralError {
+  override name = 'StorageFullError'
+}

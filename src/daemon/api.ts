@@ -15,7 +15,9 @@ import { VERSION } from '../core/constants.ts'
 import { errorEntry } from '../core/error-registry.ts'
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts'
 import type { LateralNode } from '../node/node.ts'
+import { transfer } from './content-schemas.ts'
 import { EventHub } from './events.ts'
+import { registerContentRoutes } from './routes/content.ts'
 import { registerMessagingRoutes } from './routes/messaging.ts'
 import { registerNodeRoutes } from './routes/node.ts'
 import { directMessage, errorReply, peerConnection, topicMessage } from './schemas.ts'
@@ -63,6 +65,7 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   app.addSchema(peerConnection)
   app.addSchema(topicMessage)
   app.addSchema(directMessage)
+  app.addSchema(transfer)
 
   const expected = digest(init.token)
   app.addHook('onRequest', async (req) => {
@@ -88,12 +91,14 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
 
   registerNodeRoutes(app, node)
   registerMessagingRoutes(app, node)
+  const transfers = registerContentRoutes(app, node, hub)
+  app.addHook('preClose', async () => transfers.cancelAll())
 
   app.get(
     '/v1/events',
     {
       schema: {
-        summary: 'Server-sent events: peers, addresses, topic messages, direct messages (docs/api.md)',
+        summary: 'Server-sent events: peers, addresses, topic messages, direct messages, transfers (docs/api.md)',
         produces: ['text/event-stream'],
       },
     },

@@ -20,8 +20,21 @@ export interface LiveEvent {
   data: unknown
 }
 
+export interface AttachOptions {
+  /** Only events this accepts reach the stream. */
+  filter?: (event: LiveEvent) => boolean
+  /** The stream ends after an event this accepts (or at once when `endNow`). */
+  endAfter?: (event: LiveEvent) => boolean
+  endNow?: boolean
+}
+
+interface Client {
+  res: ServerResponse
+  options: AttachOptions
+}
+
 export class EventHub {
-  readonly #clients = new Set<ServerResponse>()
+  readonly #clients = new Set<Client>()
   readonly #unsubscribe: Array<() => void> = []
   #nextId = 1
 
@@ -51,11 +64,18 @@ export class EventHub {
 
   publish(event: LiveEvent): void {
     const frame = `id: ${this.#nextId++}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
-    for (const res of this.#clients) res.write(frame)
+    for (const client of this.#clients) {
+      if (client.options.filter !== undefined && !client.options.filter(event)) continue
+      client.res.write(frame)
+      if (client.options.endAfter?.(event) === true) {
+        this.#clients.delete(client)
+        client.res.end()
+      }
+    }
   }
 
   /** Take over a raw HTTP exchange as an event stream until the client goes away. */
-  attach(req: IncomingMessage, res: ServerResponse, hello: unknown): void {
+  attach(req: IncomingMessage, res: ServerResponse, hello: unknown, options: AttachOptions = {}): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -63,12 +83,17 @@ export class EventHub {
       'x-accel-buffering': 'no',
     })
     res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`)
-    this.#clients.add(res)
+    if (options.endNow === true) {
+      res.end()
+      return
+    }
+    const client = { res, options }
+    this.#clients.add(client)
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), EVENTS_HEARTBEAT_MS)
     heartbeat.unref()
     const done = () => {
       clearInterval(heartbeat)
-      this.#clients.delete(res)
+      this.#clients.delete(client)
     }
     req.on('close', done)
     res.on('close', done)
@@ -77,7 +102,7 @@ export class EventHub {
   /** End every open stream (the daemon is stopping) and stop listening to the node. */
   close(): void {
     for (const fn of this.#unsubscribe.splice(0)) fn()
-    for (const res of this.#clients) res.end()
+    for (const client of this.#clients) client.res.end()
     this.#clients.clear()
   }
 }

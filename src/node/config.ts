@@ -3,9 +3,10 @@
  * Unknown keys and wrong types are errors, so a typo never silently falls back to a default.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { type ContentInit, DEFAULT_CONTENT } from '../content/index.ts'
+import type { ContentInit } from '../content/index.ts'
 import {
   DEFAULT_API,
+  DEFAULT_CONTENT,
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_DM_BURST,
   DEFAULT_DM_MAX_BYTES,

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore, Pair } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
-import { NotFoundError } from '../core/errors.ts'
+import { NotFoundError, StorageFullError } from '../core/errors.ts'
 
 const INCOMING = '.incoming'
 
@@ -61,6 +61,9 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     } catch (err) {
       await handle.close()
       await unlink(tmp).catch(() => {})
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT')
+        throw new StorageFullError(`no space left for block ${cid} in ${this.#root}`)
       throw err
     }
     await handle.close()

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
+import { InvalidInputError } from '../../core/errors.ts'
 import { homePaths } from '../../core/home.ts'
 import { errorFields } from '../../core/logger.ts'
+import { parseBytes } from '../../core/units.ts'
 import { assertNoDaemon } from '../../daemon/api-file.ts'
 import type { Daemon } from '../../daemon/daemon.ts'
 import type { LogLevel } from '../../daemon/logger.ts'
@@ -18,6 +20,8 @@ interface DaemonOptions {
   mdns: boolean
   logLevel: LogLevel
   passphrase?: boolean
+  uploadLimit?: number
+  downloadLimit?: number
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -28,7 +32,16 @@ function daemonOptions(cmd: Command): Command {
     .option('--api <host:port>', 'API address (port 0 picks a free port; default 127.0.0.1:5980)')
     .option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID (repeatable)', collect, [])
     .option('--no-mdns', 'turn off LAN discovery by multicast DNS')
+    .option('--upload-limit <rate>', 'bytes per second sent to all peers, e.g. 10M, 512k (0 = unlimited)', byteRate)
+    .option('--download-limit <rate>', 'bytes per second received from all peers (0 = unlimited)', byteRate)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+}
+
+function byteRate(value: string): number {
+  const n = parseBytes(value)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidInputError(`invalid rate ${JSON.stringify(value)}: give bytes per second, e.g. 1048576, 512k, 10M`)
+  return n
 }
 
 function overrides(opts: DaemonOptions): ConfigOverrides {
@@ -37,6 +50,14 @@ function overrides(opts: DaemonOptions): ConfigOverrides {
     ...(opts.api === undefined ? {} : { api: opts.api }),
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
     ...(opts.mdns === false ? { mdns: false } : {}),
+    ...(opts.uploadLimit === undefined && opts.downloadLimit === undefined
+      ? {}
+      : {
+          content: {
+            ...(opts.uploadLimit === undefined ? {} : { uploadLimit: opts.uploadLimit }),
+            ...(opts.downloadLimit === undefined ? {} : { downloadLimit: opts.downloadLimit }),
+          },
+        }),
   }
 }
 

@@ -1,0 +1,158 @@
+/**
+ * Long operations of the daemon (adding a path, getting a CID, pinning) as transfers with an ID:
+ * started by a request, followed on the event stream (`transfer:*` events, or one transfer's
+ * own stream), cancelled with DELETE. Finished transfers are kept for a while for the dashboard.
+ */
+import { randomBytes } from 'node:crypto'
+import { errorEntry } from '../core/error-registry.ts'
+import { AbortedError, NotFoundError } from '../core/errors.ts'
+import type { LateralNode } from '../node/node.ts'
+import type { EventHub, LiveEvent } from './events.ts'
+
+export type TransferKind = 'add' | 'get' | 'pin'
+export type TransferState = 'running' | 'done' | 'failed' | 'cancelled'
+
+export interface TransferView {
+  id: string
+  kind: TransferKind
+  state: TransferState
+  /** The root (known from the start for get/pin, at the end for add). */
+  cid?: string
+  /** add: the source path; get: the output path, if any. */
+  path?: string
+  startedAt: number
+  endedAt?: number
+  progress?: unknown
+  result?: unknown
+  error?: { name: string; code: string; message: string }
+}
+
+/** Finished transfers kept in the list. */
+const KEEP_FINISHED = 100
+/** Progress events per transfer at most this often. */
+const PROGRESS_EVERY_MS = 250
+
+interface Entry {
+  view: TransferView
+  controller: AbortController
+  lastEmit: number
+}
+
+export class Transfers {
+  readonly #hub: EventHub
+  readonly #entries = new Map<string, Entry>()
+
+  constructor(_node: LateralNode, hub: EventHub) {
+    this.#hub = hub
+  }
+
+  /**
+   * Start an operation; `run` gets the transfer's signal and a progress callback.
+   * Resolves with the running transfer's view (or the final one when `wait`).
+   */
+  async start<R>(
+    init: { kind: TransferKind; cid?: string; path?: string },
+    run: (signal: AbortSignal, onProgress: (p: unknown) => void) => Promise<R & { cid?: string }>,
+    wait = false,
+  ): Promise<TransferView> {
+    const id = randomBytes(8).toString('hex')
+    const entry: Entry = {
+      view: { id, ...init, state: 'running', startedAt: Date.now() },
+      controller: new AbortController(),
+      lastEmit: 0,
+    }
+    this.#entries.set(id, entry)
+    this.#emit('transfer:start', entry)
+    const done = run(entry.controller.signal, (p) => this.#progress(entry, p)).then(
+      (result) => this.#finish(entry, 'done', result),
+      (err: Error) => this.#finish(entry, entry.controller.signal.aborted ? 'cancelled' : 'failed', undefined, err),
+    )
+    if (wait) {
+      await done
+      if (entry.view.state !== 'done') throw rebuild(entry.view)
+    }
+    return { ...entry.view }
+  }
+
+  list(): TransferView[] {
+    return [...this.#entries.values()].map((e) => ({ ...e.view }))
+  }
+
+  get(id: string): TransferView {
+    return { ...this.#entry(id).view }
+  }
+
+  cancel(id: string): TransferView {
+    const entry = this.#entry(id)
+    if (entry.view.state === 'running') entry.controller.abort(new AbortedError('cancelled'))
+    return { ...entry.view }
+  }
+
+  /** Cancel everything running (the daemon is stopping). */
+  cancelAll(): void {
+    for (const e of this.#entries.values()) if (e.view.state === 'running') e.controller.abort()
+  }
+
+  /** Whether an event belongs to this transfer / ends it (for its own event stream). */
+  static concerns(id: string): (event: LiveEvent) => boolean {
+    return (event) => event.type.startsWith('transfer:') && (event.data as TransferView).id === id
+  }
+
+  static ends(id: string): (event: LiveEvent) => boolean {
+    return (event) => Transfers.concerns(id)(event) && (event.data as TransferView).state !== 'running'
+  }
+
+  #entry(id: string): Entry {
+    const entry = this.#entries.get(id)
+    if (entry === undefined) throw new NotFoundError(`no transfer ${id}`)
+    return entry
+  }
+
+  #progress(entry: Entry, progress: unknown): void {
+    entry.view.progress = progress
+    const now = Date.now()
+    if (now - entry.lastEmit < PROGRESS_EVERY_MS) return
+    entry.lastEmit = now
+    this.#emit('transfer:progress', entry)
+  }
+
+  #finish(entry: Entry, state: TransferState, result?: { cid?: string }, err?: Error): void {
+    entry.view.state = state
+    entry.view.endedAt = Date.now()
+    if (result !== undefined) {
+      entry.view.result = result
+      if (result.cid !== undefined) entry.view.cid = result.cid
+    }
+    if (err !== undefined) {
+      const e = errorEntry(err.name)
+      entry.view.error = {
+        name: e.name,
+        code: e.code,
+        message:
+          state === 'cancelled'
+            ? 'cancelled'
+            : e.name === 'InternalError'
+              ? 'internal error (see the daemon log)'
+              : err.message,
+      }
+    }
+    this.#emit(state === 'done' ? 'transfer:done' : 'transfer:failed', entry)
+    this.#prune()
+  }
+
+  #emit(type: string, entry: Entry): void {
+    this.#hub.publish({ type, data: { ...entry.view } })
+  }
+
+  #prune(): void {
+    const finished = [...this.#entries.values()].filter((e) => e.view.state !== 'running')
+    for (const e of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.#entries.delete(e.view.id)
+  }
+}
+
+/** A failed transfer as the error it failed with (so `wait` answers like any request). */
+function rebuild(view: TransferView): Error {
+  const err = new Error(view.error?.message ?? 'failed')
+  err.name = view.state === 'cancelled' ? 'AbortedError' : (view.error?.name ?? 'InternalError')
+  return err
+}
