@@ -153,6 +153,8 @@ export class SwarmSession {
   readonly #lacks = new Map<string, Set<string>>()
   readonly #peers = new Map<string, SessionPeer>()
   readonly #joining = new Set<string>()
+  /** Peers that said they have, or sent, any block of this DAG. */
+  readonly #holders = new Set<string>()
   readonly #samples: Array<[number, number]> = []
   #busy = 0
   #totalBytes: number | undefined
@@ -332,6 +334,7 @@ export class SwarmSession {
   async #onMessage(peer: SessionPeer, message: BlocksMessage): Promise<void> {
     switch (message.t) {
       case 'have':
+        this.#holders.add(peer.id)
         for (const cid of message.cids) addTo(this.#haves, cid.toString(), peer.id)
         this.#lastProgressAt = Date.now()
         this.#schedule()
@@ -365,6 +368,7 @@ export class SwarmSession {
       return
     }
     peer.requests.delete(key)
+    this.#holders.add(peer.id)
     this.#measure(peer, data.length, sentAt)
     const flight = this.#inflight.get(key)
     if (flight === undefined) return // another peer's copy won
@@ -576,12 +580,13 @@ export class SwarmSession {
     const timeout = this.#options.timeoutMs ?? this.#c.tuning.providerTimeoutMs
     if (Date.now() - this.#lastProgressAt > timeout && this.#inflight.size === 0 && this.#storing.size === 0) {
       const asked = this.#peers.size
+      const secs = Math.round(timeout / 1000)
       const missing = this.#pending.keys().next().value
       this.#fail(
         new NoProvidersError(
-          asked === 0
-            ? `no peer provides ${this.root}: none of the connected peers or DHT providers had it within ${Math.round(timeout / 1000)} s`
-            : `no peer has block ${missing} of ${this.root}: ${asked} peer(s) asked within ${Math.round(timeout / 1000)} s`,
+          this.#holders.size === 0
+            ? `no peer provides ${this.root}: asked ${asked} connected peer(s) and the DHT for ${secs} s`
+            : `no peer has block ${missing} of ${this.root}: ${asked} peer(s) asked within ${secs} s`,
         ),
       )
       return

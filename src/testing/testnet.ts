@@ -90,6 +90,10 @@ export interface CliProcess {
   waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>
   /** Send a signal and wait for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** Wait for the process to end by itself; its exit code. */
+  exited(): Promise<number | null>
+  /** Everything printed on stderr so far. */
+  stderr(): string
 }
 
 /** Start a long-running CLI command (`topic sub`, `msg inbox --follow`) as a process. */
@@ -106,15 +110,20 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
     partial = parts.pop() ?? ''
     lines.push(...parts)
   })
-  child.stderr?.resume()
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   return {
     process: child,
     lines,
+    exited: () => exit,
+    stderr: () => stderr,
     waitForLine: (match, timeoutMs = 20_000) =>
       waitFor(() => lines.find(match), { timeoutMs, intervalMs: 50, what: `a line from lateral ${args.join(' ')}` }),
     async stop(signal = 'SIGINT') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
-      const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
       child.kill(signal)
       return exit
     },
