@@ -59,7 +59,8 @@ describe('file sharing between daemon processes', { timeout: 240_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'lateral-swarm-'))
     net = await createTestnet(4, { bootstrap: 'first', args: ['--upload-limit', String(UPLOAD_LIMIT)] })
     // Everyone connected to everyone, as a LAN would be after discovery.
-    for (let i = 1; i < 4; i++) for (let j = i + 1; j < 4; j++) await net.cli(i, ['connect', net.daemons[j]?.address as string])
+    for (let i = 1; i < 4; i++)
+      for (let j = i + 1; j < 4; j++) await net.cli(i, ['connect', net.daemons[j]?.address as string])
   })
 
   after(async () => {

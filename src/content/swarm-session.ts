@@ -32,7 +32,7 @@ import {
   WANT_HAVE,
 } from './blocks-message.ts'
 import { linksOf } from './dag.ts'
-import type { ByteRate } from './throttle.ts'
+import { type ByteRate, sleep } from './throttle.ts'
 import { blockMatches, isSupported } from './verify.ts'
 
 export interface SessionBlockstore {
@@ -633,15 +633,13 @@ export class SwarmSession {
       storedBlocks: this.#storedBlocks,
       rateBps,
       ...(left !== undefined && rateBps > 0 ? { etaMs: Math.round((left / rateBps) * 1000) } : {}),
-      peers: [...this.#peers.values()]
-        .filter((p) => p.blocks > 0 || p.state === 'active')
-        .map((p) => ({
-          peerId: p.id,
-          bytes: p.bytes,
-          blocks: p.blocks,
-          rateBps: p.state === 'active' ? rate(p.samples) : 0,
-          state: p.state,
-        })),
+      peers: [...this.#peers.values()].map((p) => ({
+        peerId: p.id,
+        bytes: p.bytes,
+        blocks: p.blocks,
+        rateBps: p.state === 'active' ? rate(p.samples) : 0,
+        state: p.state,
+      })),
     }
   }
 
@@ -679,13 +677,5 @@ function isCid(c: CID | undefined): c is CID {
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
+  return sleep(ms, signal).catch(() => {})
 }

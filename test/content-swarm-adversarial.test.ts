@@ -1,0 +1,173 @@
+/**
+ * The swarm against peers that lie or break the protocol, in one process over the memory
+ * transport: corrupt blocks, junk from a provider, malformed requests to a server, bans.
+ */
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import * as cbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '../src/content/blocks-message.ts'
+import { blockMatches } from '../src/content/verify.ts'
+import { encodeFrame, readFrames } from '../src/core/framing.ts'
+import type { LateralNode } from '../src/node/node.ts'
+import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+async function addRandom(node: LateralNode, size: number): Promise<{ cid: string; bytes: Buffer }> {
+  const bytes = randomBytes(size)
+  const { cid } = await node.content.add([{ path: 'f.bin', size, content: [bytes] }], { chunker: 'size-262144' })
+  return { cid, bytes }
+}
+
+async function cat(node: LateralNode, cid: string): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of node.content.cat(cid)) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+/** Every block in the node's store hashes to its CID. */
+async function assertStoreClean(node: LateralNode): Promise<void> {
+  let n = 0
+  for await (const cid of node.content.blockstore.cids()) {
+    assert.ok(blockMatches(cid, await node.content.blockstore.getBytes(cid)), `stored block ${cid} matches its CID`)
+    n++
+  }
+  assert.ok(n > 0)
+}
+
+/** Make `node` a lying provider: says it has everything; `reply` decides what it sends for a want. */
+async function impersonate(node: LateralNode, reply: (cid: CID) => Uint8Array): Promise<void> {
+  await node.net.unhandle(BLOCKS_PROTOCOL)
+  await node.net.handle(BLOCKS_PROTOCOL, async (stream) => {
+    try {
+      for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
+        const m = decodeMessage(frame)
+        if (m.t !== 'want') continue
+        const haves = m.wants.filter((w) => w.kind === 1).map((w) => w.cid)
+        if (haves.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: haves })))
+        for (const w of m.wants.filter((x) => x.kind === 0)) await stream.write(encodeFrame(reply(w.cid)))
+      }
+    } catch {
+      // The downloader hung up on us: expected.
+    }
+  })
+}
+
+describe('swarm against misbehaving peers', { timeout: 120_000 }, () => {
+  it('a peer serving corrupt blocks is dropped and penalised; the download completes; no wrong block is stored; repeat offenders are refused', async (t) => {
+    // The honest seeder is rate-limited so the liar certainly gets asked for blocks.
+    const net = await createMemoryNetwork(3, { content: { uploadLimit: 4 * 1024 * 1024, banAfter: 2 } })
+    t.after(() => net.stop())
+    const [good, liar, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
+    await net.connectAll()
+    await impersonate(liar, (cid) => encodeMessage({ t: 'block', cid, data: randomBytes(256 * 1024) }))
+
+    for (let round = 1; round <= 2; round++) {
+      const { cid, bytes } = await addRandom(good, 4 * 1024 * 1024)
+      const result = await downloader.content.get(cid)
+      assert.equal(sha256(await cat(downloader, cid)), sha256(bytes))
+      const tally = result.peers.find((p) => p.peerId === liar.peerId)
+      assert.equal(tally?.state, 'corrupt', `round ${round}: the liar was dropped`)
+      assert.equal(tally?.bytes, 0, 'nothing it sent was kept')
+      assert.equal(result.peers.find((p) => p.peerId === good.peerId)?.bytes, result.bytes)
+    }
+    await assertStoreClean(downloader)
+    assert.ok(downloader.net.penalty(liar.peerId) > 0, 'the liar was penalised')
+    const offence = downloader.content.stats().offences.find((o) => o.peerId === liar.peerId)
+    assert.deepEqual(offence, { peerId: liar.peerId, corruptBlocks: 2, refused: true })
+
+    // Refused from now on: not even asked.
+    const { cid } = await addRandom(good, 1024 * 1024)
+    const third = await downloader.content.get(cid)
+    assert.equal(
+      third.peers.find((p) => p.peerId === liar.peerId),
+      undefined,
+    )
+  })
+
+  it('a provider answering with junk is dropped and the download completes from the others', async (t) => {
+    const net = await createMemoryNetwork(3, { content: { uploadLimit: 4 * 1024 * 1024 } })
+    t.after(() => net.stop())
+    const [good, liar, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
+    await net.connectAll()
+    await impersonate(liar, () => randomBytes(100))
+    const { cid, bytes } = await addRandom(good, 2 * 1024 * 1024)
+    const result = await downloader.content.get(cid)
+    assert.equal(sha256(await cat(downloader, cid)), sha256(bytes))
+    assert.equal(result.peers.find((p) => p.peerId === liar.peerId)?.state, 'dropped')
+    assert.ok(downloader.net.penalty(liar.peerId) > 0)
+  })
+
+  it('malformed requests (truncated, oversized, wrong types, random bytes) never crash a server', async (t) => {
+    const net = await createMemoryNetwork(3)
+    t.after(() => net.stop())
+    const [server, attacker, honest] = net.nodes as [LateralNode, LateralNode, LateralNode]
+    await net.connectAll()
+    const { cid, bytes } = await addRandom(server, 1024 * 1024)
+    const root = CID.parse(cid)
+    const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]) // a length of ~4 GiB
+    const attacks: Array<[string, Uint8Array]> = [
+      ['truncated frame', encodeFrame(encodeMessage({ t: 'want', wants: [{ cid: root, kind: 0 }] })).subarray(0, 10)],
+      ['oversized length', huge],
+      ['over-long varint', new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])],
+      ['random bytes', randomBytes(4096)],
+      ['unknown type', encodeFrame(cbor.encode({ t: 'gimme', c: [root.bytes] }))],
+      ['a block sent to a server', encodeFrame(encodeMessage({ t: 'block', cid: root, data: new Uint8Array(3) }))],
+      ['want list not a list', encodeFrame(cbor.encode({ t: 'want', w: 'everything' }))],
+      ['want kind out of range', encodeFrame(cbor.encode({ t: 'want', w: [[root.bytes, 7]] }))],
+      ['not a CID', encodeFrame(cbor.encode({ t: 'cancel', c: [new Uint8Array([1, 2, 3])] }))],
+      ['extra fields', encodeFrame(cbor.encode({ t: 'have', c: [root.bytes], x: 1 }))],
+      [
+        'too many entries',
+        encodeFrame(cbor.encode({ t: 'cancel', c: Array.from({ length: 1025 }, () => root.bytes) })),
+      ],
+    ]
+    for (const [what, payload] of attacks) {
+      const before = server.net.penalty(attacker.peerId)
+      const stream = await attacker.net.openStream(server.peerId, BLOCKS_PROTOCOL)
+      await stream.write(payload)
+      await stream.close().catch(() => {})
+      // The server answers nothing useful and resets the stream.
+      await (async () => {
+        for await (const _ of stream) {
+          // drain
+        }
+      })().catch((err: Error) => assert.equal(err.name, 'StreamResetError'))
+      if (what !== 'truncated frame') {
+        assert.ok(server.net.penalty(attacker.peerId) > before, `${what}: the sender was penalised`)
+      }
+    }
+    // Still serving honest peers.
+    await honest.content.get(cid)
+    assert.equal(sha256(await cat(honest, cid)), sha256(bytes))
+  })
+
+  it('the codec checks every field and round-trips every message', () => {
+    const cid = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+    const messages = [
+      {
+        t: 'want' as const,
+        wants: [
+          { cid, kind: 0 as const },
+          { cid, kind: 1 as const },
+        ],
+      },
+      { t: 'have' as const, cids: [cid] },
+      { t: 'dont-have' as const, cids: [cid] },
+      { t: 'cancel' as const, cids: [cid] },
+      { t: 'block' as const, cid, data: new Uint8Array([1, 2, 3]) },
+    ]
+    for (const m of messages) assert.deepEqual(decodeMessage(encodeMessage(m)), m)
+    for (const bad of [
+      cbor.encode([1, 2]),
+      cbor.encode({ t: 'have', c: [] }),
+      cbor.encode({ t: 'block', c: cid.bytes, d: 'text' }),
+      cbor.encode({ t: 'block', c: cid.bytes }),
+      new Uint8Array([0xa1]),
+    ]) {
+      assert.throws(() => decodeMessage(bad), { name: 'InvalidInputError' })
+    }
+  })
+})
