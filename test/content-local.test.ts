@@ -71,6 +71,17 @@ describe('content on one node', () => {
     }
   })
 
+  it("gives the reference importer's CIDs with classic settings (profile unixfs-v0-2015), nested folder included", async () => {
+    for (const path of [...Object.values(files), join(root, 'tree')]) {
+      const ours = await content.addPath(path, { onlyHash: true, cidVersion: 0 })
+      let reference = ''
+      for await (const e of importer(localCandidates(path), new MemoryBlockstore(), { profile: 'unixfs-v0-2015' }))
+        reference = e.cid.toString()
+      assert.equal(ours.cid, reference, path)
+      assert.ok(ours.cid.startsWith('Qm'), ours.cid)
+    }
+  })
+
   it("gives `ipfs_cid`'s CIDs with the classic `ipfs add` settings (CIDv0, 256 KiB, dag-pb leaves, 174 links)", {
     skip: hasIpfsCid ? false : 'ipfs_cid not installed',
   }, async () => {

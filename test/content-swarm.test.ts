@@ -6,12 +6,13 @@
  * Every daemon runs with --upload-limit so transfers last long enough to interrupt.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
+import { createTestnet, LATERAL_BIN, type Testnet } from '../src/testing/testnet.ts'
 import { waitFor } from '../src/testing/wait.ts'
 
 interface PeerTally {
@@ -117,6 +118,59 @@ describe('file sharing between daemon processes', { timeout: 240_000 }, () => {
     }
     for (const i of [0, 1, 3]) assert.ok(providers.providers.some((p) => p.peerId === net.daemons[i]?.peerId))
   })
+
+  it('a folder: ls from another node, get -o writes the tree, a file to stdout; unpin + gc free it', async () => {
+    const folder = join(dir, 'photos')
+    await mkdir(join(folder, '2026', 'summer'), { recursive: true })
+    const files: Record<string, Buffer> = {
+      'a.jpg': randomBytes(300_000),
+      '2026/b.jpg': randomBytes(1_200_000),
+      '2026/summer/c.txt': Buffer.from('sun\n'),
+    }
+    for (const [name, bytes] of Object.entries(files)) await writeFile(join(folder, name), bytes)
+    const added = await net.cli(0, ['add', folder, '--json'])
+    assert.equal(added.code, 0, added.stderr)
+    const { cid, entries } = JSON.parse(added.stdout) as { cid: string; entries: Array<{ path: string; cid: string }> }
+    const listing = await net.cli(3, ['ls', cid, '--json'])
+    assert.equal(listing.code, 0, listing.stderr)
+    const listed = (
+      JSON.parse(listing.stdout) as { entries: Array<{ name: string; cid: string; type: string; size: number }> }
+    ).entries
+    assert.deepEqual(
+      listed.map((e) => [e.name, e.type, e.cid]),
+      [
+        ['2026', 'directory', entries.find((e) => e.path === 'photos/2026')?.cid],
+        ['a.jpg', 'file', entries.find((e) => e.path === 'photos/a.jpg')?.cid],
+      ],
+    )
+    // A file's size is its length; a folder's is its whole DAG (contents plus a little structure).
+    assert.equal(listed[1]?.size, 300_000)
+    assert.ok((listed[0]?.size ?? 0) >= 1_200_004 && (listed[0]?.size ?? 0) < 1_201_000, String(listed[0]?.size))
+    const out = join(dir, 'photos-copy')
+    const got = await net.cli(3, ['get', cid, '-o', out])
+    assert.equal(got.code, 0, got.stderr)
+    for (const [name, bytes] of Object.entries(files))
+      assert.equal(sha256(await readFile(join(out, name))), sha256(bytes))
+    const one = entries.find((e) => e.path === 'photos/2026/b.jpg')?.cid as string
+    const stdout = await runCliBinary(3, ['get', one])
+    assert.equal(sha256(stdout), sha256(files['2026/b.jpg'] as Buffer))
+    assert.equal((await net.cli(3, ['get', cid])).code, 2, 'a folder cannot go to stdout')
+    assert.equal((await net.cli(3, ['unpin', cid])).code, 0)
+    const gc = JSON.parse((await net.cli(3, ['gc', '--json'])).stdout) as { removed: number }
+    assert.ok(gc.removed >= 5, `gc removed the folder's blocks: ${gc.removed}`)
+  })
+
+  /** The raw stdout bytes of a CLI command on daemon i. */
+  function runCliBinary(i: number, args: string[]): Promise<Buffer> {
+    return new Promise((resolvePromise, reject) => {
+      execFile(
+        process.execPath,
+        [LATERAL_BIN, ...args, '--home', net.daemons[i]?.home as string],
+        { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout) => (err === null ? resolvePromise(stdout) : reject(err)),
+      )
+    })
+  }
 
   it('a seeder killed in the middle: the download completes from the others', async () => {
     const { cid, bytes } = await seed('killed-seeder.bin', 24 * 1024 * 1024, [0, 1, 2])

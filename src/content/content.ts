@@ -25,7 +25,7 @@ import { type ComponentLogger, errorFields, type Logger, silentLogger } from '..
 import type { Net } from '../net/types.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { Blocks } from '../store/index.ts'
-import { linksOf, parseCid as parse } from './dag.ts'
+import { dagSize, linksOf, parseCid as parse } from './dag.ts'
 import { type AddOptions, importerOptions } from './import-options.ts'
 import { type Candidate, localCandidates, totalSize } from './local-source.ts'
 import { DEFAULT_CONTENT } from './settings.ts'
@@ -203,7 +203,7 @@ export class Content {
     options: { signal?: AbortSignal } = {},
   ): Promise<{ cid: string; type: FolderEntry['type']; size: number }> {
     const entry = await this.#entry(cid, options)
-    return { cid: entry.cid.toString(), type: kind(entry), size: Number(entry.size) }
+    return { cid: entry.cid.toString(), type: kind(entry), size: await this.#size(entry, this.#c.blockstore) }
   }
 
   /** A folder's entries with their sizes; blocks not stored here are fetched from peers. */
@@ -214,8 +214,9 @@ export class Content {
     }
     const out: FolderEntry[] = []
     for await (const child of entry.entries(options)) {
-      const sub = await exporter(child.cid, this.#reader(options), options)
-      out.push({ name: child.name, cid: child.cid.toString(), type: kind(sub), size: Number(sub.size) })
+      const reader = this.#reader(options)
+      const sub = await exporter(child.cid, reader, options)
+      out.push({ name: child.name, cid: child.cid.toString(), type: kind(sub), size: await this.#size(sub, reader) })
     }
     return out
   }
@@ -445,6 +446,16 @@ export class Content {
       if ((err as Error).name === 'NotFoundError') throw new NotFoundError(`${root} is not stored here`)
       throw err
     }
+  }
+
+  /** A file's size, or a folder's total (its DAG's cumulative size, as `ipfs ls` shows it). */
+  async #size(entry: UnixFSEntry, reader: ReadableStorage): Promise<number> {
+    if (entry.type !== 'directory') return Number(entry.size)
+    const parts: Uint8Array[] = []
+    for await (const chunk of reader.get(entry.cid)) parts.push(chunk)
+    return (
+      dagSize(entry.cid, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)) ?? Number(entry.size)
+    )
   }
 
   /** The blockstore as the exporter reads it, fetching single missing blocks from peers. */

@@ -19,3 +19,15 @@ export function parseCid(value: string): CID {
     throw new InvalidInputError(`not a CID: ${JSON.stringify(value)}`)
   }
 }
+
+/** Bytes of the whole DAG under a block: its own size plus the cumulative sizes of its links. */
+export function dagSize(cid: CID, bytes: Uint8Array): number | undefined {
+  if (cid.code === raw.code) return bytes.length
+  if (cid.code !== dagPb.code) return undefined
+  let total = bytes.length
+  for (const link of dagPb.decode(bytes).Links) {
+    if (link.Tsize === undefined) return undefined
+    total += link.Tsize
+  }
+  return total
+}

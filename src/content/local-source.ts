@@ -7,7 +7,8 @@ import { InvalidInputError } from '../core/errors.ts'
 export interface Candidate {
   /** POSIX path inside the import, e.g. `photos/2026/a.jpg`. */
   path: string
-  content?: AsyncIterable<Uint8Array>
+  /** The file's bytes (absent for a folder). */
+  content?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   size: number
 }
 

@@ -14,9 +14,7 @@
  * - Every block is hashed before it is stored. Memory holds the in-flight blocks (windows are
  *   capped) and a few dozen bytes per wanted CID, whatever the size of the file.
  */
-import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
 import { AbortedError, InvalidInputError, NoProvidersError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
@@ -31,7 +29,7 @@ import {
   WANT_BLOCK,
   WANT_HAVE,
 } from './blocks-message.ts'
-import { linksOf } from './dag.ts'
+import { dagSize, linksOf } from './dag.ts'
 import { type ByteRate, sleep } from './throttle.ts'
 import { blockMatches, isSupported } from './verify.ts'
 
@@ -644,18 +642,6 @@ export class SwarmSession {
   }
 
   readonly #startedAtPerf = performance.now()
-}
-
-/** Bytes of the whole DAG under a root: its own size plus the cumulative sizes of its links. */
-function dagSize(cid: CID, bytes: Uint8Array): number | undefined {
-  if (cid.code === raw.code) return bytes.length
-  if (cid.code !== dagPb.code) return undefined
-  let total = bytes.length
-  for (const link of dagPb.decode(bytes).Links) {
-    if (link.Tsize === undefined) return undefined
-    total += link.Tsize
-  }
-  return total
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
