@@ -2,11 +2,13 @@
 import { benchDaemon } from './daemon.ts'
 import { benchGossip } from './gossip.ts'
 import { benchStack } from './stack.ts'
+import { benchTransfer } from './transfer.ts'
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   stack: benchStack,
   daemon: benchDaemon,
   gossip: benchGossip,
+  transfer: benchTransfer,
 }
 
 const [name, ...rest] = process.argv.slice(2)

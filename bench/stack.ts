@@ -18,7 +18,7 @@ import { median } from './lib/stats.ts'
 const here = dirname(fileURLToPath(import.meta.url))
 const PEER = join(here, 'lib', 'stack-peer.ts')
 
-interface Side {
+export interface Side {
   cpuSeconds: number
   peakRssMiB: number
   node: string
@@ -27,7 +27,7 @@ interface Side {
   cipher?: string
 }
 
-interface Variant {
+export interface Variant {
   name: string
   kind: string
   writeSize: number
@@ -39,7 +39,7 @@ function lines(child: ReturnType<typeof spawn>): AsyncIterator<string> {
   return createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
 }
 
-async function runOnce(
+export async function runOnce(
   nodeBin: string,
   variant: Variant,
   bytes: number,
@@ -81,29 +81,7 @@ export async function benchStack(argv: string[]): Promise<void> {
   const nodeVersion = execFileSync(nodeBin, ['--version']).toString().trim()
   const writeSizes = (values['write-sizes'] as string).split(',').map(Number)
   const dir = mkdtempSync(join(tmpdir(), 'lateral-bench-'))
-  const certFile = join(dir, 'cert.pem')
-  const keyFile = join(dir, 'key.pem')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  )
+  const [certFile, keyFile] = makeCert(dir)
 
   const variants: Variant[] = [
     { name: 'node-tcp', kind: 'tcp', writeSize: 1048576 },
@@ -172,4 +150,32 @@ export async function benchStack(argv: string[]): Promise<void> {
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
   console.table(results.map(({ samplesMBps: _s, muxer: _m, ...rest }) => rest))
   console.error(`written ${out}`)
+}
+
+/** A throwaway self-signed certificate for the plain TLS variant: [cert, key] paths in `dir`. */
+export function makeCert(dir: string): [string, string] {
+  const certFile = join(dir, 'cert.pem')
+  const keyFile = join(dir, 'key.pem')
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  )
+  return [certFile, keyFile]
 }

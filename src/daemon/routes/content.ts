@@ -252,6 +252,31 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
     async () => ({ ...content.limits(), ...content.stats() }),
   )
 
+  app.post<{ Body: { uploadLimit?: number; downloadLimit?: number } }>(
+    '/v1/content/limits',
+    {
+      schema: {
+        summary: 'Change the upload and download limits of the running node (bytes per second, 0 = unlimited)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            uploadLimit: { type: 'integer', minimum: 0 },
+            downloadLimit: { type: 'integer', minimum: 0 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { uploadLimit: { type: 'number' }, downloadLimit: { type: 'number' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      content.setLimits(req.body)
+      return content.limits()
+    },
+  )
+
   app.get(
     '/v1/transfers',
     {
