@@ -11,7 +11,6 @@
  * and `add` of an --add-size MiB file against hashing it with SHA-256 in one stream.
  * JSON and SVG go to bench/results/.
  */
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -37,7 +36,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path)
   for (let left = bytes; left > 0; left -= 4 * MiB) {
     const chunk = randomBytes(Math.min(4 * MiB, left))
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
 }
