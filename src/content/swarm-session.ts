@@ -105,13 +105,15 @@ export interface FetchOptions {
   timeoutMs?: number
 }
 
-const INITIAL_WINDOW = 4
-const MIN_WINDOW = 2
+const INITIAL_WINDOW = 8
+const MIN_WINDOW = 8
 const MAX_WINDOW = 32
 /** How far into the wanted list (DAG order) the scheduler looks for the rarest block. */
 const SCAN = 256
 /** Requests of one block at a time in the end-game. */
 const MAX_DUPLICATES = 3
+/** Blocks written to the store at once; the streams wait beyond that (memory bound). */
+const MAX_STORING = 8
 const STRIKES_BEFORE_DROP = 3
 const RATE_WINDOW_MS = 3000
 /** A request is not duplicated in the end-game before it is this late. */
@@ -151,6 +153,8 @@ export class SwarmSession {
   readonly #lacks = new Map<string, Set<string>>()
   readonly #peers = new Map<string, SessionPeer>()
   readonly #joining = new Set<string>()
+  /** Blocks being written to the store. */
+  readonly #stores = new Set<Promise<void>>()
   /** Peers that said they have, or sent, any block of this DAG. */
   readonly #holders = new Set<string>()
   readonly #samples: Array<[number, number]> = []
@@ -379,6 +383,16 @@ export class SwarmSession {
     }
     this.#storing.add(key)
     this.#busy++
+    // Ask for the next blocks at once, and store this one in the background so the stream
+    // keeps flowing; a bounded number of stores at once.
+    this.#schedule()
+    const stored = this.#store(peer, cid, key, data)
+    this.#stores.add(stored)
+    void stored.finally(() => this.#stores.delete(stored))
+    while (this.#stores.size >= MAX_STORING && !this.#signal.aborted) await Promise.race(this.#stores)
+  }
+
+  async #store(peer: SessionPeer, cid: CID, key: string, data: Uint8Array): Promise<void> {
     try {
       await this.#c.blockstore.put(cid, data)
       this.#fetchedBytes += data.length
