@@ -9,9 +9,16 @@ import * as cbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '../src/content/blocks-message.ts'
 import { blockMatches } from '../src/content/verify.ts'
-import { encodeFrame, readFrames } from '../src/core/framing.ts'
+import { encodeFrame, FrameReader, readFrames } from '../src/core/framing.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+
+/** The one frame in `bytes`. */
+function readFramesSync(bytes: Uint8Array): Uint8Array {
+  const [frame] = new FrameReader(MAX_FRAME_BYTES).push(bytes)
+  assert.ok(frame !== undefined)
+  return frame
+}
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
@@ -160,6 +167,14 @@ describe('swarm against misbehaving peers', { timeout: 120_000 }, () => {
       { t: 'block' as const, cid, data: new Uint8Array([1, 2, 3]) },
     ]
     for (const m of messages) assert.deepEqual(decodeMessage(encodeMessage(m)), m)
+    // The zero-copy block frame is byte for byte the canonical DAG-CBOR encoding, at every size class.
+    for (const n of [0, 23, 24, 255, 256, 65535, 65536, 1 << 20]) {
+      const data = new Uint8Array(n).fill(n % 251)
+      const frame = Buffer.concat(encodeBlockFrame(cid, data))
+      assert.deepEqual(frame, Buffer.from(encodeFrame(cbor.encode({ c: cid.bytes, d: data, t: 'block' }))), `size ${n}`)
+      const decoded = decodeMessage(readFramesSync(frame))
+      assert.ok(decoded.t === 'block' && decoded.cid.equals(cid) && Buffer.from(decoded.data).equals(Buffer.from(data)))
+    }
     for (const bad of [
       cbor.encode([1, 2]),
       cbor.encode({ t: 'have', c: [] }),

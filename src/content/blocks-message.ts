@@ -43,8 +43,80 @@ export function encodeMessage(message: BlocksMessage): Uint8Array {
   }
 }
 
+// A block message, byte for byte as DAG-CBOR encodes it (keys sorted: c, d, t). The block's bytes
+// sit in the middle, so it is sent as three parts and read as a view: no copy of the data.
+const MAP3 = 0xa3
+const KEY_C = [0x61, 0x63]
+const KEY_D = [0x61, 0x64]
+const TYPE_BLOCK = [0x61, 0x74, 0x65, ...new TextEncoder().encode('block')]
+
+/** Minimal CBOR byte-string header (major type 2) for a length. */
+function bytesHeader(length: number): number[] {
+  if (length < 24) return [0x40 + length]
+  if (length < 0x100) return [0x58, length]
+  if (length < 0x10000) return [0x59, length >> 8, length & 0xff]
+  return [0x5a, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff]
+}
+
+/** Read a minimal byte-string header at `at`: [length, header size], or undefined. */
+function readBytesHeader(b: Uint8Array, at: number): [number, number] | undefined {
+  const first = b[at]
+  if (first === undefined) return undefined
+  if (first >= 0x40 && first < 0x58) return [first - 0x40, 1]
+  if (first === 0x58 && at + 1 < b.length) return (b[at + 1] as number) >= 24 ? [b[at + 1] as number, 2] : undefined
+  if (first === 0x59 && at + 2 < b.length) {
+    const n = ((b[at + 1] as number) << 8) | (b[at + 2] as number)
+    return n >= 0x100 ? [n, 3] : undefined
+  }
+  if (first === 0x5a && at + 4 < b.length) {
+    const n =
+      ((b[at + 1] as number) * 2 ** 24 + ((b[at + 2] as number) << 16)) |
+      ((b[at + 3] as number) << 8) |
+      (b[at + 4] as number)
+    return n >= 0x10000 ? [n >>> 0, 5] : undefined
+  }
+  return undefined
+}
+
+/** A block message as the parts of one frame: [length prefix and head, the data itself, tail]. */
+export function encodeBlockFrame(cid: CID, data: Uint8Array): Uint8Array[] {
+  const head = [MAP3, ...KEY_C, ...bytesHeader(cid.bytes.length), ...cid.bytes, ...KEY_D, ...bytesHeader(data.length)]
+  const total = head.length + data.length + TYPE_BLOCK.length
+  const varint: number[] = []
+  let n = total
+  do {
+    let byte = n & 0x7f
+    n = Math.floor(n / 128)
+    if (n > 0) byte |= 0x80
+    varint.push(byte)
+  } while (n > 0)
+  return [Uint8Array.from([...varint, ...head]), data, Uint8Array.from(TYPE_BLOCK)]
+}
+
+/** The canonical block message read as views into the frame, or undefined for anything else. */
+function decodeBlockFast(b: Uint8Array): BlocksMessage | undefined {
+  if (b[0] !== MAP3 || b[1] !== KEY_C[0] || b[2] !== KEY_C[1]) return undefined
+  const cidHeader = readBytesHeader(b, 3)
+  if (cidHeader === undefined || cidHeader[0] > 128) return undefined
+  let at = 3 + cidHeader[1]
+  const cidBytes = b.subarray(at, at + cidHeader[0])
+  at += cidHeader[0]
+  if (b[at] !== KEY_D[0] || b[at + 1] !== KEY_D[1]) return undefined
+  const dataHeader = readBytesHeader(b, at + 2)
+  if (dataHeader === undefined) return undefined
+  at += 2 + dataHeader[1]
+  if (at + dataHeader[0] + TYPE_BLOCK.length !== b.length) return undefined
+  const data = b.subarray(at, at + dataHeader[0])
+  at += dataHeader[0]
+  for (let i = 0; i < TYPE_BLOCK.length; i++) if (b[at + i] !== TYPE_BLOCK[i]) return undefined
+  if (data.length > MAX_BLOCK_BYTES) throw new InvalidInputError(`block of ${data.length} bytes is too large`)
+  return { t: 'block', cid: cidOf(cidBytes), data }
+}
+
 /** Decode and check one message; InvalidInputError says what is wrong. */
 export function decodeMessage(bytes: Uint8Array): BlocksMessage {
+  const fast = decodeBlockFast(bytes)
+  if (fast !== undefined) return fast
   let value: unknown
   try {
     value = cbor.decode(bytes)

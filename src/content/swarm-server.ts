@@ -11,6 +11,7 @@ import type { Net, ProtocolStream } from '../net/types.ts'
 import {
   type BlocksMessage,
   decodeMessage,
+  encodeBlockFrame,
   encodeMessage,
   MAX_ENTRIES,
   MAX_FRAME_BYTES,
@@ -126,28 +127,36 @@ export class BlocksServer {
     sleepUntilWoken: (wake: () => void) => void,
   ): Promise<void> {
     const peer = stream.remotePeer
+    const read = (): Promise<{ cid: CID; data?: Uint8Array }> | undefined => {
+      const first = queue.entries().next().value
+      if (first === undefined) return undefined
+      const [key, cid] = first
+      queue.delete(key)
+      return this.#c.blocks.getBytes(cid).then(
+        (data) => ({ cid, data }),
+        () => ({ cid }),
+      )
+    }
+    // The next block is read from disk while the current one is being sent.
+    let next = read()
     while (!signal.aborted) {
-      if (queue.size === 0) {
-        await new Promise<void>((resolve) => sleepUntilWoken(resolve))
+      if (next === undefined) {
+        if (queue.size === 0) await new Promise<void>((resolve) => sleepUntilWoken(resolve))
+        next = read()
         continue
       }
       // One block per turn: a peer with many wants queues again behind the others.
       const release = await this.#c.slots.acquire(signal)
       try {
-        const first = queue.entries().next().value
-        if (first === undefined) continue
-        const [key, cid] = first
-        queue.delete(key)
-        let data: Uint8Array
-        try {
-          data = await this.#c.blocks.getBytes(cid)
-        } catch {
+        const { cid, data } = await next
+        next = read()
+        if (data === undefined) {
           await stream.write(encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] })), { signal })
           continue
         }
         await this.#c.uploadRate.take(data.length, signal)
         if (signal.aborted) return
-        await stream.write(encodeFrame(encodeMessage({ t: 'block', cid, data })), { signal })
+        for (const part of encodeBlockFrame(cid, data)) await stream.write(part, { signal })
         const tally = this.#served.get(peer) ?? { bytes: 0, blocks: 0 }
         tally.bytes += data.length
         tally.blocks++

@@ -113,7 +113,7 @@ const SCAN = 256
 /** Requests of one block at a time in the end-game. */
 const MAX_DUPLICATES = 3
 /** Blocks written to the store at once; the streams wait beyond that (memory bound). */
-const MAX_STORING = 8
+const MAX_STORING = 16
 const STRIKES_BEFORE_DROP = 3
 const RATE_WINDOW_MS = 3000
 /** A request is not duplicated in the end-game before it is this late. */
