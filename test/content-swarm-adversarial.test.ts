@@ -7,7 +7,13 @@ import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import * as cbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '../src/content/blocks-message.ts'
+import {
+  BLOCKS_PROTOCOL,
+  decodeMessage,
+  encodeBlockFrame,
+  encodeMessage,
+  MAX_FRAME_BYTES,
+} from '../src/content/blocks-message.ts'
 import { blockMatches } from '../src/content/verify.ts'
 import { encodeFrame, FrameReader, readFrames } from '../src/core/framing.ts'
 import type { LateralNode } from '../src/node/node.ts'
