@@ -9,7 +9,9 @@ export function toProtocolStream(stream: Stream, remotePeer: string): ProtocolSt
     remotePeer,
     async *[Symbol.asyncIterator]() {
       for await (const chunk of stream) {
-        yield chunk instanceof Uint8Array ? chunk : chunk.subarray()
+        // A Uint8ArrayList's parts are passed on as they are: concatenating them would copy.
+        if (chunk instanceof Uint8Array) yield chunk
+        else yield* chunk
       }
     },
     async write(bytes: Uint8Array, options?: AbortOptions) {

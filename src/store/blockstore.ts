@@ -79,7 +79,9 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   /** The whole block. NotFoundError when this node does not have it. */
   async getBytes(cid: CID): Promise<Uint8Array> {
     try {
-      return new Uint8Array(await readFile(this.#path(cid)))
+      const bytes = await readFile(this.#path(cid))
+      // A view of the Buffer, not a copy (readFile gives blocks their own ArrayBuffer).
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new NotFoundError(`block ${cid} is not in this node's store`)
