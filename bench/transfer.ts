@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- transfer [--size MiB] [--rounds N] [--rate MiB/s] [--add-size MiB] [--anchors]`
+ * `npm run bench -- transfer [--size MiB] [--rounds N] [--rate MiB/s] [--add-size MiB] [--anchors] [--big MiB]`
  *
  * The same random file moved between separate processes on 127.0.0.1, interleaved round by
  * round, medians reported with CPU seconds and peak RSS of every process:
@@ -8,11 +8,13 @@
  *   3. lateral-get-1     `get` by a daemon from one seeder daemon
  *   4. lateral-get-4x    `get` from 4 seeders, each limited to --rate (ideal: 4 x rate)
  *   5./6. Helia and WebTorrent when --anchors is given (bench/anchors/, own package.json)
- * and `add` of an --add-size MiB file against hashing it with SHA-256 in one stream.
+ * and `add` of an --add-size MiB file against hashing it with SHA-256 in one stream and against
+ * writing it to disk with fsync; with --big, the downloader's peak RSS for a file that large.
  * JSON and SVG go to bench/results/.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -81,6 +83,18 @@ async function daemonGet(net: Testnet, cid: string, seeders: number[]): Promise<
   return { seconds, processes, perPeerMiB: view.result.peers.map((p) => Number((p.bytes / MiB).toFixed(1))) }
 }
 
+/** Copy a file in one stream and fsync it: what the disk takes. Seconds. */
+async function writeAndSync(from: string, to: string): Promise<number> {
+  const t0 = performance.now()
+  const handle = await open(to, 'w')
+  for await (const chunk of createReadStream(from, { highWaterMark: MiB })) await handle.write(chunk)
+  await handle.sync()
+  await handle.close()
+  const seconds = (performance.now() - t0) / 1000
+  rmSync(to)
+  return seconds
+}
+
 async function hashFile(path: string): Promise<number> {
   const t0 = performance.now()
   const hash = createHash('sha256')
@@ -98,6 +112,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       rate: { type: 'string', default: '25' },
       'add-size': { type: 'string', default: '1024' },
       anchors: { type: 'boolean', default: false },
+      big: { type: 'string', default: '0' },
       out: { type: 'string' },
     },
   })
@@ -169,6 +184,26 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       await api(one, 0, 'POST', '/v1/gc')
     }
 
+    // The disk's own ceiling for writing that file: one stream, fsync at the end (like dd conv=fsync).
+    const diskRuns: number[] = []
+    for (let r = 0; r < rounds; r++) diskRuns.push(await writeAndSync(addFile, join(dir, 'disk.bin')))
+    const diskMiBps = addBytes / MiB / median(diskRuns)
+
+    // Memory of the downloader with a big file (one round, one seeder).
+    let big: { sizeMiB: number; MiBps: number; downloaderPeakRssMiB: number } | undefined
+    if (Number(values.big) > 0) {
+      const bigFile = join(dir, 'big.bin')
+      await writeRandomFile(bigFile, Number(values.big) * MiB)
+      const v = await api<{ result: { cid: string } }>(one, 0, 'POST', '/v1/content', { path: bigFile, wait: true })
+      const s = await daemonGet(one, v.result.cid, [0])
+      big = {
+        sizeMiB: Number(values.big),
+        MiBps: Math.round(Number(values.big) / s.seconds),
+        downloaderPeakRssMiB: s.processes.find((p) => p.role === 'downloader')?.peakRssMiB ?? Number.NaN,
+      }
+      console.error(`  big ${values.big} MiB: ${big.MiBps} MiB/s, downloader peak RSS ${big.downloaderPeakRssMiB} MiB`)
+    }
+
     const mibps = (s: Sample) => size / MiB / s.seconds
     const med = (name: string) => median((samples.get(name) ?? []).map(mibps))
     const results = [...samples].map(([name, list]) => ({
@@ -193,6 +228,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
         : {}),
       ...(samples.has('helia') ? { get1VsHelia: Number((med('lateral-get-1') / med('helia')).toFixed(2)) } : {}),
       addVsSha256: Number((addMiBps / hashMiBps).toFixed(2)),
+      addVsDiskWrite: Number((addMiBps / diskMiBps).toFixed(2)),
     }
     const report = {
       bench: 'transfer',
@@ -202,7 +238,13 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       rounds,
       seederRateMiBps: rate / MiB,
       results,
-      add: { sizeMiB: addBytes / MiB, medianAddMiBps: Math.round(addMiBps), medianSha256MiBps: Math.round(hashMiBps) },
+      add: {
+        sizeMiB: addBytes / MiB,
+        medianAddMiBps: Math.round(addMiBps),
+        medianSha256MiBps: Math.round(hashMiBps),
+        medianDiskWriteMiBps: Math.round(diskMiBps),
+      },
+      ...(big === undefined ? {} : { big }),
       targets,
     }
     const out = values.out ?? join(here, 'results', 'transfer.json')

@@ -254,7 +254,7 @@ export class Content {
     let bytes = 0
     for await (const cid of this.#walk(root)) {
       blocks++
-      bytes += (await this.#c.blockstore.getBytes(cid)).length
+      bytes += await this.#c.blockstore.size(cid)
     }
     return {
       cid: root.toString(),
@@ -427,7 +427,7 @@ export class Content {
     let bytes = 0
     for await (const cid of this.#c.blockstore.cids()) {
       if (keep.has(cid.toString())) continue
-      bytes += (await this.#c.blockstore.getBytes(cid)).length
+      bytes += await this.#c.blockstore.size(cid)
       await this.#c.blockstore.delete(cid)
       removed++
     }
