@@ -113,7 +113,7 @@ describe('file sharing between daemon processes', { timeout: 240_000 }, () => {
     // The downloader now keeps and announces it.
     const pins = JSON.parse((await net.cli(3, ['pins', '--json'])).stdout) as { pins: Array<{ cid: string }> }
     assert.ok(pins.pins.some((p) => p.cid === cid))
-    const providers = JSON.parse((await net.cli(2, ['providers', cid, '--json'])).stdout) as {
+    const providers = JSON.parse((await net.cli(2, ['providers', cid, '--json', '--timeout', '5'])).stdout) as {
       providers: Array<{ peerId: string }>
     }
     for (const i of [0, 1, 3]) assert.ok(providers.providers.some((p) => p.peerId === net.daemons[i]?.peerId))
@@ -131,7 +131,7 @@ describe('file sharing between daemon processes', { timeout: 240_000 }, () => {
     const added = await net.cli(0, ['add', folder, '--json'])
     assert.equal(added.code, 0, added.stderr)
     const { cid, entries } = JSON.parse(added.stdout) as { cid: string; entries: Array<{ path: string; cid: string }> }
-    const listing = await net.cli(3, ['ls', cid, '--json'])
+    const listing = await net.cli(3, ['ls', cid, '--json', '--timeout', '20'])
     assert.equal(listing.code, 0, listing.stderr)
     const listed = (
       JSON.parse(listing.stdout) as { entries: Array<{ name: string; cid: string; type: string; size: number }> }

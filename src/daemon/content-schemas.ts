@@ -100,10 +100,13 @@ export const pinBody = {
   properties: { timeoutMs, wait },
 } as const
 
+/** Query strings are strings (no type coercion): milliseconds as digits. */
 export const lsQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 } },
+  properties: {
+    timeoutMs: { type: 'string', pattern: '^[1-9][0-9]{0,7}$', description: 'Milliseconds (1 to 99999999)' },
+  },
 } as const
 
 export const dataQuery = {

@@ -41,6 +41,10 @@ interface GetBody {
 const transferReply = { $ref: 'Transfer#' }
 const started = { 200: transferReply, 202: transferReply, ...errorResponses }
 
+function timeoutOf(query: { timeoutMs?: string }): { timeoutMs?: number } {
+  return query.timeoutMs === undefined ? {} : { timeoutMs: Number(query.timeoutMs) }
+}
+
 function absolute(path: string, what: string): string {
   if (!isAbsolute(path))
     throw new InvalidInputError(`${what} must be an absolute path (the daemon resolves nothing): ${path}`)
@@ -105,7 +109,7 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
     },
   )
 
-  app.get<{ Params: { cid: string }; Querystring: { timeoutMs?: number } }>(
+  app.get<{ Params: { cid: string }; Querystring: { timeoutMs?: string } }>(
     '/v1/content/:cid',
     {
       schema: {
@@ -117,10 +121,7 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
     },
     async (req) => ({
       cid: req.params.cid,
-      entries: await content.ls(
-        req.params.cid,
-        req.query.timeoutMs === undefined ? {} : { timeoutMs: req.query.timeoutMs },
-      ),
+      entries: await content.ls(req.params.cid, timeoutOf(req.query)),
     }),
   )
 
@@ -160,7 +161,7 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
     },
   )
 
-  app.get<{ Params: { cid: string }; Querystring: { timeoutMs?: number } }>(
+  app.get<{ Params: { cid: string }; Querystring: { timeoutMs?: string } }>(
     '/v1/content/:cid/providers',
     {
       schema: {
@@ -172,10 +173,7 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
     },
     async (req) => ({
       cid: req.params.cid,
-      providers: await content.providers(
-        req.params.cid,
-        req.query.timeoutMs === undefined ? {} : { timeoutMs: req.query.timeoutMs },
-      ),
+      providers: await content.providers(req.params.cid, timeoutOf(req.query)),
     }),
   )
 
