@@ -12,6 +12,7 @@
 import * as cbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { InvalidInputError } from '../core/errors.ts'
+import { frameHeader } from '../core/framing.ts'
 import { MAX_CHUNK_SIZE } from './import-options.ts'
 
 export const BLOCKS_PROTOCOL = '/lateral/blocks/1.0.0'
@@ -82,15 +83,7 @@ function readBytesHeader(b: Uint8Array, at: number): [number, number] | undefine
 export function encodeBlockFrame(cid: CID, data: Uint8Array): Uint8Array[] {
   const head = [MAP3, ...KEY_C, ...bytesHeader(cid.bytes.length), ...cid.bytes, ...KEY_D, ...bytesHeader(data.length)]
   const total = head.length + data.length + TYPE_BLOCK.length
-  const varint: number[] = []
-  let n = total
-  do {
-    let byte = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    varint.push(byte)
-  } while (n > 0)
-  return [Uint8Array.from([...varint, ...head]), data, Uint8Array.from(TYPE_BLOCK)]
+  return [Uint8Array.from([...frameHeader(total), ...head]), data, Uint8Array.from(TYPE_BLOCK)]
 }
 
 /** The canonical block message read as views into the frame, or undefined for anything else. */

@@ -213,8 +213,8 @@ export class Content {
       return [{ name: entry.name, cid: entry.cid.toString(), type: kind(entry), size: Number(entry.size) }]
     }
     const out: FolderEntry[] = []
+    const reader = this.#reader(options)
     for await (const child of entry.entries(options)) {
-      const reader = this.#reader(options)
       const sub = await exporter(child.cid, reader, options)
       out.push({ name: child.name, cid: child.cid.toString(), type: kind(sub), size: await this.#size(sub, reader) })
     }

@@ -576,17 +576,11 @@ export class SwarmSession {
         continue
       }
       // Move its work to the others; it may pick up again once it answers.
-      const keys = [...peer.requests.keys()]
+      const cids = [...peer.requests.keys()].flatMap((key) => this.#inflight.get(key)?.cid ?? [])
+      for (const key of peer.requests.keys()) this.#unask(key, peer.id)
       peer.requests.clear()
-      for (const key of keys) this.#unask(key, peer.id)
-      this.#c.log.debug('peer timed out', { peerId: peer.id, moved: keys.length })
-      void this.#send(peer, {
-        t: 'cancel',
-        cids: keys
-          .slice(0, MAX_ENTRIES)
-          .map((k) => this.#cidOf(k))
-          .filter(isCid),
-      })
+      this.#c.log.debug('peer timed out', { peerId: peer.id, moved: cids.length })
+      if (cids.length > 0) void this.#send(peer, { t: 'cancel', cids })
     }
     this.#schedule()
     const timeout = this.#options.timeoutMs ?? this.#c.tuning.providerTimeoutMs
@@ -604,10 +598,6 @@ export class SwarmSession {
       return
     }
     this.#report()
-  }
-
-  #cidOf(key: string): CID | undefined {
-    return this.#pending.get(key) ?? this.#inflight.get(key)?.cid
   }
 
   #checkDone(): void {
@@ -670,10 +660,6 @@ function oldest(f: Inflight): number {
 
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, n))
-}
-
-function isCid(c: CID | undefined): c is CID {
-  return c !== undefined
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {

@@ -7,15 +7,21 @@ import { InvalidInputError } from './errors.ts'
 
 const MAX_VARINT_BYTES = 5
 
-export function encodeFrame(payload: Uint8Array): Uint8Array {
+/** The varint length prefix of a frame of `length` bytes. */
+export function frameHeader(length: number): number[] {
   const header: number[] = []
-  let n = payload.length
+  let n = length
   do {
     let byte = n & 0x7f
     n = Math.floor(n / 128)
     if (n > 0) byte |= 0x80
     header.push(byte)
   } while (n > 0)
+  return header
+}
+
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  const header = frameHeader(payload.length)
   const out = new Uint8Array(header.length + payload.length)
   out.set(header, 0)
   out.set(payload, header.length)

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto'
 import { errorEntry } from '../core/error-registry.ts'
 import { AbortedError, NotFoundError } from '../core/errors.ts'
-import type { LateralNode } from '../node/node.ts'
 import type { EventHub, LiveEvent } from './events.ts'
 
 export type TransferKind = 'add' | 'get' | 'pin'
@@ -42,7 +41,7 @@ export class Transfers {
   readonly #hub: EventHub
   readonly #entries = new Map<string, Entry>()
 
-  constructor(_node: LateralNode, hub: EventHub) {
+  constructor(hub: EventHub) {
     this.#hub = hub
   }
 

@@ -53,7 +53,7 @@ function absolute(path: string, what: string): string {
 
 export function registerContentRoutes(app: FastifyInstance, node: LateralNode, hub: EventHub): Transfers {
   const content = node.content
-  const transfers = new Transfers(node, hub)
+  const transfers = new Transfers(hub)
   const answer = (reply: { status(code: number): unknown }, view: TransferView) => {
     reply.status(view.state === 'running' ? 202 : 200)
     return view
