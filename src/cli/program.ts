@@ -8,6 +8,7 @@ import { registerMsg } from './commands/msg.ts'
 import { registerNodeInfo } from './commands/node-info.ts'
 import { registerPeers } from './commands/peers.ts'
 import { registerTopic } from './commands/topic.ts'
+import { registerUi } from './commands/ui.ts'
 import { examples } from './output.ts'
 
 export function buildProgram(): Command {
@@ -34,5 +35,6 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5
   registerTopic(program)
   registerMsg(program)
   registerContent(program)
+  registerUi(program)
   return program
 }

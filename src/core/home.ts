@@ -10,6 +10,8 @@ export interface HomePaths {
   datastore: string
   blocks: string
   api: string
+  /** The API token, kept across restarts (mode 0600); delete it to issue a new one. */
+  apiToken: string
   logs: string
 }
 
@@ -27,6 +29,7 @@ export function homePaths(home: string): HomePaths {
     datastore: join(home, 'datastore'),
     blocks: join(home, 'blocks'),
     api: join(home, 'api.json'),
+    apiToken: join(home, 'api-token'),
     logs: join(home, 'logs'),
   }
 }

@@ -2,7 +2,8 @@
  * `api.json` in the home (mode 0600): where the daemon's API listens and its bearer token.
  * Written once the daemon is ready, so scripts can wait for the file; removed when it stops.
  */
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { DaemonRunningError } from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
 
@@ -70,4 +71,27 @@ export async function assertNoDaemon(home: string): Promise<void> {
   } catch (err) {
     if (err instanceof DaemonRunningError) throw err
   }
+}
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * The daemon's API token: read from `api-token` in the home, or made and written there (0600).
+ * It outlives restarts so an open dashboard and scripts keep working; delete the file to rotate it.
+ */
+export async function loadOrCreateToken(path: string): Promise<string> {
+  try {
+    const token = (await readFile(path, 'utf8')).trim()
+    if (TOKEN_PATTERN.test(token)) {
+      await chmod(path, 0o600)
+      return token
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const token = randomBytes(32).toString('base64url')
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, `${token}\n`, { mode: 0o600 })
+  await rename(tmp, path)
+  return token
 }

@@ -8,7 +8,7 @@
  * await daemon.stop()
  * ```
  */
-import { randomBytes } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
 import type { FastifyInstance } from 'fastify'
 import { AddressInUseError, InvalidInputError } from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
@@ -16,7 +16,7 @@ import { errorFields } from '../core/logger.ts'
 import { type ConfigOverrides, parseHostPort } from '../node/config.ts'
 import { createNode, type LateralNode } from '../node/node.ts'
 import { buildApi } from './api.ts'
-import { type ApiInfo, assertNoDaemon, removeApiFile, writeApiFile } from './api-file.ts'
+import { type ApiInfo, assertNoDaemon, loadOrCreateToken, removeApiFile, writeApiFile } from './api-file.ts'
 import { createDaemonLogger, type DaemonLogger, type LogLevel } from './logger.ts'
 
 export interface DaemonInit {
@@ -33,6 +33,8 @@ export interface Daemon {
   readonly node: LateralNode
   readonly info: ApiInfo
   readonly logger: DaemonLogger
+  /** A one-time dashboard login URL: works once, for two minutes. */
+  loginUrl(): string
   stop(): Promise<void>
 }
 
@@ -47,6 +49,8 @@ function apiLogger(logger: DaemonLogger) {
 export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   const paths = homePaths(init.home)
   await assertNoDaemon(init.home)
+  await mkdir(paths.home, { recursive: true, mode: 0o700 })
+  const token = await loadOrCreateToken(paths.apiToken)
   const logger = createDaemonLogger({
     logsDir: paths.logs,
     level: init.logLevel ?? 'info',
@@ -60,7 +64,6 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     config: init.config ?? {},
     logger,
   })
-  const token = randomBytes(32).toString('base64url')
   let app: FastifyInstance | undefined
   let info: ApiInfo
   try {
@@ -104,6 +107,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     node,
     info,
     logger,
+    loginUrl: () => `${info.url}${server.dashboardLogin().path}`,
     stop() {
       stopping ??= (async () => {
         log.info('daemon stopping')

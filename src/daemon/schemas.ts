@@ -39,6 +39,8 @@ export const peerConnection = {
     openedAt: { type: 'number', description: 'Unix time in ms' },
     encryption: { type: 'string' },
     muxer: { type: 'string' },
+    bytesIn: { type: 'integer', description: 'Bytes received from the peer over its open connections' },
+    bytesOut: { type: 'integer', description: 'Bytes sent to the peer over its open connections' },
   },
 } as const
 
@@ -55,7 +57,18 @@ export const idReply = {
 
 export const statusReply = {
   type: 'object',
-  required: ['peerId', 'agentVersion', 'uptimeMs', 'startedAt', 'connections', 'addresses', 'dht', 'dataDir'],
+  required: [
+    'peerId',
+    'agentVersion',
+    'uptimeMs',
+    'startedAt',
+    'connections',
+    'addresses',
+    'reachability',
+    'dht',
+    'traffic',
+    'dataDir',
+  ],
   properties: {
     peerId: { type: 'string' },
     agentVersion: { type: 'string' },
@@ -71,6 +84,17 @@ export const statusReply = {
         routingTableSize: { type: 'integer' },
         protocol: { type: 'string' },
       },
+    },
+    reachability: {
+      type: 'string',
+      enum: ['public', 'private', 'relayed'],
+      description: 'Judged from the announced addresses',
+    },
+    traffic: {
+      type: ['object', 'null'],
+      required: ['bytesIn', 'bytesOut'],
+      properties: { bytesIn: { type: 'integer' }, bytesOut: { type: 'integer' } },
+      description: 'Bytes on the wire since start; null when metrics are off',
     },
     dataDir: { type: ['string', 'null'] },
   },
@@ -186,8 +210,13 @@ export const sendBody = {
 
 export const publishReply = {
   type: 'object',
-  required: ['recipients', 'id'],
-  properties: { recipients: { type: 'integer' }, id: { type: 'string' } },
+  required: ['recipients', 'id', 'time', 'type'],
+  properties: {
+    recipients: { type: 'integer' },
+    id: { type: 'string' },
+    time: { type: 'number', description: 'The signed message time, ms since epoch' },
+    type: { type: 'string', description: 'Content type of the body' },
+  },
 } as const
 
 export const sendReply = {

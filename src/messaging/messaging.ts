@@ -67,7 +67,7 @@ export interface Messaging {
     name: string,
     body: string | Uint8Array,
     options?: { type?: string },
-  ): Promise<{ recipients: number; id: string }>
+  ): Promise<{ recipients: number; id: string; time: number; type: string }>
   topicPeers(name: string): string[]
   /** Send a direct message; resolves when delivered, or queued for retry when the peer is away. */
   send(peerId: string, body: string | Uint8Array, options?: { type?: string }): Promise<SendResult>

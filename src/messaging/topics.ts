@@ -89,15 +89,20 @@ export class Topics {
     }
   }
 
-  async publish(name: string, body: string | Uint8Array, type?: string): Promise<{ recipients: number; id: string }> {
+  async publish(
+    name: string,
+    body: string | Uint8Array,
+    type?: string,
+  ): Promise<{ recipients: number; id: string; time: number; type: string }> {
     checkTopicName(name)
     const contentType = type ?? (typeof body === 'string' ? TEXT : 'application/octet-stream')
     if (!isContentType(contentType)) throw new InvalidInputError(`invalid content type ${JSON.stringify(contentType)}`)
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
+    const time = Date.now()
     const data = encodeTopicMessage({
       v: 1,
       from: this.#c.net.peerId,
-      time: Date.now(),
+      time,
       type: contentType,
       body: bytes,
     })
@@ -107,7 +112,7 @@ export class Topics {
       )
     }
     const { recipients } = await this.#c.net.pubsub.publish(wireTopic(name), data)
-    return { recipients, id: messageId(data) }
+    return { recipients, id: messageId(data), time, type: contentType }
   }
 
   peers(name: string): string[] {

@@ -1,4 +1,5 @@
 export { isStreamTeardownError } from './errors.ts'
 export { MDNS_SERVICE_TAG } from './libp2p-options.ts'
 export { createNet, type NetComponents, peerIdFromSeed } from './net.ts'
+export { isPublicIp, type Reachability, reachability } from './reachability.ts'
 export * from './types.ts'

@@ -24,6 +24,7 @@ import {
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
+import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
 
 /** mDNS service name: Lateral nodes answer each other, not every libp2p app on the LAN. */
@@ -76,7 +77,7 @@ export function buildLibp2pOptions(
   privateKey: PrivateKey,
   datastore: Datastore,
   listen: string[],
-  registry: Registry | undefined,
+  metrics: { registry: Registry; traffic: Traffic } | undefined,
   penalty: (peerId: string) => number,
 ): Libp2pOptions<Services> {
   const memoryTransport = init.transport === 'memory'
@@ -108,7 +109,11 @@ export function buildLibp2pOptions(
       maxIncomingPendingConnections: init.maxIncomingPendingConnections,
       dialTimeout: init.dialTimeoutMs,
     },
-    ...(registry === undefined ? {} : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: true }) }),
+    ...(metrics === undefined
+      ? {}
+      : {
+          metrics: metrics.traffic.wrap(prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: true })),
+        }),
     services: buildServices(init, penalty),
   }
 }

@@ -35,6 +35,7 @@ import { PenaltyBook } from './penalties.ts'
 import { freeListenAddresses } from './ports.ts'
 import { createPubSub, toPubSubMessage } from './pubsub.ts'
 import { toProtocolStream } from './stream.ts'
+import { Traffic } from './traffic.ts'
 import type {
   DhtStatus,
   Net,
@@ -44,6 +45,7 @@ import type {
   ProtocolHandler,
   ProtocolStream,
   PubSub,
+  TrafficTotals,
 } from './types.ts'
 
 export interface NetComponents {
@@ -61,6 +63,7 @@ class Libp2pNet implements Net {
   readonly #log: Logger
   #node: Libp2p<Services> | undefined
   #registry: Registry | undefined
+  #traffic: Traffic | undefined
   #peerId = ''
   #addresses: string[] = []
   readonly #lastPing = new Map<string, number>()
@@ -88,10 +91,15 @@ class Libp2pNet implements Net {
     const privateKey = await generateKeyPairFromSeed('Ed25519', this.#init.seed)
     const listen = this.#init.transport === 'memory' ? this.#init.listen : await freeListenAddresses(this.#init.listen)
     this.#registry = this.#init.metrics ? new Registry() : undefined
+    this.#traffic = this.#init.metrics ? new Traffic() : undefined
+    const metrics =
+      this.#registry === undefined || this.#traffic === undefined
+        ? undefined
+        : { registry: this.#registry, traffic: this.#traffic }
     let node: Libp2p<Services>
     try {
       node = await createLibp2p(
-        buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, this.#registry, (peerId) =>
+        buildLibp2pOptions(this.#init, privateKey, this.#components.datastore, listen, metrics, (peerId) =>
           this.#penalties.get(peerId),
         ),
       )
@@ -100,6 +108,7 @@ class Libp2pNet implements Net {
     }
     this.#node = node
     this.#peerId = node.peerId.toString()
+    node.addEventListener('connection:open', this.#onConnectionOpen)
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     node.addEventListener('peer:identify', this.#onIdentify)
@@ -115,6 +124,7 @@ class Libp2pNet implements Net {
     const node = this.#node
     if (node === undefined) return
     this.#node = undefined
+    node.removeEventListener('connection:open', this.#onConnectionOpen)
     node.removeEventListener('peer:connect', this.#onConnect)
     node.removeEventListener('peer:disconnect', this.#onDisconnect)
     node.removeEventListener('peer:identify', this.#onIdentify)
@@ -176,6 +186,10 @@ class Libp2pNet implements Net {
     } catch (err) {
       throw mapNetError(err, `ping to ${target} failed`, options)
     }
+  }
+
+  traffic(): TrafficTotals | undefined {
+    return this.#traffic === undefined ? undefined : { ...this.#traffic.totals }
   }
 
   dht(): DhtStatus {
@@ -297,6 +311,7 @@ class Libp2pNet implements Net {
       // Not identified yet: no protocols or agent to show.
     }
     const rtt = conns.map((c) => c.rtt).find((r) => r !== undefined) ?? this.#lastPing.get(id)
+    const bytes = this.#traffic?.of(conns)
     return {
       peerId: id,
       addresses: conns.map((c) => c.remoteAddr.toString()),
@@ -307,6 +322,7 @@ class Libp2pNet implements Net {
       openedAt: Math.min(...conns.map((c) => c.timeline.open)),
       ...(first.encryption === undefined ? {} : { encryption: first.encryption }),
       ...(first.multiplexer === undefined ? {} : { muxer: first.multiplexer }),
+      ...(bytes === undefined ? {} : bytes),
     }
   }
 
@@ -336,6 +352,10 @@ class Libp2pNet implements Net {
     } finally {
       this.#dialing.delete(peerId)
     }
+  }
+
+  readonly #onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    this.#traffic?.opened(evt.detail)
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {

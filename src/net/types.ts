@@ -53,6 +53,17 @@ export interface PeerConnection {
   openedAt: number
   encryption?: string
   muxer?: string
+  /** Bytes received from the peer over its open connections (when metrics are on). */
+  bytesIn?: number
+  /** Bytes sent to the peer over its open connections (when metrics are on). */
+  bytesOut?: number
+}
+
+export interface TrafficTotals {
+  /** Bytes received since the node started. */
+  bytesIn: number
+  /** Bytes sent since the node started. */
+  bytesOut: number
 }
 
 export interface DhtStatus {
@@ -131,6 +142,8 @@ export interface Net {
   /** One round trip to a peer, in milliseconds. */
   ping(target: string, options?: AbortOptions): Promise<number>
   dht(): DhtStatus
+  /** Bytes on the wire since start, both ways; undefined when metrics are off. */
+  traffic(): TrafficTotals | undefined
   /** Ask the DHT for a peer's addresses. */
   findPeer(peerId: string, options?: AbortOptions): Promise<string[]>
   /** Announce in the DHT that this node provides the block with this CID (string form). */

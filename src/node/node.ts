@@ -17,7 +17,15 @@ import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
 import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
 import { createMessaging, type Messaging, type MessagingInit } from '../messaging/index.ts'
-import { createNet, type DhtStatus, type MuxerTuning, type Net } from '../net/index.ts'
+import {
+  createNet,
+  type DhtStatus,
+  type MuxerTuning,
+  type Net,
+  type Reachability,
+  reachability,
+  type TrafficTotals,
+} from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
 import { type Blocks, FsBlockstore, MemoryBlocks } from '../store/index.ts'
 import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
@@ -49,7 +57,11 @@ export interface NodeStatus {
   startedAt: number
   connections: number
   addresses: string[]
+  /** Judged from the announced addresses (see net/reachability.ts). */
+  reachability: Reachability
   dht: DhtStatus
+  /** Bytes on the wire since start; null when metrics are off. */
+  traffic: TrafficTotals | null
   dataDir: string | null
 }
 
@@ -156,7 +168,9 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
         startedAt,
         connections: (await net.connections()).length,
         addresses: net.addresses(),
+        reachability: reachability(net.addresses()),
         dht: net.dht(),
+        traffic: net.traffic() ?? null,
         dataDir: paths?.home ?? null,
       }
     },

@@ -117,12 +117,16 @@ function guardProcess(daemon: Daemon): void {
 function announce(g: Globals, daemon: Daemon): void {
   const { info, node } = daemon
   const addresses = node.net.addresses()
-  emit(g, { peerId: info.peerId, addresses, api: info.url, home: g.home, pid: info.pid }, () =>
+  const dashboard = `${info.url}/`
+  emit(g, { peerId: info.peerId, addresses, api: info.url, dashboard, home: g.home, pid: info.pid }, () =>
     [
       `Lateral daemon ${info.peerId}`,
       'Listening on:',
       ...addresses.map((a) => `  ${a}`),
       `API:  ${info.url}   (token in ${homePaths(g.home).api})`,
+      `Dashboard: ${dashboard}`,
+      `  open it signed in: ${daemon.loginUrl()}`,
+      '  (that link works once, for 2 minutes; `lateral ui` makes a new one)',
       `Home: ${g.home}`,
       'Press Ctrl-C to stop.',
     ].join('\n'),

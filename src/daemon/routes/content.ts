@@ -1,7 +1,7 @@
 /** Routes of the content service: add, get, ls, data, providers, pins, GC, and transfers. */
 import { isAbsolute } from 'node:path'
 import { Readable } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { InvalidInputError } from '../../core/errors.ts'
 import type { LateralNode } from '../../node/node.ts'
 import {
@@ -49,6 +49,36 @@ function absolute(path: string, what: string): string {
   if (!isAbsolute(path))
     throw new InvalidInputError(`${what} must be an absolute path (the daemon resolves nothing): ${path}`)
   return path
+}
+
+/** Answer with a stored file's bytes; `filename` offers them as a download. */
+export async function sendFileData(
+  node: LateralNode,
+  cid: string,
+  filename: string | undefined,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const info = await node.content.stat(cid)
+  if (info.type !== 'file') throw new InvalidInputError(`${cid} is a folder: list it, or get it with an output path`)
+  const iterator = node.content.cat(cid)[Symbol.asyncIterator]()
+  // Read the first chunk before answering, so a missing block is an error reply, not a cut stream.
+  const first = await iterator.next()
+  reply.header('content-type', 'application/octet-stream')
+  reply.header('content-length', String(info.size))
+  if (filename !== undefined)
+    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`)
+  return reply.send(
+    Readable.from(
+      (async function* () {
+        if (first.done !== true) yield first.value
+        for (;;) {
+          const next = await iterator.next()
+          if (next.done === true) return
+          yield next.value
+        }
+      })(),
+    ),
+  )
 }
 
 export function registerContentRoutes(app: FastifyInstance, node: LateralNode, hub: EventHub): Transfers {
@@ -135,30 +165,7 @@ export function registerContentRoutes(app: FastifyInstance, node: LateralNode, h
         produces: ['application/octet-stream'],
       },
     },
-    async (req, reply) => {
-      const info = await content.stat(req.params.cid)
-      if (info.type !== 'file')
-        throw new InvalidInputError(`${req.params.cid} is a folder: list it, or get it with an output path`)
-      const iterator = content.cat(req.params.cid)[Symbol.asyncIterator]()
-      // Read the first chunk before answering, so a missing block is an error reply, not a cut stream.
-      const first = await iterator.next()
-      reply.header('content-type', 'application/octet-stream')
-      reply.header('content-length', String(info.size))
-      if (req.query.filename !== undefined)
-        reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(req.query.filename)}`)
-      return reply.send(
-        Readable.from(
-          (async function* () {
-            if (first.done !== true) yield first.value
-            for (;;) {
-              const next = await iterator.next()
-              if (next.done === true) return
-              yield next.value
-            }
-          })(),
-        ),
-      )
-    },
+    async (req, reply) => sendFileData(node, req.params.cid, req.query.filename, reply),
   )
 
   app.get<{ Params: { cid: string }; Querystring: { timeoutMs?: string } }>(

@@ -2,7 +2,9 @@
 import type { FastifyInstance } from 'fastify'
 import { InvalidInputError } from '../../core/errors.ts'
 import type { LateralNode } from '../../node/node.ts'
+import type { EventHub } from '../events.ts'
 import { errorResponses, messageBody, publishReply, sendBody, sendReply, topicParams } from '../schemas.ts'
+import { TopicLog } from '../topic-log.ts'
 import { bodyView } from '../views.ts'
 
 interface BodyInput {
@@ -29,8 +31,10 @@ const list = (ref: string) => ({
   properties: { messages: { type: 'array', items: { $ref: `${ref}#` } } },
 })
 
-export function registerMessagingRoutes(app: FastifyInstance, node: LateralNode): void {
+export function registerMessagingRoutes(app: FastifyInstance, node: LateralNode, hub: EventHub): void {
   const m = node.messaging
+  const log = new TopicLog(node)
+  app.addHook('onClose', async () => log.close())
 
   app.get(
     '/v1/topics',
@@ -73,6 +77,7 @@ export function registerMessagingRoutes(app: FastifyInstance, node: LateralNode)
     { schema: { summary: 'Leave a topic joined through the API', params: topicParams } },
     async (req) => {
       m.leave(req.params.name)
+      log.forget(req.params.name)
       return { name: req.params.name }
     },
   )
@@ -89,8 +94,33 @@ export function registerMessagingRoutes(app: FastifyInstance, node: LateralNode)
     },
     async (req) => {
       const { body, type } = readBody(req.body)
-      return m.publish(req.params.name, body, type === undefined ? {} : { type })
+      const sent = await m.publish(req.params.name, body, type === undefined ? {} : { type })
+      const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
+      const message = {
+        topic: req.params.name,
+        id: sent.id,
+        from: node.peerId,
+        time: sent.time,
+        type: sent.type,
+        receivedAt: sent.time,
+        ...bodyView(sent.type, bytes),
+      }
+      log.record(message)
+      hub.publish({ type: 'topic:sent', data: message })
+      return sent
     },
+  )
+
+  app.get<{ Params: { name: string } }>(
+    '/v1/topics/:name/messages',
+    {
+      schema: {
+        summary: 'The last 200 messages of a topic joined through the API (received and sent), oldest first',
+        params: topicParams,
+        response: { 200: list('TopicMessage'), ...errorResponses },
+      },
+    },
+    async (req) => ({ messages: log.recent(req.params.name) }),
   )
 
   app.get<{ Params: { name: string } }>(
