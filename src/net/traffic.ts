@@ -3,7 +3,8 @@
  * streams libp2p upgrades. The counting hooks into libp2p's metrics seam
  * (`trackMultiaddrConnection`, called once per connection before the upgrade), the same
  * way `@libp2p/prometheus-metrics` counts its `global` transfer bytes; a connection is matched
- * to its raw stream by the remote address object, which libp2p hands on unchanged.
+ * to its raw stream by the timeline object, which libp2p hands on unchanged (the remote
+ * address is not: an inbound one gains a /p2p/ part).
  */
 import type { Connection, Metrics, MultiaddrConnection } from '@libp2p/interface'
 import type { TrafficTotals } from './types.ts'
@@ -15,7 +16,7 @@ interface Counter {
 
 export class Traffic {
   readonly totals: TrafficTotals = { bytesIn: 0, bytesOut: 0 }
-  /** Raw streams not yet matched to a connection, by their remote address object. */
+  /** Raw streams not yet matched to a connection, by their timeline object. */
   readonly #pending = new Map<unknown, Counter>()
   readonly #byConnection = new WeakMap<Connection, Counter>()
 
@@ -39,15 +40,15 @@ export class Traffic {
       totals.bytesOut += data.byteLength
       return send(data)
     }
-    this.#pending.set(maConn.remoteAddr, counter)
-    maConn.addEventListener('close', () => this.#pending.delete(maConn.remoteAddr), { once: true })
+    this.#pending.set(maConn.timeline, counter)
+    maConn.addEventListener('close', () => this.#pending.delete(maConn.timeline), { once: true })
   }
 
   /** Bind an upgraded connection to the counter of its raw stream. */
   opened(conn: Connection): void {
-    const counter = this.#pending.get(conn.remoteAddr)
+    const counter = this.#pending.get(conn.timeline)
     if (counter === undefined) return
-    this.#pending.delete(conn.remoteAddr)
+    this.#pending.delete(conn.timeline)
     this.#byConnection.set(conn, counter)
   }
 

@@ -48,7 +48,8 @@ export function ChatView({ self }: { self: string | undefined }) {
 
 function Topics({ self }: { self: string | undefined }) {
   const topics = useLoad(() => api.get<{ topics: Array<{ name: string; peers: number }> }>('/v1/topics'), {
-    everyMs: 5000,
+    everyMs: 2000,
+    refreshOn: ['peer:connect', 'peer:disconnect'],
   })
   const [current, setCurrent] = useState<string | undefined>(undefined)
   const [name, setName] = useState('')

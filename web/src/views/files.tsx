@@ -138,14 +138,14 @@ export function FilesView() {
       <Card title="Fetch">
         <FetchForm />
       </Card>
-      <Card title="Transfers">
+      <Card title="Transfers" wide>
         <ErrorNote error={loaded.error} />
         {running.length === 0 ? <p class="muted">Nothing yet: add a file, or paste a CID above.</p> : null}
         {running.map((t) => (
           <TransferRow key={t.id} t={t} name={t.cid === undefined ? undefined : names.get(t.cid)} />
         ))}
       </Card>
-      <Card title={`Kept on this node (${pins.data?.pins.length ?? 0})`}>
+      <Card title={`Kept on this node (${pins.data?.pins.length ?? 0})`} wide>
         <ErrorNote error={pins.error} />
         <table class="pins" data-testid="pins">
           <tbody>

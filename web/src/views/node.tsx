@@ -94,7 +94,7 @@ export function NodeView() {
             <ul class="addresses" data-testid="addresses">
               {s.addresses.map((a) => (
                 <li key={a}>
-                  <code>{`${a}/p2p/${s.peerId}`}</code> <Copy text={`${a}/p2p/${s.peerId}`} />
+                  <code>{withPeer(a, s.peerId)}</code> <Copy text={withPeer(a, s.peerId)} />
                 </li>
               ))}
               {s.addresses.length === 0 ? <li class="muted">not listening</li> : null}
@@ -146,7 +146,13 @@ function BandwidthChart({ samples }: { samples: Bandwidth['samples'] }) {
             width: 2,
             value: (_u, v) => rate(v ?? undefined),
           },
-          { label: 'Out', stroke: '#e0732b', width: 2, value: (_u, v) => rate(v ?? undefined) },
+          {
+            label: 'Out',
+            points: { show: false },
+            stroke: '#e0732b',
+            width: 2,
+            value: (_u, v) => rate(v ?? undefined),
+          },
         ],
         axes: [{}, { values: (_u, ticks) => ticks.map((t) => rate(t)), size: 80 }],
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1024, max * 1.1)] } },
@@ -171,4 +177,9 @@ function BandwidthChart({ samples }: { samples: Bandwidth['samples'] }) {
     ])
   }, [samples])
   return <div class="chart" ref={host} data-testid="bandwidth-chart" />
+}
+
+/** An address others can dial: with this node's /p2p/ part. */
+function withPeer(address: string, peerId: string): string {
+  return address.includes('/p2p/') ? address : `${address}/p2p/${peerId}`
 }

@@ -46,27 +46,7 @@ export function PeersView({ self }: { self: string | undefined }) {
   return (
     <div class="grid" data-view="peers">
       <ErrorNote error={peers.error} />
-      <Card title="Connect">
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault()
-            if (address.trim() !== '') void connect.run(address.trim())
-          }}
-        >
-          <input
-            name="address"
-            placeholder="/ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… or a peer ID"
-            value={address}
-            onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
-          />
-          <button type="submit" disabled={connect.busy}>
-            {connect.busy ? 'Connecting…' : 'Connect'}
-          </button>
-        </form>
-        <ErrorNote error={connect.error} />
-      </Card>
-      <Card title={`Connected peers (${list.length})`}>
+      <Card title={`Connected peers (${list.length})`} wide>
         {list.length === 0 ? (
           <p class="muted">
             No peers yet. Nodes on the same LAN find each other by mDNS; or connect to an address above.
@@ -99,7 +79,9 @@ export function PeersView({ self }: { self: string | undefined }) {
                       <td>
                         {p.addresses.map((a) => (
                           <div key={a}>
-                            <code class="small">{a}</code>
+                            <code class="small" title={a}>
+                              {a.replace(/\/p2p\/[^/]+$/, '')}
+                            </code>
                           </div>
                         ))}
                       </td>
@@ -137,6 +119,26 @@ export function PeersView({ self }: { self: string | undefined }) {
             </table>
           </div>
         )}
+      </Card>
+      <Card title="Connect">
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (address.trim() !== '') void connect.run(address.trim())
+          }}
+        >
+          <input
+            name="address"
+            placeholder="/ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… or a peer ID"
+            value={address}
+            onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" disabled={connect.busy}>
+            {connect.busy ? 'Connecting…' : 'Connect'}
+          </button>
+        </form>
+        <ErrorNote error={connect.error} />
       </Card>
       <Card title="Links">
         <PeerGraph self={self} peers={list} />
