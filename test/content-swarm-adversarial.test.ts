@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import * as cbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
+import { sha256 as mhSha256 } from 'multiformats/hashes/sha2'
 import {
   BLOCKS_PROTOCOL,
   decodeMessage,
@@ -14,8 +15,12 @@ import {
   encodeMessage,
   MAX_FRAME_BYTES,
 } from '../src/content/blocks-message.ts'
+import { BlocksServer } from '../src/content/swarm-server.ts'
+import { ByteRate, Slots } from '../src/content/throttle.ts'
 import { blockMatches } from '../src/content/verify.ts'
 import { encodeFrame, FrameReader, readFrames } from '../src/core/framing.ts'
+import { silentLogger } from '../src/core/logger.ts'
+import type { Net, ProtocolStream } from '../src/net/types.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 
@@ -190,5 +195,73 @@ describe('swarm against misbehaving peers', { timeout: 120_000 }, () => {
     ]) {
       assert.throws(() => decodeMessage(bad), { name: 'InvalidInputError' })
     }
+  })
+
+  it('a server never lets a have-answer come between the parts of a block frame (slow stream)', async () => {
+    const blocks = new Map<string, Uint8Array>()
+    const cids: CID[] = []
+    for (let i = 0; i < 4; i++) {
+      const data = randomBytes(200_000 + i)
+      const cid = CID.createV1(0x55, await mhSha256.digest(data))
+      blocks.set(cid.toString(), data)
+      cids.push(cid)
+    }
+    const server = new BlocksServer({
+      net: { penalize: () => {} } as unknown as Net,
+      blocks: {
+        has: async (cid) => blocks.has(cid.toString()),
+        getBytes: async (cid) => blocks.get(cid.toString()) as Uint8Array,
+      },
+      slots: new Slots(8),
+      uploadRate: new ByteRate(0),
+      isBanned: () => false,
+      log: silentLogger.forComponent('test'),
+    })
+    // Incoming frames on demand; every write takes a little while, as under back-pressure.
+    const incoming: Uint8Array[] = []
+    let wake: (() => void) | undefined
+    let ended = false
+    const written: Uint8Array[] = []
+    const stream = {
+      protocol: BLOCKS_PROTOCOL,
+      remotePeer: 'requester',
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const next = incoming.shift()
+          if (next !== undefined) yield next
+          else if (ended) return
+          else await new Promise<void>((r) => (wake = r))
+        }
+      },
+      async write(bytes: Uint8Array) {
+        await new Promise((r) => setTimeout(r, 2))
+        written.push(bytes)
+      },
+      close: async () => {},
+      abort: () => {},
+    } as unknown as ProtocolStream
+    const send = (m: Parameters<typeof encodeMessage>[0]) => {
+      incoming.push(encodeFrame(encodeMessage(m)))
+      wake?.()
+    }
+    const served = server.serve(stream)
+    send({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) })
+    for (let i = 0; i < 40; i++) send({ t: 'want', wants: [{ cid: cids[i % 4] as CID, kind: 1 as const }] })
+    const reader = new FrameReader(MAX_FRAME_BYTES)
+    const frames: ReturnType<typeof decodeMessage>[] = []
+    const deadline = Date.now() + 10_000
+    while (frames.filter((f) => f.t === 'block').length < 4 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20))
+      for (const chunk of written.splice(0)) for (const frame of reader.push(chunk)) frames.push(decodeMessage(frame))
+    }
+    ended = true
+    wake?.()
+    await served
+    for (const chunk of written.splice(0)) for (const frame of reader.push(chunk)) frames.push(decodeMessage(frame))
+    const got = frames.filter((f) => f.t === 'block')
+    assert.equal(got.length, 4)
+    for (const f of got)
+      assert.ok(f.t === 'block' && Buffer.from(f.data).equals(Buffer.from(blocks.get(f.cid.toString()) as Uint8Array)))
+    assert.equal(frames.filter((f) => f.t === 'have').length, 40)
   })
 })

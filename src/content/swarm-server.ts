@@ -41,6 +41,28 @@ export interface ServedTally {
   blocks: number
 }
 
+/**
+ * Whole frames onto one stream, one frame at a time. A block frame goes out in three parts
+ * and a have-answer written between two of them would corrupt the stream for the reader, so
+ * every write of this server waits for the frame before it to be complete.
+ */
+export class FrameWriter {
+  readonly #stream: ProtocolStream
+  #tail: Promise<void> = Promise.resolve()
+
+  constructor(stream: ProtocolStream) {
+    this.#stream = stream
+  }
+
+  write(parts: Uint8Array[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const run = this.#tail.then(async () => {
+      for (const part of parts) await this.#stream.write(part, options)
+    })
+    this.#tail = run.catch(() => {})
+    return run
+  }
+}
+
 export class BlocksServer {
   readonly #c: ServerComponents
   readonly #served = new Map<string, ServedTally>()
@@ -68,6 +90,7 @@ export class BlocksServer {
       return
     }
     this.#streams.add(stream)
+    const out = new FrameWriter(stream)
     const queue = new Map<string, CID>()
     const stop = new AbortController()
     let wake: (() => void) | undefined
@@ -75,13 +98,13 @@ export class BlocksServer {
       wake?.()
       wake = undefined
     }
-    const sender = this.#send(stream, queue, stop.signal, (w) => {
+    const sender = this.#send(stream, out, queue, stop.signal, (w) => {
       wake = w
     })
     try {
       for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
         const message = decodeMessage(frame)
-        await this.#onMessage(stream, message, queue)
+        await this.#onMessage(out, message, queue)
         notify()
       }
     } catch (err) {
@@ -100,7 +123,7 @@ export class BlocksServer {
     }
   }
 
-  async #onMessage(stream: ProtocolStream, message: BlocksMessage, queue: Map<string, CID>): Promise<void> {
+  async #onMessage(out: FrameWriter, message: BlocksMessage, queue: Map<string, CID>): Promise<void> {
     if (message.t === 'cancel') {
       for (const cid of message.cids) queue.delete(cid.toString())
       return
@@ -116,12 +139,13 @@ export class BlocksServer {
       queue.set(cid.toString(), cid)
       if (queue.size > MAX_QUEUED_WANTS) throw new Error(`more than ${MAX_QUEUED_WANTS} blocks wanted at once`)
     }
-    if (have.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: have })))
-    if (dontHave.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave })))
+    if (have.length > 0) await out.write([encodeFrame(encodeMessage({ t: 'have', cids: have }))])
+    if (dontHave.length > 0) await out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave }))])
   }
 
   async #send(
     stream: ProtocolStream,
+    out: FrameWriter,
     queue: Map<string, CID>,
     signal: AbortSignal,
     sleepUntilWoken: (wake: () => void) => void,
@@ -151,12 +175,12 @@ export class BlocksServer {
         const { cid, data } = await next
         next = read()
         if (data === undefined) {
-          await stream.write(encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] })), { signal })
+          await out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] }))], { signal })
           continue
         }
         await this.#c.uploadRate.take(data.length, signal)
         if (signal.aborted) return
-        for (const part of encodeBlockFrame(cid, data)) await stream.write(part, { signal })
+        await out.write(encodeBlockFrame(cid, data), { signal })
         const tally = this.#served.get(peer) ?? { bytes: 0, blocks: 0 }
         tally.bytes += data.length
         tally.blocks++
