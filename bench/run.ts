@@ -1,5 +1,6 @@
 /** `npm run bench -- NAME [options]`: benchmarks are not tests; they measure and write JSON. */
 import { benchDaemon } from './daemon.ts'
+import { benchDashboard } from './dashboard.ts'
 import { benchGossip } from './gossip.ts'
 import { benchStack } from './stack.ts'
 import { benchTransfer } from './transfer.ts'
@@ -7,6 +8,7 @@ import { benchTransfer } from './transfer.ts'
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   stack: benchStack,
   daemon: benchDaemon,
+  dashboard: benchDashboard,
   gossip: benchGossip,
   transfer: benchTransfer,
 }

@@ -36,13 +36,16 @@ export function Card({
   title,
   children,
   actions,
+  wide,
 }: {
   title: string
   children: ComponentChildren
   actions?: ComponentChildren
+  /** Span the whole row (tables). */
+  wide?: boolean
 }) {
   return (
-    <section class="card">
+    <section class={wide === true ? 'card wide' : 'card'}>
       <header>
         <h2>{title}</h2>
         {actions}

@@ -328,7 +328,10 @@ function AddDetail({ t }: { t: Transfer }) {
 function FetchDetail({ t }: { t: Transfer }) {
   const p = (t.state === 'running' ? t.progress : (t.result ?? t.progress)) as FetchProgress | undefined
   const have = (p?.fetchedBytes ?? 0) + (p?.storedBytes ?? 0)
-  const peers = [...(p?.peers ?? [])].sort((a, b) => b.bytes - a.bytes)
+  const all = p?.peers ?? []
+  // Peers that were asked but had nothing to give are counted, not listed.
+  const peers = all.filter((x) => x.bytes > 0 || x.state !== 'active').sort((a, b) => b.bytes - a.bytes)
+  const idle = all.length - peers.length
   const total = p?.totalBytes
   return (
     <>
@@ -342,6 +345,12 @@ function FetchDetail({ t }: { t: Transfer }) {
         {t.state !== 'running' && t.endedAt !== undefined ? ` · took ${duration(t.endedAt - t.startedAt)}` : ''}
         {p !== undefined && p.storedBytes > 0 ? ` · ${bytes(p.storedBytes)} were here already` : ''}
       </p>
+      {idle === 0 ? null : (
+        <p class="muted small">
+          {idle} more connected peer{idle === 1 ? '' : 's'} asked, nothing received from {idle === 1 ? 'it' : 'them'}{' '}
+          yet
+        </p>
+      )}
       {peers.length === 0 ? null : (
         <table class="per-peer" data-testid="per-peer">
           <thead>
