@@ -77,6 +77,33 @@ describe('dashboard in Chromium against real daemons', () => {
 
   let page: Page
 
+  it('without a valid token the page explains how to sign in, and a used link does not work twice', async () => {
+    const ui = await net.cli(0, ['ui', '--no-open', '--json'])
+    const { url } = JSON.parse(ui.stdout) as { url: string }
+    const context = await browser.newContext()
+    contexts.push(context)
+    const first = await context.newPage()
+    await first.goto(url)
+    await first.getByTestId('peer-id').waitFor()
+    // A stale token (say the daemon's api-token was deleted) is forgotten, and the page says what to do.
+    const stale = await browser.newContext()
+    contexts.push(stale)
+    await stale.addInitScript(() => localStorage.setItem('lateral.token', 'not-the-token'))
+    const other = await stale.newPage()
+    await other.goto(url.replace(/#.*$/, ''))
+    await other.getByTestId('signin').getByText('lateral ui').first().waitFor()
+    assert.equal(
+      await other.evaluate(() => localStorage.getItem('lateral.token')),
+      null,
+      'the refused token is dropped',
+    )
+    // The same link again, in another browser: refused with the registry's words.
+    const again = await (await browser.newContext()).newPage()
+    contexts.push(again.context())
+    await again.goto(url)
+    await again.getByTestId('signin').getByText('already used or has expired').waitFor()
+  })
+
   it('the node view shows the right peer ID and addresses', async () => {
     page = await openDashboard(0)
     const id = await net.api<{ peerId: string; addresses: string[] }>(0, '/v1/id')

@@ -163,7 +163,9 @@ export function startEvents(): void {
       try {
         const res = await fetch('/v1/events', { headers: { authorization: `Bearer ${token()}` } })
         if (res.status === 401) {
-          setConnection('signed-out', 'the daemon refused the saved token')
+          // The saved token is not this daemon's (or it was rotated): forget it and wait for a sign-in.
+          localStorage.removeItem(TOKEN_KEY)
+          setConnection('signed-out', 'the daemon refused the saved token: sign in again')
           continue
         }
         if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`)

@@ -1,7 +1,7 @@
 /** The dashboard shell: sign-in, the daemon's reachability, and the four views. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { api, connection, describe, redeemLogin, startEvents, token } from './api.ts'
+import { api, connection, describe, redeemLogin, signOut, startEvents, token } from './api.ts'
 import { duration } from './format.ts'
 import { useLoad, useTick } from './hooks.ts'
 import { useStore } from './store.ts'
@@ -47,6 +47,9 @@ function App({ loginError }: { loginError: unknown }) {
           ))}
         </nav>
         <State />
+        <button type="button" class="small" onClick={signOut} title="Forget the token in this browser">
+          Sign out
+        </button>
       </header>
       <Unreachable />
       <main>
