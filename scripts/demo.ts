@@ -12,6 +12,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { ApiClient } from '../src/cli/client.ts'
+import { liveEvents } from '../src/cli/events.ts'
 import { createTestnet, type TestDaemon, type Testnet } from '../src/testing/testnet.ts'
 
 const SEEDERS = [0, 1, 2]
@@ -53,33 +55,14 @@ async function sampleFolder(root: string): Promise<string> {
 /** Node 1 answers every message in the lobby that is not its own, so a new user sees the chat work. */
 async function answerInLobby(net: Testnet, signal: AbortSignal): Promise<void> {
   const bot = net.daemons[1] as TestDaemon
-  const res = await fetch(`${bot.info.url}/v1/events`, {
-    headers: { authorization: `Bearer ${bot.info.token}` },
-    signal,
-  })
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) return
-    buffer += decoder.decode(value, { stream: true })
-    let end = buffer.indexOf('\n\n')
-    while (end !== -1) {
-      const frame = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      end = buffer.indexOf('\n\n')
-      if (!frame.includes('event: topic:message')) continue
-      const data = JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as {
-        topic: string
-        from: string
-        text?: string
-      }
-      if (data.topic !== TOPIC || data.from === bot.peerId || data.text === undefined) continue
-      await call(bot, 'POST', `/v1/topics/${TOPIC}/publish`, {
-        text: `node 1 here: got "${data.text.slice(0, 200)}" from …${data.from.slice(-6)}`,
-      }).catch(() => {})
-    }
+  const client = await ApiClient.forHome(bot.home)
+  for await (const { event, data } of liveEvents(client, signal)) {
+    if (event !== 'topic:message') continue
+    const m = data as { topic: string; from: string; text?: string }
+    if (m.topic !== TOPIC || m.from === bot.peerId || m.text === undefined) continue
+    await call(bot, 'POST', `/v1/topics/${TOPIC}/publish`, {
+      text: `node 1 here: got "${m.text.slice(0, 200)}" from …${m.from.slice(-6)}`,
+    }).catch(() => {})
   }
 }
 

@@ -139,8 +139,15 @@ describe('content on one node', () => {
     const script = join(process.cwd(), 'test', 'helpers', 'block-writer.ts')
     const { spawn } = await import('node:child_process')
     const child = spawn(process.execPath, [script, dir], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] })
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
-    await new Promise((r) => setTimeout(r, 400))
+    // Kill it while it writes: after a few blocks are stored, in the middle of the next ones.
+    let stored = 0
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve()) // died early: the checks below say what is missing
+      child.stdout.on('data', (chunk: Buffer) => {
+        stored += chunk.toString().split('stored').length - 1
+        if (stored >= 3) resolve()
+      })
+    })
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
     const reopened = new FsBlockstore(dir)

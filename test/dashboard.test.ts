@@ -119,7 +119,12 @@ describe('dashboard in Chromium against real daemons', () => {
       what: 'two connections on the node view',
     })
     assert.match((await page.getByTestId('reachability').textContent()) ?? '', /private/)
-    await page.waitForTimeout(2500) // a few bandwidth samples for the chart
+    // A few bandwidth samples in the daemon, then one poll of the page that draws them.
+    await waitFor(
+      async () => ((await net.api<{ samples: unknown[] }>(0, '/v1/bandwidth')).samples.length >= 3 ? true : undefined),
+      { timeoutMs: 10_000, what: 'three bandwidth samples' },
+    )
+    await page.waitForResponse((r) => r.url().endsWith('/v1/bandwidth'))
     await page.screenshot({ path: join(SHOTS, 'node.png') })
 
     await show(page, 'peers')
@@ -164,7 +169,8 @@ describe('dashboard in Chromium against real daemons', () => {
     const running = page.locator(`[data-testid=transfer][data-kind=get][data-cid="${cid}"][data-state=running]`)
     await running.locator('[data-testid=per-peer] tr[data-peer]').first().waitFor({ timeout: 20_000 })
     assert.match((await running.getByTestId('fetch-stats').textContent()) ?? '', /of 24\.0 MiB/)
-    await page.waitForTimeout(1200)
+    // Both peers delivering, while it still runs: the picture the README shows.
+    await running.locator('[data-testid=per-peer] tr[data-peer]').nth(1).waitFor({ timeout: 20_000 })
     await page.screenshot({ path: join(SHOTS, 'files.png'), fullPage: true })
 
     const done = page.locator(`[data-testid=transfer][data-kind=get][data-cid="${cid}"][data-state=done]`)

@@ -1,5 +1,6 @@
 /** Reading the daemon's server-sent event stream (`GET /v1/events`) from the CLI. */
 import { DaemonNotRunningError } from '../core/errors.ts'
+import { parseSse } from '../core/sse.ts'
 import type { ApiClient } from './client.ts'
 
 export interface LiveEvent {
@@ -24,29 +25,8 @@ export async function* liveEvents(
     throw new DaemonNotRunningError(`no daemon answers at ${client.info.url}: ${(err as Error).message}`)
   }
   if (!res.ok || res.body === null) throw new DaemonNotRunningError(`the event stream answered HTTP ${res.status}`)
-  const decoder = new TextDecoder()
-  let buffer = ''
-  let event = 'message'
-  let data: string[] = []
   try {
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk, { stream: true })
-      let nl = buffer.indexOf('\n')
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl).replace(/\r$/, '')
-        buffer = buffer.slice(nl + 1)
-        nl = buffer.indexOf('\n')
-        if (line === '') {
-          if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) }
-          event = 'message'
-          data = []
-        } else if (line.startsWith('event:')) {
-          event = line.slice(6).trim()
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(5).trimStart())
-        }
-      }
-    }
+    for await (const { event, data } of parseSse(res.body)) yield { event, data: JSON.parse(data) }
   } catch (err) {
     if (signal?.aborted === true) return
     throw err

@@ -11,4 +11,5 @@ process.stdout.write('ready\n')
 for (;;) {
   const bytes = randomBytes(4 * 1024 * 1024)
   await bs.put(CID.createV1(raw.code, await sha256.digest(bytes)), bytes)
+  process.stdout.write('stored\n')
 }

@@ -4,6 +4,7 @@
  * wrong in words; a daemon that does not answer is a state of its own, not an error.
  */
 import { ERRORS } from '../../src/core/error-registry.ts'
+import { parseSse } from '../../src/core/sse.ts'
 import { Store } from './store.ts'
 
 const TOKEN_KEY = 'lateral.token'
@@ -190,26 +191,16 @@ function dispatch(event: LiveEvent): void {
 
 async function readEvents(body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) return
-    buffer += decoder.decode(value, { stream: true })
-    let end = buffer.indexOf('\n\n')
-    while (end !== -1) {
-      const frame = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      end = buffer.indexOf('\n\n')
-      let type = 'message'
-      let data = ''
-      for (const line of frame.split('\n')) {
-        if (line.startsWith('event: ')) type = line.slice(7)
-        else if (line.startsWith('data: ')) data += line.slice(6)
+  const chunks = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        yield value
       }
-      if (data !== '') dispatch({ type, data: safeJson(data) })
-    }
+    },
   }
+  for await (const { event, data } of parseSse(chunks)) dispatch({ type: event, data: safeJson(data) })
 }
 
 /** Words for any error a call can end in: the registry's summary and the daemon's message. */

@@ -1,23 +1,10 @@
 /** Peers: who this node is connected to, how well, and a map of those links. */
 import { useState } from 'preact/hooks'
+import type { PeerConnection } from '../../../src/net/types.ts'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../components.tsx'
 import { bytes, duration, short } from '../format.ts'
 import { useLoad, useTick } from '../hooks.ts'
-
-export interface PeerConnection {
-  peerId: string
-  addresses: string[]
-  direction: 'inbound' | 'outbound'
-  latencyMs?: number
-  protocols: string[]
-  agent?: string
-  openedAt: number
-  encryption?: string
-  muxer?: string
-  bytesIn?: number
-  bytesOut?: number
-}
 
 export function PeersView({ self }: { self: string | undefined }) {
   const peers = useLoad(() => api.get<{ peers: PeerConnection[] }>('/v1/peers'), {
