@@ -38,6 +38,13 @@ export const ENV_PASSPHRASE = 'LATERAL_PASSPHRASE'
 
 /** How long the SSE stream waits between keep-alive comments. */
 export const EVENTS_HEARTBEAT_MS = 15_000
+/**
+ * Bytes the daemon holds for one event stream (`/v1/events`) whose reader is behind; past this
+ * the stream is ended with a `dropped` event. Bounds the memory one stalled reader costs.
+ */
+export const DEFAULT_EVENTS_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024
+/** How long an ended or dropped event stream may take to deliver what it holds before its socket is cut. */
+export const DEFAULT_EVENTS_DROP_GRACE_MS = 10_000
 
 /** Messaging (docs/protocols/topics.md, docs/protocols/dm.md). */
 export const TOPIC_NAMESPACE = `${PROTOCOL_PREFIX}/topic/1/`

@@ -1,10 +1,24 @@
 /**
  * The daemon's live event stream (`GET /v1/events`, server-sent events). One hub listens to the
  * node once and fans each event out to every open stream; services publish through it too.
+ *
+ * Each stream is written with back-pressure and holds at most `maxClientBufferBytes`
+ * (`event-client.ts`): a client that stops reading is dropped, its stream ending with
+ *
+ *   event: dropped
+ *   data: {"reason":"slow-reader","bufferedBytes":<held>,"limitBytes":<bound>}
+ *
+ * after the events it was already sent. A client that reads slowly but keeps under the bound
+ * gets every event.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { EVENTS_HEARTBEAT_MS } from '../core/constants.ts'
+import {
+  DEFAULT_EVENTS_CLIENT_BUFFER_BYTES,
+  DEFAULT_EVENTS_DROP_GRACE_MS,
+  EVENTS_HEARTBEAT_MS,
+} from '../core/constants.ts'
 import type { LateralNode } from '../node/node.ts'
+import { EventClient } from './event-client.ts'
 import { bodyView } from './views.ts'
 
 /** Messages carry bytes; on the event stream they appear as in the API (text and base64). */
@@ -28,17 +42,36 @@ export interface AttachOptions {
   endNow?: boolean
 }
 
+export interface EventHubInit {
+  /** Bytes one stream may hold (unsent and waiting for the reader) before it is dropped. */
+  maxClientBufferBytes?: number
+  /** How long an ended or dropped stream may take to deliver what it holds before its socket is destroyed. */
+  dropGraceMs?: number
+  /** Interval of the keep-alive comment. */
+  heartbeatMs?: number
+}
+
+/** What the hub listens to. */
+export type EventHubComponents = Pick<LateralNode, 'net' | 'messaging'>
+
 interface Client {
-  res: ServerResponse
+  stream: EventClient
   options: AttachOptions
 }
 
 export class EventHub {
   readonly #clients = new Set<Client>()
   readonly #unsubscribe: Array<() => void> = []
+  readonly #maxClientBufferBytes: number
+  readonly #dropGraceMs: number
+  readonly #heartbeatMs: number
   #nextId = 1
+  #dropped = 0
 
-  constructor(node: LateralNode) {
+  constructor(node: EventHubComponents, init: EventHubInit = {}) {
+    this.#maxClientBufferBytes = init.maxClientBufferBytes ?? DEFAULT_EVENTS_CLIENT_BUFFER_BYTES
+    this.#dropGraceMs = init.dropGraceMs ?? DEFAULT_EVENTS_DROP_GRACE_MS
+    this.#heartbeatMs = init.heartbeatMs ?? EVENTS_HEARTBEAT_MS
     const forward = <T extends string>(
       source: {
         addEventListener(type: T, l: (evt: CustomEvent<unknown>) => void): void
@@ -62,47 +95,68 @@ export class EventHub {
     return this.#clients.size
   }
 
+  /** Bytes held now for each open stream (unsent and waiting for its reader). */
+  clientBuffers(): number[] {
+    return [...this.#clients].map((c) => c.stream.bufferedBytes)
+  }
+
+  /** Streams dropped so far because their reader fell behind by more than the bound. */
+  get droppedCount(): number {
+    return this.#dropped
+  }
+
   publish(event: LiveEvent): void {
-    const frame = `id: ${this.#nextId++}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
+    const id = this.#nextId++
+    if (this.#clients.size === 0) return
+    const frame = Buffer.from(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`)
     for (const client of this.#clients) {
       if (client.options.filter !== undefined && !client.options.filter(event)) continue
-      client.res.write(frame)
-      if (client.options.endAfter?.(event) === true) {
-        this.#clients.delete(client)
-        client.res.end()
-      }
+      client.stream.send(frame)
+      if (client.stream.open && client.options.endAfter?.(event) === true) client.stream.end()
     }
   }
 
   /** Take over a raw HTTP exchange as an event stream until the client goes away. */
-  attach(req: IncomingMessage, res: ServerResponse, hello: unknown, options: AttachOptions = {}): void {
+  attach(_req: IncomingMessage, res: ServerResponse, hello: unknown, options: AttachOptions = {}): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`)
+    let heartbeat: NodeJS.Timeout | undefined
+    const client: Client = {
+      options,
+      stream: new EventClient(res, {
+        maxBufferBytes: this.#maxClientBufferBytes,
+        graceMs: this.#dropGraceMs,
+        onGone: () => {
+          clearInterval(heartbeat)
+          this.#clients.delete(client)
+        },
+        onDrop: () => this.#dropped++,
+      }),
+    }
+    client.stream.send(Buffer.from(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`))
     if (options.endNow === true) {
-      res.end()
+      client.stream.end()
       return
     }
-    const client = { res, options }
     this.#clients.add(client)
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), EVENTS_HEARTBEAT_MS)
+    heartbeat = setInterval(() => client.stream.send(HEARTBEAT), this.#heartbeatMs)
     heartbeat.unref()
-    const done = () => {
-      clearInterval(heartbeat)
-      this.#clients.delete(client)
-    }
-    req.on('close', done)
-    res.on('close', done)
   }
 
   /** End every open stream (the daemon is stopping) and stop listening to the node. */
   close(): void {
     for (const fn of this.#unsubscribe.splice(0)) fn()
-    for (const client of this.#clients) client.res.end()
+    for (const client of [...this.#clients]) {
+      // A reader that is behind would hold the server open until the grace time: cut it now.
+      if (client.stream.bufferedBytes > 0) client.stream.destroy()
+      else client.stream.end()
+    }
     this.#clients.clear()
   }
 }
+
+const HEARTBEAT = Buffer.from(': keep-alive\n\n')
