@@ -15,6 +15,8 @@ export const DEFAULT_API = '127.0.0.1:5980'
 export const DEFAULT_MAX_CONNECTIONS = 300
 export const DEFAULT_MAX_INCOMING_PENDING = 10
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
+/** Discovered peers are dialled while fewer than this many are connected. */
+export const DEFAULT_AUTO_DIAL_TARGET = 50
 export const DEFAULT_PING_COUNT = 3
 export const DEFAULT_PING_TIMEOUT_MS = 10_000
 

@@ -1,107 +1,60 @@
 /**
- * `config.json` in the home: every setting with its documented default (docs/config.md).
- * Unknown keys and wrong types are errors, so a typo never silently falls back to a default.
+ * `config.json` in the home, declared once: the schema below is built from the network's
+ * settings, the daemon's and each registered service's section. Defaults, validation (unknown
+ * keys and wrong types are errors naming the key, so a typo never silently falls back to a
+ * default), the TypeScript type and docs/config.md all come from it.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import type { ContentInit } from '../content/index.ts'
-import {
-  DEFAULT_API,
-  DEFAULT_CONTENT,
-  DEFAULT_DIAL_TIMEOUT_MS,
-  DEFAULT_DM_BURST,
-  DEFAULT_DM_MAX_BYTES,
-  DEFAULT_DM_PER_MINUTE,
-  DEFAULT_INBOX_CAP,
-  DEFAULT_LISTEN,
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_INCOMING_PENDING,
-  DEFAULT_OUTBOX_CAP,
-  DEFAULT_TOPIC_MAX_BYTES,
-} from '../core/constants.ts'
+import { type TSchema, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { DEFAULT_API } from '../core/constants.ts'
 import { ConfigError } from '../core/errors.ts'
+import type { Overrides, Static } from '../core/settings.ts'
+import { netSettings } from '../net/config.ts'
+import { type ServiceConfigs, SERVICES } from './registry.ts'
 
-export interface LateralConfig {
-  /** libp2p listen multiaddrs. */
-  listen: string[]
-  /** Daemon API address, `host:port` (port 0 picks a free one). */
-  api: string
-  /** Peers dialled at start: multiaddrs ending in /p2p/<peerId>. None by default. */
-  bootstrap: string[]
-  /** LAN discovery by multicast DNS. */
-  mdns: boolean
-  dht: { mode: 'server' | 'client' }
-  /** Connection encrypters in order of preference. */
-  encrypters: Array<'tls' | 'noise'>
-  connections: {
-    max: number
-    maxIncomingPending: number
-    dialTimeoutMs: number
-    /** Discovered peers are dialled while fewer than this many are connected. */
-    autoDialTarget: number
-  }
-  /** Collect Prometheus metrics for GET /metrics. */
-  metrics: boolean
-  messaging: {
-    /** Largest topic message (encoded), bytes; checked before decoding. */
-    topicMaxBytes: number
-    /** Largest direct-message body, bytes. */
-    dmMaxBytes: number
-    /** Inbox size at which new messages are refused (they wait in the sender's outbox). */
-    inboxCap: number
-    /** Outbox size at which `send` fails with OutboxFullError. */
-    outboxCap: number
-    /** Direct messages a peer may send at once, and per minute after that. */
-    dmBurst: number
-    dmPerMinute: number
-  }
-  /** File sharing (docs/protocols/blocks.md). Limits are bytes per second, 0 = unlimited. */
-  content: ContentInit
+const daemonSettings = {
+  api: Type.String({
+    pattern: '^(?:\\[[^\\]]+\\]|[^:\\[\\]]+):\\d{1,5}$',
+    maxLength: 300,
+    default: DEFAULT_API,
+    description:
+      'daemon API address, `host:port`; port 0 picks a free port (read it from `api.json`). Beyond loopback the daemon warns.',
+    flag: '--api HOST:PORT',
+    errorMessage: 'expected host:port or [v6]:port',
+  }),
 }
 
-export type ConfigOverrides = Partial<Omit<LateralConfig, 'dht' | 'connections' | 'messaging' | 'content'>> & {
-  dht?: Partial<LateralConfig['dht']>
-  connections?: Partial<LateralConfig['connections']>
-  messaging?: Partial<LateralConfig['messaging']>
-  content?: Partial<LateralConfig['content']>
-}
+const nodeSettings = Type.Object({ ...netSettings, ...daemonSettings }, { additionalProperties: false })
+
+/** The whole config.json schema: network and daemon keys, then one section per service. */
+export const configSchema: TSchema = Type.Object(
+  {
+    ...netSettings,
+    ...daemonSettings,
+    ...Object.fromEntries(SERVICES.map((s) => [s.name, s.config])),
+  },
+  { additionalProperties: false },
+)
+
+export type LateralConfig = Static<typeof nodeSettings> & ServiceConfigs
+export type ConfigOverrides = Overrides<LateralConfig>
 
 export function defaultConfig(): LateralConfig {
-  return {
-    listen: [...DEFAULT_LISTEN],
-    api: DEFAULT_API,
-    bootstrap: [],
-    mdns: true,
-    dht: { mode: 'server' },
-    encrypters: ['tls', 'noise'],
-    connections: {
-      max: DEFAULT_MAX_CONNECTIONS,
-      maxIncomingPending: DEFAULT_MAX_INCOMING_PENDING,
-      dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
-      autoDialTarget: 50,
-    },
-    metrics: true,
-    messaging: {
-      topicMaxBytes: DEFAULT_TOPIC_MAX_BYTES,
-      dmMaxBytes: DEFAULT_DM_MAX_BYTES,
-      inboxCap: DEFAULT_INBOX_CAP,
-      outboxCap: DEFAULT_OUTBOX_CAP,
-      dmBurst: DEFAULT_DM_BURST,
-      dmPerMinute: DEFAULT_DM_PER_MINUTE,
-    },
-    content: { ...DEFAULT_CONTENT },
-  }
+  return Value.Default(configSchema, {}) as LateralConfig
 }
 
-/** Defaults, then the file's values, then the overrides (command-line flags). */
-export function mergeConfig(base: LateralConfig, overrides: ConfigOverrides): LateralConfig {
-  return {
-    ...base,
-    ...stripUndefined(overrides),
-    dht: { ...base.dht, ...stripUndefined(overrides.dht ?? {}) },
-    connections: { ...base.connections, ...stripUndefined(overrides.connections ?? {}) },
-    messaging: { ...base.messaging, ...stripUndefined(overrides.messaging ?? {}) },
-    content: { ...base.content, ...stripUndefined(overrides.content ?? {}) },
-  } as LateralConfig
+/**
+ * Defaults, then `base` (a file's values), then `overrides` (command-line flags); the result is
+ * checked whole, so a bad flag is refused as clearly as a bad file.
+ */
+export function mergeConfig(
+  base: ConfigOverrides | LateralConfig,
+  overrides: ConfigOverrides,
+  source = 'config',
+): LateralConfig {
+  const merged = deepMerge(structuredClone(base) as Record<string, unknown>, overrides as Record<string, unknown>)
+  return validateConfig(Value.Default(configSchema, merged), source) as LateralConfig
 }
 
 export async function loadConfig(path: string): Promise<LateralConfig> {
@@ -118,7 +71,8 @@ export async function loadConfig(path: string): Promise<LateralConfig> {
   } catch (err) {
     throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
   }
-  return mergeConfig(defaultConfig(), validateConfig(parsed, path))
+  if (!isObject(parsed)) throw new ConfigError(`${path}: expected a JSON object`)
+  return mergeConfig(validateConfig(parsed, path), {}, path)
 }
 
 export async function writeDefaultConfig(path: string): Promise<void> {
@@ -127,62 +81,19 @@ export async function writeDefaultConfig(path: string): Promise<void> {
   })
 }
 
-type Check = (value: unknown) => boolean
-const isString: Check = (v) => typeof v === 'string'
-const isBool: Check = (v) => typeof v === 'boolean'
-const isStrings: Check = (v) => Array.isArray(v) && v.every(isString)
-const isCount: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0
-const isPositive: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v > 0
-const isEncrypters: Check = (v) => Array.isArray(v) && v.length > 0 && v.every((e) => e === 'tls' || e === 'noise')
-
-const SCHEMA: Record<string, Check | Record<string, Check>> = {
-  listen: isStrings,
-  api: (v) => isString(v) && parseHostPort(v as string) !== undefined,
-  bootstrap: isStrings,
-  mdns: isBool,
-  encrypters: isEncrypters,
-  metrics: isBool,
-  dht: { mode: (v) => v === 'server' || v === 'client' },
-  connections: { max: isCount, maxIncomingPending: isCount, dialTimeoutMs: isCount, autoDialTarget: isCount },
-  messaging: {
-    topicMaxBytes: isPositive,
-    dmMaxBytes: isPositive,
-    inboxCap: isCount,
-    outboxCap: isCount,
-    dmBurst: isPositive,
-    dmPerMinute: isPositive,
-  },
-  content: {
-    uploadLimit: isCount,
-    downloadLimit: isCount,
-    uploadSlots: isPositive,
-    banAfter: isPositive,
-    providerTimeoutMs: isPositive,
-    blockTimeoutMs: isPositive,
-    maxPeers: isPositive,
-    providerSearchIntervalMs: isPositive,
-    reprovideIntervalMs: isCount,
-  },
-}
-
-/** Check a parsed config object against the schema; returns it typed as overrides. */
+/**
+ * Check a config object (whole or partial) against the schema; throws ConfigError naming the
+ * first bad key as a dotted path, e.g. `content.uploadSlots`.
+ */
 export function validateConfig(value: unknown, source = 'config'): ConfigOverrides {
   if (!isObject(value)) throw new ConfigError(`${source}: expected a JSON object`)
-  for (const [key, v] of Object.entries(value)) {
-    const check = SCHEMA[key]
-    if (check === undefined) throw new ConfigError(`${source}: unknown setting "${key}"`)
-    if (typeof check === 'function') {
-      if (!check(v)) throw new ConfigError(`${source}: invalid value for "${key}": ${JSON.stringify(v)}`)
-      continue
-    }
-    if (!isObject(v)) throw new ConfigError(`${source}: "${key}" must be an object`)
-    for (const [sub, sv] of Object.entries(v)) {
-      const subCheck = check[sub]
-      if (subCheck === undefined) throw new ConfigError(`${source}: unknown setting "${key}.${sub}"`)
-      if (!subCheck(sv)) throw new ConfigError(`${source}: invalid value for "${key}.${sub}": ${JSON.stringify(sv)}`)
-    }
-  }
-  return value as ConfigOverrides
+  const first = Value.Errors(configSchema, Value.Default(configSchema, structuredClone(value))).First()
+  if (first === undefined) return value as ConfigOverrides
+  const { known, setting } = locate(first.path.slice(1).split('/'))
+  if (!known) throw new ConfigError(`${source}: unknown setting "${setting}"`)
+  throw new ConfigError(
+    `${source}: invalid value for "${setting}": ${JSON.stringify(valueAt(value, setting))} (${explain(first.schema, first.message)})`,
+  )
 }
 
 /** Parse `host:port` or `[v6]:port`; undefined when malformed. */
@@ -194,10 +105,48 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   return { host: (m[1] ?? m[2]) as string, port }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
+/**
+ * The setting a schema error points into: walks the path down through sections; `known` is
+ * false when a key is not in the schema (then `setting` is that key).
+ */
+function locate(path: string[]): { known: boolean; setting: string } {
+  let schema: TSchema = configSchema
+  const walked: string[] = []
+  for (const part of path) {
+    const props = (schema as { properties?: Record<string, TSchema> }).properties
+    if (props === undefined) break
+    const next = props[part]
+    walked.push(part)
+    if (next === undefined) return { known: false, setting: walked.join('.') }
+    schema = next
+  }
+  return { known: true, setting: walked.join('.') }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+/** A schema's own error text, the literals of a union, or TypeBox's message. */
+function explain(schema: TSchema, message: string): string {
+  const own = (schema as { errorMessage?: string }).errorMessage
+  if (own !== undefined) return own
+  const literals = (schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((s) => s.const)
+  if (literals?.every((l) => l !== undefined) === true) return `expected one of ${literals.map((l) => JSON.stringify(l)).join(', ')}`
+  return message.toLowerCase()
+}
+
+function valueAt(value: unknown, dotted: string): unknown {
+  let v = value
+  for (const part of dotted.split('.')) v = isObject(v) ? v[part] : undefined
+  return v
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue
+    const current = base[k]
+    base[k] = isObject(v) && isObject(current) ? deepMerge({ ...current }, v) : v
+  }
+  return base
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -11,12 +11,10 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { MemoryDatastore } from 'datastore-core'
-import { Content } from '../content/index.ts'
 import { AGENT_VERSION } from '../core/constants.ts'
 import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
 import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
-import { createMessaging, type Messaging, type MessagingInit } from '../messaging/index.ts'
 import {
   createNet,
   type DhtStatus,
@@ -29,6 +27,8 @@ import {
 import { type Datastore, openDatastore } from '../store/datastore.ts'
 import { type Blocks, FsBlockstore, MemoryBlocks } from '../store/index.ts'
 import { type ConfigOverrides, defaultConfig, type LateralConfig, loadConfig, mergeConfig } from './config.ts'
+import { type StartedServices, startServices } from './lifecycle.ts'
+import { type NodeComponents, SERVICES, type ServiceInstances } from './registry.ts'
 
 export interface NodeInit {
   /** The node's home. Without one the node keeps everything in memory (tests, embedding). */
@@ -46,8 +46,8 @@ export interface NodeInit {
   datastore?: Datastore
   /** Yamux tuning, for the stack benchmark. */
   muxer?: MuxerTuning
-  /** Messaging settings beyond config.json (tests shorten the outbox retry backoff). */
-  messaging?: Pick<MessagingInit, 'retryMinMs' | 'retryMaxMs'>
+  /** Messaging settings over config.json (tests shorten the outbox retry backoff). */
+  messaging?: ConfigOverrides['messaging']
 }
 
 export interface NodeStatus {
@@ -65,14 +65,14 @@ export interface NodeStatus {
   dataDir: string | null
 }
 
-export interface LateralNode {
+/** A started node: its layers, and one property per registered service (`content`, `messaging`, ...). */
+export type LateralNode = NodeBase & Readonly<ServiceInstances>
+
+export interface NodeBase {
   readonly peerId: string
   readonly home: string | undefined
   readonly config: LateralConfig
   readonly net: Net
-  readonly messaging: Messaging
-  /** Files and folders: add, get from the swarm, pins, GC. */
-  readonly content: Content
   readonly startedAt: number
   status(): Promise<NodeStatus>
   /** Stop every layer in reverse order; idempotent. */
@@ -84,7 +84,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
   const log = logger.forComponent('lateral:node')
   const paths = init.home === undefined ? undefined : homePaths(init.home)
   const fileConfig = paths === undefined ? defaultConfig() : await loadConfig(paths.config)
-  const config = mergeConfig(fileConfig, init.config ?? {})
+  const config = mergeConfig(fileConfig, { ...init.config, messaging: { ...init.config?.messaging, ...init.messaging } })
 
   let key = init.key
   if (key === undefined) {
@@ -129,23 +129,13 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     await fs.open()
     blockstore = fs
   }
-  const content = new Content({ blockstore, datastore: store.datastore, net, logger }, config.content)
-  const messaging = createMessaging(
-    { ...config.messaging, ...init.messaging },
-    { net, datastore: store.datastore, key, logger },
-  )
+  const components: NodeComponents = { net, datastore: store.datastore, blockstore, key, logger }
+  let services: StartedServices
   try {
     await net.start()
+    services = await startServices(SERVICES, components, config, log)
   } catch (err) {
-    await store.close()
-    throw err
-  }
-  try {
-    await messaging.start()
-    await content.start()
-  } catch (err) {
-    await messaging.stop()
-    await net.stop()
+    await net.stop().catch(() => {})
     await store.close()
     throw err
   }
@@ -157,8 +147,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     home: paths?.home,
     config,
     net,
-    messaging,
-    content,
+    ...(services.instances as ServiceInstances),
     startedAt,
     async status() {
       return {
@@ -177,8 +166,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     stop() {
       stopping ??= (async () => {
         try {
-          await content.stop()
-          await messaging.stop()
+          await services.stop()
           await net.stop()
         } finally {
           await store.close()

@@ -1,0 +1,53 @@
+/**
+ * The network's settings in config.json: the top-level keys `listen`, `bootstrap`, `mdns`,
+ * `encrypters`, `metrics` and the sections `dht` and `connections` (docs/config.md).
+ */
+import { Type } from '@sinclair/typebox'
+import {
+  DEFAULT_AUTO_DIAL_TARGET,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INCOMING_PENDING,
+} from '../core/constants.ts'
+import { count, flag, millis, oneOf, type Static, section, strings } from '../core/settings.ts'
+
+export const netSettings = {
+  listen: strings(
+    'libp2p listen addresses (TCP, WebSockets). A busy fixed TCP port is replaced by a free one.',
+    DEFAULT_LISTEN,
+    {
+      flag: '--listen MA (repeatable)',
+    },
+  ),
+  bootstrap: strings('peers dialled at start, each `/.../p2p/PEER_ID`. Never public ones by default.', [], {
+    flag: '--bootstrap MA (repeatable)',
+  }),
+  mdns: flag('LAN discovery by multicast DNS (service `_lateral-discovery._udp.local`)', true, { flag: '--no-mdns' }),
+  encrypters: Type.Array(Type.Union([Type.Literal('tls'), Type.Literal('noise')]), {
+    minItems: 1,
+    uniqueItems: true,
+    description: 'connection encrypters in order of preference (TLS 1.3 moves bulk data faster here)',
+    default: ['tls', 'noise'],
+  }),
+  metrics: flag('collect Prometheus metrics for `GET /metrics` (and the per-peer byte counts)', true),
+  dht: section('Kademlia DHT', {
+    mode: oneOf(
+      "`server` answers DHT queries. libp2p's automatic mode stays client-only without public addresses, which would leave a LAN with no DHT.",
+      ['server', 'client'] as const,
+      'server',
+    ),
+  }),
+  connections: section('Connection manager', {
+    max: count('connection manager limit', DEFAULT_MAX_CONNECTIONS),
+    maxIncomingPending: count('inbound connections being upgraded at once', DEFAULT_MAX_INCOMING_PENDING),
+    dialTimeoutMs: millis('dial and ping timeout', DEFAULT_DIAL_TIMEOUT_MS),
+    autoDialTarget: count(
+      'discovered peers (mDNS, DHT, bootstrap) are dialled while fewer than this many are connected',
+      DEFAULT_AUTO_DIAL_TARGET,
+    ),
+  }),
+}
+
+const netConfig = Type.Object(netSettings)
+export type NetConfig = Static<typeof netConfig>
