@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { apiDoc, cliDoc } from '../scripts/gen-docs.ts'
+import { apiDoc, cliDoc, configDoc } from '../scripts/gen-docs.ts'
 import { ERRORS } from '../src/core/error-registry.ts'
 import { REPO_ROOT } from '../src/testing/testnet.ts'
 
@@ -29,6 +29,12 @@ describe('docs', () => {
   it('docs/cli.md and docs/api.md are generated from the current code', async () => {
     assert.equal(read('docs/cli.md'), cliDoc(), 'run: node scripts/gen-docs.ts')
     assert.equal(read('docs/api.md'), await apiDoc(), 'run: node scripts/gen-docs.ts')
+  })
+
+  it('docs/config.md lists every setting of the config schema with its default', () => {
+    const doc = read('docs/config.md')
+    assert.equal(doc, configDoc(doc), 'run: node scripts/gen-docs.ts')
+    assert.match(doc, /\| `content\.uploadSlots` \| `8` \|/)
   })
 
   it('the README starts with the two commands', () => {

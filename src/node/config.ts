@@ -11,7 +11,7 @@ import { DEFAULT_API } from '../core/constants.ts'
 import { ConfigError } from '../core/errors.ts'
 import type { Overrides, Static } from '../core/settings.ts'
 import { netSettings } from '../net/config.ts'
-import { type ServiceConfigs, SERVICES } from './registry.ts'
+import { SERVICES, type ServiceConfigs } from './registry.ts'
 
 const daemonSettings = {
   api: Type.String({
@@ -128,7 +128,8 @@ function explain(schema: TSchema, message: string): string {
   const own = (schema as { errorMessage?: string }).errorMessage
   if (own !== undefined) return own
   const literals = (schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((s) => s.const)
-  if (literals?.every((l) => l !== undefined) === true) return `expected one of ${literals.map((l) => JSON.stringify(l)).join(', ')}`
+  if (literals?.every((l) => l !== undefined) === true)
+    return `expected one of ${literals.map((l) => JSON.stringify(l)).join(', ')}`
   return message.toLowerCase()
 }
 

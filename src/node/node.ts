@@ -84,7 +84,10 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
   const log = logger.forComponent('lateral:node')
   const paths = init.home === undefined ? undefined : homePaths(init.home)
   const fileConfig = paths === undefined ? defaultConfig() : await loadConfig(paths.config)
-  const config = mergeConfig(fileConfig, { ...init.config, messaging: { ...init.config?.messaging, ...init.messaging } })
+  const config = mergeConfig(fileConfig, {
+    ...init.config,
+    messaging: { ...init.config?.messaging, ...init.messaging },
+  })
 
   let key = init.key
   if (key === undefined) {
