@@ -144,8 +144,16 @@ export function decodeMessage(bytes: Uint8Array): BlocksMessage {
       exactKeys(m, ['c', 't'])
       return { t: m.t, cids: entries(m.c, 'c').map(cidOf) }
     default:
-      throw new InvalidInputError(`unknown blocks message type ${JSON.stringify(m.t)}`)
+      throw new InvalidInputError(`unknown blocks message type ${describeType(m.t)}`)
   }
+}
+
+/**
+ * The `t` a peer sent, for an error message: a short quoted string, or only its kind (a peer's
+ * value may be a BigInt, which JSON.stringify throws on, or a megabyte of text).
+ */
+function describeType(t: unknown): string {
+  return typeof t === 'string' ? JSON.stringify(t.length > 32 ? `${t.slice(0, 32)}...` : t) : `of kind ${typeof t}`
 }
 
 function exactKeys(m: Record<string, unknown>, keys: string[]): void {
