@@ -1,15 +1,14 @@
 /** The `lateral` command line: one commander program, a file per group of commands. */
 import { Command } from 'commander'
 import { VERSION } from '../core/constants.ts'
-import { registerContent } from './commands/content.ts'
+import { SERVICES } from '../node/registry.ts'
 import { registerDaemon } from './commands/daemon.ts'
 import { registerInit } from './commands/init.ts'
-import { registerMsg } from './commands/msg.ts'
 import { registerNodeInfo } from './commands/node-info.ts'
 import { registerPeers } from './commands/peers.ts'
-import { registerTopic } from './commands/topic.ts'
 import { registerUi } from './commands/ui.ts'
 import { examples } from './output.ts'
+import { SERVICE_COMMANDS } from './service-commands.ts'
 
 export function buildProgram(): Command {
   const program = new Command('lateral')
@@ -32,9 +31,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5
   registerDaemon(program)
   registerNodeInfo(program)
   registerPeers(program)
-  registerTopic(program)
-  registerMsg(program)
-  registerContent(program)
+  for (const service of SERVICES) SERVICE_COMMANDS[service.name](program)
   registerUi(program)
   return program
 }

@@ -57,10 +57,12 @@ export function oneOf<const T extends readonly string[]>(
   value: T[number],
   options: SettingOptions = {},
 ) {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { ...options, description, default: value },
-  ) as unknown as TSchema & { static: T[number] }
+  return stringEnum(values, { ...options, description, default: value })
+}
+
+/** A string that is one of `values`: `{ type: 'string', enum }` in JSON Schema, the union as its type. */
+export function stringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] })
 }
 
 /** Deep partial of a config object: what a file or the command line may set. */

@@ -9,24 +9,18 @@
  * ```
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import { VERSION } from '../core/constants.ts'
 import { errorEntry } from '../core/error-registry.ts'
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts'
 import type { LateralNode } from '../node/node.ts'
-import { BandwidthHistory } from './bandwidth.ts'
-import { transfer } from './content-schemas.ts'
+import { SERVICES } from '../node/registry.ts'
 import { type LoginIssuer, registerDashboard } from './dashboard.ts'
 import { EventHub } from './events.ts'
-import { registerContentRoutes } from './routes/content.ts'
-import { registerMessagingRoutes } from './routes/messaging.ts'
-import { registerNodeRoutes } from './routes/node.ts'
-import { registerUploadRoutes } from './routes/uploads.ts'
-import { directMessage, errorReply, errorResponses, peerConnection, topicMessage } from './schemas.ts'
+import { nodeRoutes } from './routes/node.ts'
+import { sharedSchemas } from './schemas.ts'
+import { SERVICE_APIS } from './service-routes.ts'
 
 export interface ApiInit {
   node: LateralNode
@@ -71,11 +65,8 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
       buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
   })
-  app.addSchema(errorReply)
-  app.addSchema(peerConnection)
-  app.addSchema(topicMessage)
-  app.addSchema(directMessage)
-  app.addSchema(transfer)
+  for (const schema of sharedSchemas) app.addSchema(schema)
+  for (const service of SERVICES) for (const schema of SERVICE_APIS[service.name].schemas) app.addSchema(schema)
 
   const expected = digest(init.token)
   app.addHook('onRequest', async (req) => {
@@ -99,47 +90,10 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   })
   app.addHook('preClose', async () => hub.close())
 
-  registerNodeRoutes(app, node)
-  registerMessagingRoutes(app, node, hub)
-  const transfers = registerContentRoutes(app, node, hub)
-  app.addHook('preClose', async () => transfers.cancelAll())
-  const uploads =
-    node.home === undefined ? await mkdtemp(join(tmpdir(), 'lateral-uploads-')) : join(node.home, 'uploads')
-  await registerUploadRoutes(app, node, transfers, uploads)
-  if (node.home === undefined) app.addHook('onClose', async () => rm(uploads, { recursive: true, force: true }))
+  const context = { node, hub }
+  await app.register(nodeRoutes, context)
+  for (const service of SERVICES) await app.register(SERVICE_APIS[service.name].routes, context)
   app.decorate('dashboardLogin', await registerDashboard(app, node, init.token))
-
-  const bandwidth = new BandwidthHistory(() => node.net.traffic())
-  bandwidth.start()
-  app.addHook('onClose', async () => bandwidth.stop())
-  app.get(
-    '/v1/bandwidth',
-    {
-      schema: {
-        summary:
-          'Bytes per second in and out, one sample a second for the last five minutes (empty when metrics are off)',
-        response: {
-          200: {
-            type: 'object',
-            required: ['intervalMs', 'samples'],
-            properties: {
-              intervalMs: { type: 'integer' },
-              samples: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['time', 'inPerSec', 'outPerSec'],
-                  properties: { time: { type: 'number' }, inPerSec: { type: 'number' }, outPerSec: { type: 'number' } },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async () => ({ intervalMs: bandwidth.intervalMs, samples: bandwidth.samples() }),
-  )
 
   app.get(
     '/v1/events',

@@ -17,7 +17,9 @@ import {
   DEFAULT_EVENTS_DROP_GRACE_MS,
   EVENTS_HEARTBEAT_MS,
 } from '../core/constants.ts'
+import type { EventSource } from '../core/service.ts'
 import type { LateralNode } from '../node/node.ts'
+import { SERVICES, type ServiceName } from '../node/registry.ts'
 import { EventClient } from './event-client.ts'
 import { bodyView } from './views.ts'
 
@@ -51,8 +53,8 @@ export interface EventHubInit {
   heartbeatMs?: number
 }
 
-/** What the hub listens to. */
-export type EventHubComponents = Pick<LateralNode, 'net' | 'messaging'>
+/** What the hub listens to: the network, and each registered service for the events it declares. */
+export type EventHubComponents = Pick<LateralNode, 'net' | ServiceName>
 
 interface Client {
   stream: EventClient
@@ -86,8 +88,8 @@ export class EventHub {
     }
     for (const type of ['peer:connect', 'peer:disconnect', 'peer:identify', 'addresses:change'] as const)
       forward(node.net, type)
-    for (const type of ['topic:message', 'dm:received', 'dm:delivered', 'dm:queued', 'dm:failed'] as const) {
-      forward(node.messaging, type, messageView)
+    for (const service of SERVICES) {
+      for (const type of service.events) forward(node[service.name] as unknown as EventSource, type, messageView)
     }
   }
 

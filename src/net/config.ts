@@ -10,7 +10,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_INCOMING_PENDING,
 } from '../core/constants.ts'
-import { count, flag, millis, oneOf, type Static, section, strings } from '../core/settings.ts'
+import { count, flag, millis, oneOf, type Static, section, stringEnum, strings } from '../core/settings.ts'
 
 export const netSettings = {
   listen: strings(
@@ -24,7 +24,7 @@ export const netSettings = {
     flag: '--bootstrap MA (repeatable)',
   }),
   mdns: flag('LAN discovery by multicast DNS (service `_lateral-discovery._udp.local`)', true, { flag: '--no-mdns' }),
-  encrypters: Type.Array(Type.Union([Type.Literal('tls'), Type.Literal('noise')]), {
+  encrypters: Type.Array(stringEnum(['tls', 'noise']), {
     minItems: 1,
     uniqueItems: true,
     description: 'connection encrypters in order of preference (TLS 1.3 moves bulk data faster here)',

@@ -127,9 +127,8 @@ function locate(path: string[]): { known: boolean; setting: string } {
 function explain(schema: TSchema, message: string): string {
   const own = (schema as { errorMessage?: string }).errorMessage
   if (own !== undefined) return own
-  const literals = (schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((s) => s.const)
-  if (literals?.every((l) => l !== undefined) === true)
-    return `expected one of ${literals.map((l) => JSON.stringify(l)).join(', ')}`
+  const values = schema.enum as unknown[] | undefined
+  if (values !== undefined) return `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`
   return message.toLowerCase()
 }
 

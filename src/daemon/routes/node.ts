@@ -1,19 +1,25 @@
-/** Routes of the node itself: identity, status, peers, connect, ping. */
-import type { FastifyInstance } from 'fastify'
+/** Routes of the node itself: identity, status, peers, connect, ping, bandwidth. */
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
 import { AGENT_VERSION } from '../../core/constants.ts'
-import type { LateralNode } from '../../node/node.ts'
+import { BandwidthHistory } from '../bandwidth.ts'
 import {
+  bandwidthReply,
+  type ConnectBody,
   connectBody,
   errorResponses,
   healthReply,
   idReply,
+  type PingBody,
+  peerConnection,
   peersReply,
   pingBody,
   pingReply,
   statusReply,
 } from '../schemas.ts'
+import type { RouteContext } from '../service-api.ts'
 
-export function registerNodeRoutes(app: FastifyInstance, node: LateralNode): void {
+export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }) => {
   app.get(
     '/health',
     {
@@ -55,19 +61,19 @@ export function registerNodeRoutes(app: FastifyInstance, node: LateralNode): voi
     async () => ({ peers: await node.net.connections() }),
   )
 
-  app.post<{ Body: { address: string } }>(
+  app.post<{ Body: ConnectBody }>(
     '/v1/peers/connect',
     {
       schema: {
         summary: 'Dial a peer by multiaddr or peer ID',
         body: connectBody,
-        response: { 200: { $ref: 'PeerConnection#' }, ...errorResponses },
+        response: { 200: Type.Ref(peerConnection), ...errorResponses },
       },
     },
     async (req) => node.net.connect(req.body.address),
   )
 
-  app.post<{ Body: { peer: string; count?: number } }>(
+  app.post<{ Body: PingBody }>(
     '/v1/ping',
     {
       schema: {
@@ -81,5 +87,20 @@ export function registerNodeRoutes(app: FastifyInstance, node: LateralNode): voi
       for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
       return { peer: req.body.peer, rttsMs }
     },
+  )
+
+  const bandwidth = new BandwidthHistory(() => node.net.traffic())
+  bandwidth.start()
+  app.addHook('onClose', async () => bandwidth.stop())
+  app.get(
+    '/v1/bandwidth',
+    {
+      schema: {
+        summary:
+          'Bytes per second in and out, one sample a second for the last five minutes (empty when metrics are off)',
+        response: { 200: bandwidthReply, ...errorResponses },
+      },
+    },
+    async () => ({ intervalMs: bandwidth.intervalMs, samples: bandwidth.samples() }),
   )
 }

@@ -2,20 +2,12 @@
  * The last messages of each topic joined through the API, so a page opened (or reloaded)
  * later shows the conversation so far. In memory only, bounded per topic.
  */
-import type { ReceivedTopicMessage } from '../messaging/index.ts'
-import type { LateralNode } from '../node/node.ts'
-import { bodyView } from './views.ts'
+import { bodyView } from '../../daemon/views.ts'
+import type { LateralNode } from '../../node/node.ts'
+import type { ReceivedTopicMessage } from '../index.ts'
+import type { TopicMessageView } from './schemas.ts'
 
-export interface LoggedMessage {
-  topic: string
-  id: string
-  from: string
-  time: number
-  type: string
-  receivedAt: number
-  text?: string
-  base64: string
-}
+type LoggedMessage = TopicMessageView
 
 export class TopicLog {
   readonly #perTopic: number

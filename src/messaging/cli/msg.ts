@@ -1,28 +1,10 @@
 import type { Command } from 'commander'
+import { ApiClient } from '../../cli/client.ts'
+import { liveEvents, untilInterrupted } from '../../cli/events.ts'
+import { formatMessage, shortPeer } from '../../cli/message-format.ts'
+import { emit, examples, globals, table } from '../../cli/output.ts'
 import { InvalidInputError, MessageRefusedError } from '../../core/errors.ts'
-import { ApiClient } from '../client.ts'
-import { liveEvents, untilInterrupted } from '../events.ts'
-import { formatMessage, type MessageLike, shortPeer } from '../message-format.ts'
-import { emit, examples, globals, table } from '../output.ts'
-
-type DirectMessageView = MessageLike & {
-  id: string
-  to: string
-  seq: number
-  receivedAt?: number
-  createdAt?: number
-  attempts?: number
-  lastError?: string
-  failed?: boolean
-}
-
-interface SendResult {
-  id: string
-  to: string
-  seq: number
-  status: 'delivered' | 'queued' | 'failed'
-  error?: string
-}
+import type { DirectMessagesReply, DirectMessageView, SendReply } from '../api/schemas.ts'
 
 export function registerMsg(program: Command): void {
   const msg = program
@@ -44,7 +26,7 @@ export function registerMsg(program: Command): void {
     )
     .action(async (peer: string, text: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).post<SendResult>('/v1/messages', { to: peer, text })
+      const result = await (await ApiClient.forHome(g.home)).post<SendReply>('/v1/messages', { to: peer, text })
       if (result.status === 'failed')
         throw new MessageRefusedError(`message refused by ${peer}: ${result.error ?? 'unknown reason'}`)
       emit(g, result, () =>
@@ -66,7 +48,7 @@ export function registerMsg(program: Command): void {
       // Start listening before listing, so nothing falls between the two.
       const live = signal === undefined ? undefined : liveEvents(client, signal)
       const first = live === undefined ? undefined : live.next()
-      const { messages } = await client.get<{ messages: DirectMessageView[] }>('/v1/messages/inbox')
+      const { messages } = await client.get<DirectMessagesReply>('/v1/messages/inbox')
       const print = (m: DirectMessageView) =>
         process.stdout.write(g.json && opts.follow === true ? `${JSON.stringify(m)}\n` : `${formatMessage(m)}\n`)
       if (opts.follow !== true) {
@@ -96,9 +78,7 @@ export function registerMsg(program: Command): void {
     .addHelpText('after', examples('lateral msg outbox', 'lateral msg outbox --json'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const { messages } = await (await ApiClient.forHome(g.home)).get<{ messages: DirectMessageView[] }>(
-        '/v1/messages/outbox',
-      )
+      const { messages } = await (await ApiClient.forHome(g.home)).get<DirectMessagesReply>('/v1/messages/outbox')
       emit(g, { messages }, () =>
         messages.length === 0
           ? 'Outbox is empty.'

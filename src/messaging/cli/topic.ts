@@ -1,11 +1,12 @@
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
-import { ApiClient } from '../client.ts'
-import { liveEvents, untilInterrupted } from '../events.ts'
-import { formatMessage, type MessageLike } from '../message-format.ts'
-import { emit, examples, globals, table } from '../output.ts'
+import { ApiClient } from '../../cli/client.ts'
+import { liveEvents, untilInterrupted } from '../../cli/events.ts'
+import { formatMessage } from '../../cli/message-format.ts'
+import { emit, examples, globals, table } from '../../cli/output.ts'
+import type { PublishReply, TopicMessageView, TopicsReply } from '../api/schemas.ts'
 
-type TopicEvent = MessageLike & { topic: string; id: string }
+type TopicEvent = TopicMessageView
 
 const enc = encodeURIComponent
 
@@ -77,7 +78,7 @@ export function registerTopic(program: Command): void {
     .action(async (name: string, text: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
       const client = await ApiClient.forHome(g.home)
-      const result = await client.post<{ recipients: number; id: string }>(`/v1/topics/${enc(name)}/publish`, { text })
+      const result = await client.post<PublishReply>(`/v1/topics/${enc(name)}/publish`, { text })
       emit(
         g,
         result,
@@ -124,9 +125,7 @@ export function registerTopic(program: Command): void {
     .addHelpText('after', examples('lateral topic list'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).get<{ topics: Array<{ name: string; peers: number }> }>(
-        '/v1/topics',
-      )
+      const result = await (await ApiClient.forHome(g.home)).get<TopicsReply>('/v1/topics')
       emit(g, result, () =>
         result.topics.length === 0
           ? 'No topics joined.'
