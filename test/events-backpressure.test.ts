@@ -125,4 +125,25 @@ describe('event stream back-pressure', () => {
     await reading.catch(() => undefined)
     await waitFor(() => hub.clientCount === 0, { what: 'reader detached' })
   })
+
+  it('a stream whose first event is over the bound is dropped at once, not left attached', async () => {
+    const tiny = new EventHub(node, { maxClientBufferBytes: 64 })
+    const small = createServer((req, res) => tiny.attach(req, res, { pad: 'x'.repeat(100) }))
+    small.listen(0, '127.0.0.1')
+    await once(small, 'listening')
+    try {
+      const res = await open((small.address() as AddressInfo).port)
+      const got: SseEvent[] = []
+      for await (const e of parseSse(res)) got.push(e)
+      assert.deepEqual(
+        got.map((e) => e.event),
+        ['dropped'],
+      )
+      assert.equal(tiny.clientCount, 0)
+      assert.equal(tiny.droppedCount, 1)
+    } finally {
+      tiny.close()
+      small.close()
+    }
+  })
 })

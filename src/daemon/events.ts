@@ -144,6 +144,8 @@ export class EventHub {
       client.stream.end()
       return
     }
+    // A hello larger than the bound has dropped the client already.
+    if (!client.stream.open) return
     this.#clients.add(client)
     heartbeat = setInterval(() => client.stream.send(HEARTBEAT), this.#heartbeatMs)
     heartbeat.unref()
