@@ -40,4 +40,45 @@ describe('dependency-direction check', () => {
     )
     assert.deepEqual(reasons('net/x.ts', "import { tcp } from '@libp2p/tcp'"), [])
   })
+
+  it("keeps each service's surfaces in their layers and to their own service", () => {
+    // A service's api/ is daemon-layer code: it may use the daemon's helpers and its own service...
+    assert.deepEqual(
+      reasons(
+        'content/api/routes.ts',
+        "import { errorResponses } from '../../daemon/schemas.ts'\nimport type { Content } from '../index.ts'",
+      ),
+      [],
+    )
+    // ...but not another service's surface, nor its own service's internals.
+    assert.match(
+      reasons('content/api/routes.ts', "import { messagingApi } from '../../messaging/api/routes.ts'")[0] ?? '',
+      /content's daemon surface imports messaging's/,
+    )
+    assert.match(
+      reasons('content/api/routes.ts', "import { Swarm } from '../swarm.ts'")[0] ?? '',
+      /through its index\.ts/,
+    )
+    // The service itself never imports its surfaces (they are a higher layer).
+    assert.match(
+      reasons('content/content.ts', "import { contentApi } from './api/routes.ts'")[0] ?? '',
+      /content\/ \(lower\) imports daemon\//,
+    )
+  })
+
+  it('lets the dashboard import API types only', () => {
+    assert.deepEqual(reasons('content/web/files.tsx', "import type { Transfer } from '../api/schemas.ts'"), [])
+    assert.match(
+      reasons('content/web/files.tsx', "import { transfer } from '../api/schemas.ts'")[0] ?? '',
+      /types only/,
+    )
+    assert.match(
+      reasons('content/web/files.tsx', "import { Content } from '../index.ts'")[0] ?? '',
+      /the dashboard imports only API types/,
+    )
+    assert.match(
+      reasons('../web/src/views/peers.tsx', "import type { PeerConnection } from '../../../src/net/types.ts'")[0] ?? '',
+      /the dashboard imports only API types/,
+    )
+  })
 })

@@ -113,3 +113,6 @@ export type BandwidthReply = Static<typeof bandwidthReply>
 
 /** Schemas referenced by `$ref` from routes: registered once with `app.addSchema`. */
 export const sharedSchemas = [errorReply, peerConnection]
+
+/** The names of the node's services (for the CLI's and the dashboard's per-service tables). */
+export type { ServiceName } from '../node/registry.ts'

@@ -6,22 +6,22 @@ import { duration } from './format.ts'
 import { useLoad, useTick } from './hooks.ts'
 import { useStore } from './store.ts'
 import './style.css'
-import { ChatView } from './views/chat.tsx'
-import { FilesView } from './views/files.tsx'
+import type { ServiceView } from './service-view.ts'
+import { SERVICE_VIEWS } from './service-views.ts'
 import { NodeView } from './views/node.tsx'
 import { PeersView } from './views/peers.tsx'
 
-const VIEWS = [
-  { id: 'node', title: 'Node' },
-  { id: 'peers', title: 'Peers' },
-  { id: 'files', title: 'Files' },
-  { id: 'chat', title: 'Topics & messages' },
-] as const
-type ViewId = (typeof VIEWS)[number]['id']
+/** The node's own views, then one per service that has one (src/<service>/web/). */
+const VIEWS: ServiceView[] = [
+  { id: 'node', title: 'Node', View: NodeView },
+  { id: 'peers', title: 'Peers', View: PeersView },
+  ...Object.values(SERVICE_VIEWS).filter((v): v is ServiceView => v !== null),
+]
+type ViewId = string
 
 function viewFromHash(): ViewId {
   const id = location.hash.slice(1)
-  return VIEWS.some((v) => v.id === id) ? (id as ViewId) : 'node'
+  return VIEWS.some((v) => v.id === id) ? id : 'node'
 }
 
 function App({ loginError }: { loginError: unknown }) {
@@ -62,10 +62,8 @@ function App({ loginError }: { loginError: unknown }) {
 function Views({ view }: { view: ViewId }) {
   const id = useLoad(() => api.get<{ peerId: string }>('/v1/id'))
   const self = id.data?.peerId
-  if (view === 'peers') return <PeersView self={self} />
-  if (view === 'files') return <FilesView />
-  if (view === 'chat') return <ChatView self={self} />
-  return <NodeView />
+  const View = (VIEWS.find((v) => v.id === view) ?? (VIEWS[0] as ServiceView)).View
+  return <View self={self} />
 }
 
 function State() {

@@ -4,10 +4,11 @@
  * progress per peer, download results, and manage what this node keeps.
  */
 import { useState } from 'preact/hooks'
-import { api, upload } from '../api.ts'
-import { Bar, Card, Copy, ErrorNote, useAction } from '../components.tsx'
-import { bytes, clock, duration, rate, short } from '../format.ts'
-import { useEvents, useLoad } from '../hooks.ts'
+import { api, upload } from '../../../web/src/api.ts'
+import { Bar, Card, Copy, ErrorNote, useAction } from '../../../web/src/components.tsx'
+import { bytes, clock, duration, rate, short } from '../../../web/src/format.ts'
+import { useEvents, useLoad } from '../../../web/src/hooks.ts'
+import type { ServiceView } from '../../../web/src/service-view.ts'
 
 interface PeerTally {
   peerId: string
@@ -478,3 +479,6 @@ function PinRow({
     </tr>
   )
 }
+
+/** The dashboard's view of the content service. */
+export const contentView: ServiceView = { id: 'files', title: 'Files', View: FilesView }

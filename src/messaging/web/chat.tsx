@@ -1,32 +1,14 @@
 /** Topics and direct messages: join a topic and talk; write to one peer end to end encrypted. */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { api } from '../api.ts'
-import { Card, ErrorNote, useAction } from '../components.tsx'
-import { clock, short } from '../format.ts'
-import { useEvents, useLoad } from '../hooks.ts'
+import { api } from '../../../web/src/api.ts'
+import { Card, ErrorNote, useAction } from '../../../web/src/components.tsx'
+import { clock, short } from '../../../web/src/format.ts'
+import { useEvents, useLoad } from '../../../web/src/hooks.ts'
+import type { ServiceView } from '../../../web/src/service-view.ts'
+import type { DirectMessageView, TopicMessageView } from '../api/schemas.ts'
 
-interface TopicMessage {
-  topic: string
-  id: string
-  from: string
-  time: number
-  type: string
-  text?: string
-  base64: string
-}
-
-interface DirectMessage {
-  id: string
-  from: string
-  to: string
-  seq: number
-  time: number
-  type: string
-  text?: string
-  base64: string
-  attempts?: number
-  lastError?: string
-}
+type TopicMessage = TopicMessageView
+type DirectMessage = DirectMessageView
 
 function Body({ m }: { m: { text?: string; base64: string; type: string } }) {
   if (m.text !== undefined) return <span class="text">{m.text}</span>
@@ -251,3 +233,6 @@ function Direct({ self }: { self: string | undefined }) {
     </Card>
   )
 }
+
+/** The dashboard's view of the messaging service. */
+export const messagingView: ServiceView = { id: 'chat', title: 'Topics & messages', View: ChatView }

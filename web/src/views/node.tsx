@@ -4,28 +4,14 @@ import { useEffect, useMemo, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import { encode } from 'uqr'
 import 'uplot/dist/uPlot.min.css'
+import type { BandwidthReply, StatusReply } from '../../../src/daemon/schemas.ts'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote } from '../components.tsx'
 import { bytes, clock, duration, rate } from '../format.ts'
 import { useLoad, useTick } from '../hooks.ts'
 
-export interface Status {
-  peerId: string
-  agentVersion: string
-  uptimeMs: number
-  startedAt: number
-  connections: number
-  addresses: string[]
-  reachability: 'public' | 'private' | 'relayed'
-  dht: { mode: string; routingTableSize: number; protocol: string }
-  traffic: { bytesIn: number; bytesOut: number } | null
-  dataDir: string | null
-}
-
-interface Bandwidth {
-  intervalMs: number
-  samples: Array<{ time: number; inPerSec: number; outPerSec: number }>
-}
+type Status = StatusReply
+type Bandwidth = BandwidthReply
 
 const REACH: Record<Status['reachability'], string> = {
   public: 'Public: an address of this node is reachable from the internet',

@@ -1,13 +1,13 @@
 /** Peers: who this node is connected to, how well, and a map of those links. */
 import { useState } from 'preact/hooks'
-import type { PeerConnection } from '../../../src/net/types.ts'
+import type { PeerConnectionView as PeerConnection, PeersReply } from '../../../src/daemon/schemas.ts'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../components.tsx'
 import { bytes, duration, short } from '../format.ts'
 import { useLoad, useTick } from '../hooks.ts'
 
 export function PeersView({ self }: { self: string | undefined }) {
-  const peers = useLoad(() => api.get<{ peers: PeerConnection[] }>('/v1/peers'), {
+  const peers = useLoad(() => api.get<PeersReply>('/v1/peers'), {
     everyMs: 3000,
     refreshOn: ['peer:connect', 'peer:disconnect', 'peer:identify'],
   })

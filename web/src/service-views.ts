@@ -1,0 +1,13 @@
+/**
+ * Each registered service's dashboard view, keyed by its name in the node's registry: a service
+ * without an entry here is a compile error (`null` when it has no view).
+ */
+import { contentView } from '../../src/content/web/files.tsx'
+import type { ServiceName } from '../../src/daemon/schemas.ts'
+import { messagingView } from '../../src/messaging/web/chat.tsx'
+import type { ServiceView } from './service-view.ts'
+
+export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } = {
+  content: contentView,
+  messaging: messagingView,
+}
