@@ -40,6 +40,14 @@ export const ENV_PASSPHRASE = 'LATERAL_PASSPHRASE'
 
 /** How long the SSE stream waits between keep-alive comments. */
 export const EVENTS_HEARTBEAT_MS = 15_000
+/** Daemon API (config.json "daemon", docs/config.md). */
+export const DEFAULT_API_BODY_LIMIT = 1024 * 1024
+export const DEFAULT_LOGIN_TTL_MS = 120_000
+export const DEFAULT_LOGIN_CODES_MAX = 64
+export const DEFAULT_DOWNLOAD_LINK_TTL_MS = 60_000
+export const DEFAULT_DOWNLOAD_LINKS_MAX = 1024
+export const DEFAULT_TOPIC_LOG_SIZE = 200
+export const DEFAULT_BANDWIDTH_SAMPLES = 300
 /**
  * Bytes the daemon holds for one event stream (`/v1/events`) whose reader is behind; past this
  * the stream is ended with a `dropped` event. Bounds the memory one stalled reader costs.
@@ -78,3 +86,42 @@ export const DEFAULT_CONTENT = {
   providerSearchIntervalMs: 10_000,
   reprovideIntervalMs: 12 * 60 * 60_000,
 } as const
+
+/**
+ * Streams (src/net/stream.ts): unsent bytes a stream may keep queued when a write resolves;
+ * a writer that awaits its writes thus holds at most this plus one write per stream.
+ */
+export const DEFAULT_STREAM_WRITE_BUFFER_BYTES = 64 * 1024
+
+/** Blocks server (src/content/swarm-server.ts): what one requester may cost a seeder. */
+/** A block write to a requester that makes no progress for this long resets its stream, ms. */
+export const DEFAULT_BLOCKS_WRITE_TIMEOUT_MS = 30_000
+/** A served stream with no request received and nothing to send for this long is reset, ms. */
+export const DEFAULT_BLOCKS_IDLE_TIMEOUT_MS = 60_000
+/** Upload slots one peer may hold at once, across all its streams (of `uploadSlots`). */
+export const DEFAULT_BLOCKS_PEER_SLOTS = 2
+/**
+ * Blocks one peer may have in the seeder's memory at once, across all its streams: read ahead
+ * from disk, waiting for a slot, or written and not yet taken by the peer.
+ */
+export const DEFAULT_BLOCKS_PEER_IN_FLIGHT = 4
+/** Blocks streams one connection may have open at once. */
+export const DEFAULT_BLOCKS_MAX_INBOUND_STREAMS = 64
+
+/** Direct messages (src/messaging/dm-*.ts, docs/protocols/dm.md): deadlines and bounds. */
+/** Opening a stream to a recipient gives up after this long (the message stays queued), ms. */
+export const DEFAULT_DM_OPEN_TIMEOUT_MS = 10_000
+/** From writing an envelope to reading its ack; past it the message stays queued and is retried, ms. */
+export const DEFAULT_DM_ACK_TIMEOUT_MS = 10_000
+/** An incoming DM stream that sends nothing (or reads no ack) for this long is closed, ms. */
+export const DEFAULT_DM_IDLE_TIMEOUT_MS = 30_000
+/** Incoming DM streams one connection may have open at once. */
+export const DEFAULT_DM_INBOUND_STREAMS = 32
+/** Seen records (deduplication of retransmissions) kept per sender, newest first. */
+export const DEFAULT_DM_SEEN_PER_SENDER = 64
+/** Seen records kept in all; past it the oldest go first (down to 90 %). */
+export const DEFAULT_DM_SEEN_CAP = 100_000
+/** Sending peers whose rate-limit buckets are kept before idle ones are forgotten. */
+export const DEFAULT_DM_RATE_LIMIT_PEERS = 10_000
+/** Longest wait a recipient's `retryAfterMs` (rate limit) can impose on the sender, ms. */
+export const DM_RETRY_AFTER_MAX_MS = 60_000

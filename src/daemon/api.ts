@@ -44,10 +44,15 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   const { node } = init
   const app = Fastify({
     ...(init.logger === undefined ? { logger: false } : { loggerInstance: init.logger }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: node.config.daemon.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   })
-  const hub = new EventHub(node)
+  const settings = node.config.daemon
+  const hub = new EventHub(node, {
+    maxClientBufferBytes: settings.eventBufferBytes,
+    dropGraceMs: settings.eventDropGraceMs,
+    heartbeatMs: settings.eventHeartbeatMs,
+  })
 
   await app.register(swagger, {
     openapi: {

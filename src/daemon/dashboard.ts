@@ -17,8 +17,6 @@ import { errorResponses } from './schemas.ts'
 
 /** Where `npm run build` puts the page (the same from src/daemon and dist/daemon). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url))
-export const LOGIN_TTL_MS = 120_000
-export const DOWNLOAD_TTL_MS = 60_000
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -83,8 +81,12 @@ export type LoginIssuer = () => { path: string; expiresAt: number }
 
 export async function registerDashboard(app: FastifyInstance, node: LateralNode, token: string): Promise<LoginIssuer> {
   const assets = await loadAssets(DASHBOARD_DIR)
-  const logins = new OneTimeCodes<true>({ ttlMs: LOGIN_TTL_MS, max: 64 })
-  const downloads = new OneTimeCodes<{ cid: string; filename: string }>({ ttlMs: DOWNLOAD_TTL_MS })
+  const { loginCodeTtlMs, loginCodesMax, downloadLinkTtlMs, downloadLinksMax } = node.config.daemon
+  const logins = new OneTimeCodes<true>({ ttlMs: loginCodeTtlMs, max: loginCodesMax })
+  const downloads = new OneTimeCodes<{ cid: string; filename: string }>({
+    ttlMs: downloadLinkTtlMs,
+    max: downloadLinksMax,
+  })
 
   const send = (reply: FastifyReply, asset: Asset, acceptEncoding: string | undefined) => {
     reply.header('content-type', asset.type)

@@ -7,9 +7,21 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { DEFAULT_API } from '../core/constants.ts'
+import {
+  DEFAULT_API,
+  DEFAULT_API_BODY_LIMIT,
+  DEFAULT_BANDWIDTH_SAMPLES,
+  DEFAULT_DOWNLOAD_LINK_TTL_MS,
+  DEFAULT_DOWNLOAD_LINKS_MAX,
+  DEFAULT_EVENTS_CLIENT_BUFFER_BYTES,
+  DEFAULT_EVENTS_DROP_GRACE_MS,
+  DEFAULT_LOGIN_CODES_MAX,
+  DEFAULT_LOGIN_TTL_MS,
+  DEFAULT_TOPIC_LOG_SIZE,
+  EVENTS_HEARTBEAT_MS,
+} from '../core/constants.ts'
 import { ConfigError } from '../core/errors.ts'
-import type { Overrides, Static } from '../core/settings.ts'
+import { count, millis, type Overrides, type Static, section } from '../core/settings.ts'
 import { netSettings } from '../net/config.ts'
 import { SERVICES, type ServiceConfigs } from './registry.ts'
 
@@ -22,6 +34,40 @@ const daemonSettings = {
       'daemon API address, `host:port`; port 0 picks a free port (read it from `api.json`). Beyond loopback the daemon warns.',
     flag: '--api HOST:PORT',
     errorMessage: 'expected host:port or [v6]:port',
+  }),
+  daemon: section('The daemon: HTTP API, event streams and the dashboard', {
+    bodyLimitBytes: count('largest JSON request body the API accepts, bytes', DEFAULT_API_BODY_LIMIT, {
+      minimum: 1024,
+    }),
+    eventBufferBytes: count(
+      'bytes one /v1/events stream may hold for a reader that is behind; past it the stream ends with a `dropped` event',
+      DEFAULT_EVENTS_CLIENT_BUFFER_BYTES,
+      { minimum: 1024 },
+    ),
+    eventDropGraceMs: millis(
+      'how long an ended or dropped event stream may take to deliver what it holds before its socket is closed',
+      DEFAULT_EVENTS_DROP_GRACE_MS,
+    ),
+    eventHeartbeatMs: millis('interval of the keep-alive comment on event streams', EVENTS_HEARTBEAT_MS),
+    loginCodeTtlMs: millis(
+      'a dashboard sign-in link (`lateral ui`) works once, within this time',
+      DEFAULT_LOGIN_TTL_MS,
+    ),
+    loginCodesMax: count('sign-in links alive at once (the oldest is dropped past it)', DEFAULT_LOGIN_CODES_MAX, {
+      minimum: 1,
+    }),
+    downloadLinkTtlMs: millis('a dashboard download link works once, within this time', DEFAULT_DOWNLOAD_LINK_TTL_MS),
+    downloadLinksMax: count('download links alive at once', DEFAULT_DOWNLOAD_LINKS_MAX, { minimum: 1 }),
+    topicLogSize: count(
+      'messages kept per topic joined through the API, for pages opened later',
+      DEFAULT_TOPIC_LOG_SIZE,
+      {
+        minimum: 1,
+      },
+    ),
+    bandwidthSamples: count('one-second bandwidth samples kept for GET /v1/bandwidth', DEFAULT_BANDWIDTH_SAMPLES, {
+      minimum: 2,
+    }),
   }),
 }
 

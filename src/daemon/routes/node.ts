@@ -89,7 +89,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
     },
   )
 
-  const bandwidth = new BandwidthHistory(() => node.net.traffic())
+  const bandwidth = new BandwidthHistory(() => node.net.traffic(), { size: node.config.daemon.bandwidthSamples })
   bandwidth.start()
   app.addHook('onClose', async () => bandwidth.stop())
   app.get(

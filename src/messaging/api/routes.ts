@@ -42,7 +42,7 @@ export const messagingApi: ServiceApi = {
   schemas: messagingSchemas,
   routes: async (app, { node, hub }) => {
     const m = node.messaging
-    const log = new TopicLog(node)
+    const log = new TopicLog(node, node.config.daemon.topicLogSize)
     app.addHook('onClose', async () => log.close())
 
     app.get(
