@@ -11,7 +11,15 @@
  * export type ContentConfig = Static<typeof contentConfig>
  * ```
  */
-import { type SchemaOptions, type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox'
+import {
+  Kind,
+  type SchemaOptions,
+  type Static,
+  type TProperties,
+  type TSchema,
+  Type,
+  TypeRegistry,
+} from '@sinclair/typebox'
 
 export type { Static, TSchema }
 
@@ -60,9 +68,14 @@ export function oneOf<const T extends readonly string[]>(
   return stringEnum(values, { ...options, description, default: value })
 }
 
-/** A string that is one of `values`: `{ type: 'string', enum }` in JSON Schema, the union as its type. */
+TypeRegistry.Set('StringEnum', (schema: { enum: unknown[] }, value) => schema.enum.includes(value))
+
+/**
+ * A string that is one of `values`: plain `{ type: 'string', enum }` in JSON Schema (for Fastify
+ * and the OpenAPI document), the union as its type, and checked by TypeBox's `Value` too.
+ */
 export function stringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] })
+  return Type.Unsafe<T[number]>({ ...options, [Kind]: 'StringEnum', type: 'string', enum: [...values] })
 }
 
 /** Deep partial of a config object: what a file or the command line may set. */
