@@ -3,11 +3,32 @@
  * blocks through shared upload slots (first come, first served, one block per turn, so every
  * peer gets its share) under the node's upload rate limit. A peer that breaks the protocol is
  * penalised and its stream closed; a peer banned for corrupt blocks is refused.
+ *
+ * A slow or stalled reader costs only itself:
+ * - a block is read from disk only with one of its peer's in-flight permits
+ *   (`peerBlocksInFlight`), kept until the peer has taken the block off the stream, so the
+ *   memory one peer can pin is bounded whatever it asks for and however many streams it opens;
+ * - a shared upload slot is held only to take a turn at the rate limit and hand the frame to
+ *   the stream, never while a write waits for the reader, and one peer holds at most
+ *   `peerSlots` of them;
+ * - each stream's write buffer is bounded and a write that makes no progress for
+ *   `writeTimeoutMs` resets the stream (src/net/stream.ts);
+ * - a stream with nothing asked and nothing to send for `idleTimeoutMs` is reset.
+ * A reset, an abort or a timeout is not an offence; only a protocol violation costs points.
  */
 import type { CID } from 'multiformats/cid'
+import {
+  DEFAULT_BLOCKS_IDLE_TIMEOUT_MS,
+  DEFAULT_BLOCKS_MAX_INBOUND_STREAMS,
+  DEFAULT_BLOCKS_PEER_IN_FLIGHT,
+  DEFAULT_BLOCKS_PEER_SLOTS,
+  DEFAULT_BLOCKS_WRITE_TIMEOUT_MS,
+  DEFAULT_STREAM_WRITE_BUFFER_BYTES,
+} from '../core/constants.ts'
+import { InvalidInputError, TimeoutError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
-import type { Net, ProtocolStream } from '../net/types.ts'
+import type { HandleOptions, Net, ProtocolStream } from '../net/types.ts'
 import {
   type BlocksMessage,
   decodeMessage,
@@ -17,7 +38,8 @@ import {
   MAX_FRAME_BYTES,
   WANT_HAVE,
 } from './blocks-message.ts'
-import type { ByteRate, Slots } from './throttle.ts'
+import { ServedStream } from './served-stream.ts'
+import { type ByteRate, KeyedSlots, type Slots } from './throttle.ts'
 
 /** Blocks one peer may have queued on one stream; honest sessions stay far below. */
 export const MAX_QUEUED_WANTS = 4 * MAX_ENTRIES
@@ -36,40 +58,69 @@ export interface ServerComponents {
   log: Logger
 }
 
+export interface ServerInit {
+  /** Upload slots one peer may hold at once, across its streams. */
+  peerSlots?: number
+  /** Blocks one peer may have in memory at once: read ahead, waiting for a slot, or not yet taken. */
+  peerBlocksInFlight?: number
+  /** A write to a requester that makes no progress for this long resets its stream, ms; 0 = never. */
+  writeTimeoutMs?: number
+  /** A stream with no request and nothing to send for this long is reset, ms; 0 = never. */
+  idleTimeoutMs?: number
+  /** Unsent bytes each served stream may keep queued beyond the write in progress. */
+  streamBufferBytes?: number
+  /** Blocks streams one connection may have open at once. */
+  maxInboundStreams?: number
+}
+
 export interface ServedTally {
   bytes: number
   blocks: number
 }
 
-/**
- * Whole frames onto one stream, one frame at a time. A block frame goes out in three parts
- * and a have-answer written between two of them would corrupt the stream for the reader, so
- * every write of this server waits for the frame before it to be complete.
- */
-export class FrameWriter {
-  readonly #stream: ProtocolStream
-  #tail: Promise<void> = Promise.resolve()
-
-  constructor(stream: ProtocolStream) {
-    this.#stream = stream
-  }
-
-  write(parts: Uint8Array[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    const run = this.#tail.then(async () => {
-      for (const part of parts) await this.#stream.write(part, options)
-    })
-    this.#tail = run.catch(() => {})
-    return run
-  }
+export interface ServerStats {
+  /** Streams being served. */
+  streams: number
+  /** Unsent bytes in the write buffers of those streams, as the network layer reports them. */
+  bufferedBytes: number
+  /** Bytes of blocks read for requesters whose write has not completed (read ahead or queued). */
+  heldBytes: number
+  /** Streams reset because a write made no progress within the write deadline. */
+  stalledResets: number
+  /** Streams reset because nothing was asked or sent within the idle timeout. */
+  idleResets: number
 }
 
 export class BlocksServer {
   readonly #c: ServerComponents
   readonly #served = new Map<string, ServedTally>()
-  readonly #streams = new Set<ProtocolStream>()
+  readonly #streams = new Set<ServedStream>()
+  readonly #peerSlots: KeyedSlots
+  readonly #inFlight: KeyedSlots
+  readonly #writeTimeoutMs: number
+  readonly #idleTimeoutMs: number
+  readonly #streamBufferBytes: number
+  readonly #maxInboundStreams: number
+  #stalledResets = 0
+  #idleResets = 0
 
-  constructor(components: ServerComponents) {
+  constructor(components: ServerComponents, init: ServerInit = {}) {
     this.#c = components
+    this.#peerSlots = new KeyedSlots(init.peerSlots ?? DEFAULT_BLOCKS_PEER_SLOTS)
+    this.#inFlight = new KeyedSlots(init.peerBlocksInFlight ?? DEFAULT_BLOCKS_PEER_IN_FLIGHT)
+    this.#writeTimeoutMs = init.writeTimeoutMs ?? DEFAULT_BLOCKS_WRITE_TIMEOUT_MS
+    this.#idleTimeoutMs = init.idleTimeoutMs ?? DEFAULT_BLOCKS_IDLE_TIMEOUT_MS
+    this.#streamBufferBytes = init.streamBufferBytes ?? DEFAULT_STREAM_WRITE_BUFFER_BYTES
+    this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_BLOCKS_MAX_INBOUND_STREAMS
+  }
+
+  /** What `net.handle` should apply to incoming streams of this protocol. */
+  handleOptions(): HandleOptions {
+    return {
+      maxInboundStreams: this.#maxInboundStreams,
+      maxBufferedBytes: this.#streamBufferBytes,
+      ...(this.#writeTimeoutMs > 0 ? { writeTimeoutMs: this.#writeTimeoutMs } : {}),
+    }
   }
 
   /** Bytes and blocks sent to each peer since start. */
@@ -77,9 +128,25 @@ export class BlocksServer {
     return new Map(this.#served)
   }
 
+  stats(): ServerStats {
+    let bufferedBytes = 0
+    let heldBytes = 0
+    for (const s of this.#streams) {
+      bufferedBytes += s.stream.bufferedBytes ?? 0
+      heldBytes += s.heldBytes
+    }
+    return {
+      streams: this.#streams.size,
+      bufferedBytes,
+      heldBytes,
+      stalledResets: this.#stalledResets,
+      idleResets: this.#idleResets,
+    }
+  }
+
   /** Close every stream being served (the node is stopping). */
   closeAll(): void {
-    for (const s of this.#streams) s.abort(new Error('node stopping'))
+    for (const s of this.#streams) s.stream.abort(new Error('node stopping'))
     this.#streams.clear()
   }
 
@@ -89,46 +156,53 @@ export class BlocksServer {
       stream.abort(new Error('refused: this peer sent corrupt blocks'))
       return
     }
-    this.#streams.add(stream)
-    const out = new FrameWriter(stream)
-    const queue = new Map<string, CID>()
-    const stop = new AbortController()
-    let wake: (() => void) | undefined
-    const notify = () => {
-      wake?.()
-      wake = undefined
-    }
-    const sender = this.#send(stream, out, queue, stop.signal, (w) => {
-      wake = w
+    const s = new ServedStream(stream, this.#idleTimeoutMs, () => {
+      this.#idleResets++
+      stream.abort(new TimeoutError(`nothing asked for ${this.#idleTimeoutMs} ms`))
     })
+    this.#streams.add(s)
+    const sender = this.#send(s)
     try {
       for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
-        const message = decodeMessage(frame)
-        await this.#onMessage(out, message, queue)
-        notify()
+        s.touch()
+        await this.#onMessage(s, decodeMessage(frame))
+        s.notify()
       }
     } catch (err) {
-      if (!stop.signal.aborted) {
-        this.#c.net.penalize(peer, 1, `bad blocks stream: ${(err as Error).message}`)
-        this.#c.log.debug('blocks stream refused', { peer, ...errorFields(err) })
-        stream.abort(err as Error)
-      }
+      if (!s.signal.aborted) this.#ended(s, err)
     } finally {
-      // The requester closed its side (its session ended) or broke the protocol: stop sending.
-      stop.abort()
-      notify()
+      // The requester closed its side (its session ended) or the stream broke: stop sending.
+      s.stop()
       await sender.catch(() => {})
-      this.#streams.delete(stream)
-      await stream.close().catch(() => {})
+      this.#streams.delete(s)
+      await this.#close(stream)
     }
   }
 
-  async #onMessage(out: FrameWriter, message: BlocksMessage, queue: Map<string, CID>): Promise<void> {
+  /** Only a protocol violation is an offence; a reset, an abort or a timeout is not. */
+  #ended(s: ServedStream, err: unknown): void {
+    const peer = s.stream.remotePeer
+    if (err instanceof InvalidInputError) {
+      this.#c.net.penalize(peer, 1, `bad blocks stream: ${err.message}`)
+      this.#c.log.debug('blocks stream refused', { peer, ...errorFields(err) })
+    } else {
+      this.#c.log.debug('blocks stream ended', { peer, ...errorFields(err) })
+    }
+    s.stream.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+
+  /** Close gracefully, but not wait on a reader that took nothing for the write deadline. */
+  async #close(stream: ProtocolStream): Promise<void> {
+    const signal = this.#writeTimeoutMs > 0 ? AbortSignal.timeout(this.#writeTimeoutMs) : undefined
+    await stream.close(signal === undefined ? {} : { signal }).catch((err: Error) => stream.abort(err))
+  }
+
+  async #onMessage(s: ServedStream, message: BlocksMessage): Promise<void> {
     if (message.t === 'cancel') {
-      for (const cid of message.cids) queue.delete(cid.toString())
+      for (const cid of message.cids) s.queue.delete(cid.toString())
       return
     }
-    if (message.t !== 'want') throw new Error(`a requester may not send "${message.t}"`)
+    if (message.t !== 'want') throw new InvalidInputError(`a requester may not send "${message.t}"`)
     const have: CID[] = []
     const dontHave: CID[] = []
     for (const { cid, kind } of message.wants) {
@@ -136,58 +210,126 @@ export class BlocksServer {
         ;((await this.#c.blocks.has(cid)) ? have : dontHave).push(cid)
         continue
       }
-      queue.set(cid.toString(), cid)
-      if (queue.size > MAX_QUEUED_WANTS) throw new Error(`more than ${MAX_QUEUED_WANTS} blocks wanted at once`)
+      s.queue.set(cid.toString(), cid)
+      if (s.queue.size > MAX_QUEUED_WANTS) {
+        throw new InvalidInputError(`more than ${MAX_QUEUED_WANTS} blocks wanted at once`)
+      }
     }
-    if (have.length > 0) await out.write([encodeFrame(encodeMessage({ t: 'have', cids: have }))])
-    if (dontHave.length > 0) await out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave }))])
+    const signal = s.signal
+    if (have.length > 0) await s.out.write([encodeFrame(encodeMessage({ t: 'have', cids: have }))], { signal })
+    if (dontHave.length > 0) {
+      await s.out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave }))], { signal })
+    }
   }
 
-  async #send(
-    stream: ProtocolStream,
-    out: FrameWriter,
-    queue: Map<string, CID>,
-    signal: AbortSignal,
-    sleepUntilWoken: (wake: () => void) => void,
-  ): Promise<void> {
-    const peer = stream.remotePeer
-    const read = (): Promise<{ cid: CID; data?: Uint8Array }> | undefined => {
-      const first = queue.entries().next().value
-      if (first === undefined) return undefined
-      const [key, cid] = first
-      queue.delete(key)
-      return this.#c.blocks.getBytes(cid).then(
-        (data) => ({ cid, data }),
-        () => ({ cid }),
-      )
-    }
-    // The next block is read from disk while the current one is being sent.
-    let next = read()
+  /**
+   * Hand wanted blocks to the stream in order. The next block is read while earlier ones are
+   * still being taken by the reader, as far as the peer's in-flight permits allow.
+   */
+  async #send(s: ServedStream): Promise<void> {
+    const peer = s.stream.remotePeer
+    const signal = s.signal
     while (!signal.aborted) {
-      if (next === undefined) {
-        if (queue.size === 0) await new Promise<void>((resolve) => sleepUntilWoken(resolve))
-        next = read()
+      if (s.queue.size === 0) {
+        await s.sleep()
         continue
       }
-      // One block per turn: a peer with many wants queues again behind the others.
-      const release = await this.#c.slots.acquire(signal)
+      let release: () => void
       try {
-        const { cid, data } = await next
-        next = read()
-        if (data === undefined) {
-          await out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] }))], { signal })
-          continue
-        }
-        await this.#c.uploadRate.take(data.length, signal)
-        if (signal.aborted) return
-        await out.write(encodeBlockFrame(cid, data), { signal })
-        const tally = this.#served.get(peer) ?? { bytes: 0, blocks: 0 }
-        tally.bytes += data.length
-        tally.blocks++
-        this.#served.set(peer, tally)
-      } finally {
-        release()
+        release = await this.#inFlight.acquire(peer, signal)
+      } catch {
+        return
       }
+      const cid = s.take()
+      if (cid === undefined) {
+        // Cancelled while this stream waited for a permit.
+        release()
+        continue
+      }
+      s.inFlight++
+      const done = () => {
+        s.inFlight--
+        release()
+        s.touch()
+      }
+      let written: Promise<number>
+      try {
+        ;({ written } = await this.#handOver(s, cid))
+      } catch (err) {
+        done()
+        if (!signal.aborted) this.#writeFailed(s, err)
+        return
+      }
+      written.then(
+        (bytes) => {
+          if (bytes > 0) this.#tally(peer, bytes)
+          done()
+        },
+        (err) => {
+          done()
+          this.#writeFailed(s, err)
+        },
+      )
     }
+  }
+
+  /**
+   * Read the block, wait for a turn (the peer's slot cap, then a shared slot, then the rate
+   * limit) and start its write. Resolves when the frame is handed to the stream's writer, with
+   * the write's completion (the bytes of block data sent, 0 for a dont-have), boxed so that
+   * the caller need not wait for it.
+   */
+  async #handOver(s: ServedStream, cid: CID): Promise<{ written: Promise<number> }> {
+    const signal = s.signal
+    const data = await this.#c.blocks.getBytes(cid).catch(() => undefined)
+    signal.throwIfAborted()
+    if (data === undefined) {
+      const frame = encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] }))
+      return { written: s.out.write([frame], { signal }).then(() => 0) }
+    }
+    s.heldBytes += data.length
+    let handed = false
+    try {
+      const releasePeerSlot = await this.#peerSlots.acquire(s.stream.remotePeer, signal)
+      try {
+        const releaseSlot = await this.#c.slots.acquire(signal)
+        try {
+          await this.#c.uploadRate.take(data.length, signal)
+          signal.throwIfAborted()
+          const write = s.out.write(encodeBlockFrame(cid, data), { signal })
+          handed = true
+          const written = write
+            .finally(() => {
+              s.heldBytes -= data.length
+            })
+            .then(() => data.length)
+          return { written }
+        } finally {
+          releaseSlot()
+        }
+      } finally {
+        releasePeerSlot()
+      }
+    } finally {
+      if (!handed) s.heldBytes -= data.length
+    }
+  }
+
+  #writeFailed(s: ServedStream, err: unknown): void {
+    // Counted whatever noticed the reset first: only the one write that waited gets the timeout.
+    if (err instanceof TimeoutError) {
+      this.#stalledResets++
+      this.#c.log.debug('blocks stream reset: the reader stopped reading', { peer: s.stream.remotePeer })
+    }
+    if (s.signal.aborted) return
+    s.stop()
+    s.stream.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+
+  #tally(peer: string, bytes: number): void {
+    const tally = this.#served.get(peer) ?? { bytes: 0, blocks: 0 }
+    tally.bytes += bytes
+    tally.blocks++
+    this.#served.set(peer, tally)
   }
 }

@@ -7,7 +7,7 @@ import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Net, ProtocolStream } from '../net/types.ts'
 import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES, WANT_HAVE } from './blocks-message.ts'
-import { BlocksServer, type ServedTally } from './swarm-server.ts'
+import { BlocksServer, type ServedTally, type ServerInit } from './swarm-server.ts'
 import {
   type FetchOptions,
   type FetchResult,
@@ -17,7 +17,7 @@ import {
 } from './swarm-session.ts'
 import { ByteRate, Slots } from './throttle.ts'
 
-export interface SwarmInit extends SwarmTuning {
+export interface SwarmInit extends SwarmTuning, ServerInit {
   /** Bytes per second sent to all peers together; 0 = unlimited. */
   uploadLimit: number
   /** Bytes per second received from all peers together; 0 = unlimited. */
@@ -51,18 +51,21 @@ export class Swarm {
     this.#c = components
     this.#uploadRate = new ByteRate(init.uploadLimit)
     this.#downloadRate = new ByteRate(init.downloadLimit)
-    this.#server = new BlocksServer({
-      net: components.net,
-      blocks: components.blockstore,
-      slots: new Slots(init.uploadSlots),
-      uploadRate: this.#uploadRate,
-      isBanned: (peer) => this.isBanned(peer),
-      log: components.logger,
-    })
+    this.#server = new BlocksServer(
+      {
+        net: components.net,
+        blocks: components.blockstore,
+        slots: new Slots(init.uploadSlots),
+        uploadRate: this.#uploadRate,
+        isBanned: (peer) => this.isBanned(peer),
+        log: components.logger,
+      },
+      init,
+    )
   }
 
   async start(): Promise<void> {
-    await this.#c.net.handle(BLOCKS_PROTOCOL, (stream) => this.#server.serve(stream), { maxInboundStreams: 64 })
+    await this.#c.net.handle(BLOCKS_PROTOCOL, (stream) => this.#server.serve(stream), this.#server.handleOptions())
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Rate limits and upload slots for the swarm: a byte token bucket that callers await, and a
- * FIFO semaphore (first come, first served, so every waiting peer gets its turn).
+ * Rate limits and upload slots for the swarm: a byte token bucket that callers await, a FIFO
+ * semaphore (first come, first served, so every waiting peer gets its turn), and one such
+ * semaphore per peer for per-peer caps.
  */
 
 /** Bytes per second; 0 means unlimited. `take(n)` resolves when n bytes may pass. */
@@ -92,6 +93,52 @@ export class Slots {
       if (next === undefined) this.#used--
       else next()
     }
+  }
+}
+
+/**
+ * One `Slots` of `size` per key (a peer), made on first use and dropped when nobody holds or
+ * waits for it, so the map is bounded by the keys in use.
+ */
+export class KeyedSlots {
+  readonly #size: number
+  readonly #byKey = new Map<string, { slots: Slots; users: number }>()
+
+  constructor(size: number) {
+    this.#size = Math.max(1, size)
+  }
+
+  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+    let entry = this.#byKey.get(key)
+    if (entry === undefined) {
+      entry = { slots: new Slots(this.#size), users: 0 }
+      this.#byKey.set(key, entry)
+    }
+    const held = entry
+    held.users++
+    const leave = () => {
+      held.users--
+      if (held.users === 0) this.#byKey.delete(key)
+    }
+    let release: () => void
+    try {
+      release = await held.slots.acquire(signal)
+    } catch (err) {
+      leave()
+      throw err
+    }
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      release()
+      leave()
+    }
+  }
+
+  /** Keys with a holder or a waiter. */
+  get size(): number {
+    return this.#byKey.size
   }
 }
 

@@ -38,9 +38,11 @@ import { toProtocolStream } from './stream.ts'
 import { Traffic } from './traffic.ts'
 import type {
   DhtStatus,
+  HandleOptions,
   Net,
   NetEvents,
   NetInit,
+  OpenStreamOptions,
   PeerConnection,
   ProtocolHandler,
   ProtocolStream,
@@ -239,22 +241,19 @@ class Libp2pNet implements Net {
     return peers.map((p) => ({ peerId: p.id.toString(), addresses: p.addresses.map((a) => a.multiaddr.toString()) }))
   }
 
-  async handle(
-    protocol: string,
-    handler: ProtocolHandler,
-    options: { maxInboundStreams?: number } = {},
-  ): Promise<void> {
+  async handle(protocol: string, handler: ProtocolHandler, options: HandleOptions = {}): Promise<void> {
+    const { maxInboundStreams, ...limits } = options
     await this.#libp2p().handle(
       protocol,
       async (stream, connection) => {
         try {
-          await handler(toProtocolStream(stream, connection.remotePeer.toString()))
+          await handler(toProtocolStream(stream, connection.remotePeer.toString(), limits))
         } catch (err) {
           this.#log.warn('protocol handler failed', { protocol, ...errorFields(err) })
           stream.abort(err instanceof Error ? err : new Error(String(err)))
         }
       },
-      options,
+      maxInboundStreams === undefined ? {} : { maxInboundStreams },
     )
   }
 
@@ -262,10 +261,15 @@ class Libp2pNet implements Net {
     await this.#libp2p().unhandle(protocol)
   }
 
-  async openStream(peerId: string, protocol: string, options: AbortOptions = {}): Promise<ProtocolStream> {
+  async openStream(peerId: string, protocol: string, options: OpenStreamOptions = {}): Promise<ProtocolStream> {
+    const { signal, ...limits } = options
     try {
-      const stream = await this.#libp2p().dialProtocol(parsePeerId(peerId), protocol, options)
-      return toProtocolStream(stream, peerId)
+      const stream = await this.#libp2p().dialProtocol(
+        parsePeerId(peerId),
+        protocol,
+        signal === undefined ? {} : { signal },
+      )
+      return toProtocolStream(stream, peerId, limits)
     } catch (err) {
       throw mapNetError(err, `could not open ${protocol} to ${peerId}`, options)
     }

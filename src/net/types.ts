@@ -112,13 +112,41 @@ export interface NetEvents {
   'addresses:change': CustomEvent<{ addresses: string[] }>
 }
 
+/** How much a stream may hold for a slow reader, and how long a write may wait for it. */
+export interface StreamLimits {
+  /**
+   * Unsent bytes the stream may keep queued when a write resolves (its write buffer bound).
+   * A write always hands its bytes over, then waits until the queue is at most this; so the
+   * queue holds at most this plus one write. Default DEFAULT_STREAM_WRITE_BUFFER_BYTES.
+   */
+  maxBufferedBytes?: number
+  /**
+   * A write whose queue makes no progress (not one byte taken by the reader) for this long
+   * resets the stream and rejects with a TimeoutError. Default: no deadline.
+   */
+  writeTimeoutMs?: number
+}
+
+export interface HandleOptions extends StreamLimits {
+  /** Streams of this protocol one connection may have open at once. */
+  maxInboundStreams?: number
+}
+
+export interface OpenStreamOptions extends AbortOptions, StreamLimits {}
+
 /** A bidirectional byte stream of one protocol, with back-pressure (for services). */
 export interface ProtocolStream {
   readonly protocol: string
   readonly remotePeer: string
+  /** Bytes written but not yet taken by the transport (undefined where a stream cannot tell). */
+  readonly bufferedBytes?: number
   /** Iterate over incoming chunks. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>
-  /** Send bytes; resolves once the stream can take more. */
+  /**
+   * Send bytes; resolves once the stream's unsent bytes are back within its bound
+   * (`StreamLimits.maxBufferedBytes`). Rejects, and resets the stream, when the write deadline
+   * passes without progress.
+   */
   write(bytes: Uint8Array, options?: AbortOptions): Promise<void>
   close(options?: AbortOptions): Promise<void>
   abort(err: Error): void
@@ -155,9 +183,9 @@ export interface Net {
   findProviders(cid: string, options?: AbortOptions): AsyncGenerator<{ peerId: string; addresses: string[] }>
   /** Peers that the peer store remembers (connected or not). */
   knownPeers(): Promise<Array<{ peerId: string; addresses: string[] }>>
-  handle(protocol: string, handler: ProtocolHandler, options?: { maxInboundStreams?: number }): Promise<void>
+  handle(protocol: string, handler: ProtocolHandler, options?: HandleOptions): Promise<void>
   unhandle(protocol: string): Promise<void>
-  openStream(peerId: string, protocol: string, options?: AbortOptions): Promise<ProtocolStream>
+  openStream(peerId: string, protocol: string, options?: OpenStreamOptions): Promise<ProtocolStream>
   /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
   metricsText(): Promise<string>
   readonly pubsub: PubSub

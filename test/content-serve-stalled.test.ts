@@ -1,0 +1,122 @@
+/**
+ * A requester that asks for blocks and stops reading must cost only itself: the seeder's
+ * buffered bytes stay bounded, the stalled stream is reset after the write deadline, and
+ * honest peers keep downloading while stalled streams are open. In one process over the
+ * memory transport, with a plain js-libp2p peer as the stalled reader.
+ */
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import type { CID } from 'multiformats/cid'
+import { BLOCKS_PROTOCOL } from '../src/content/blocks-message.ts'
+import { BlocksServer, type ServerInit } from '../src/content/swarm-server.ts'
+import { ByteRate, Slots } from '../src/content/throttle.ts'
+import { silentLogger } from '../src/core/logger.ts'
+import type { LateralNode } from '../src/node/node.ts'
+import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+import { waitFor } from '../src/testing/wait.ts'
+import { createRawPeer, type RawPeer, whenReset } from './helpers/raw-peer.ts'
+
+const CHUNK = 256 * 1024
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+async function addRandom(node: LateralNode, size: number): Promise<{ cid: string; bytes: Buffer; cids: CID[] }> {
+  const bytes = randomBytes(size)
+  const { cid } = await node.content.add([{ path: 'f.bin', size, content: [bytes] }], { chunker: `size-${CHUNK}` })
+  const cids: CID[] = []
+  for await (const c of node.content.blockstore.cids()) cids.push(c)
+  return { cid, bytes, cids }
+}
+
+/** Replace the node's blocks server by one with these limits (the rest as the node has them). */
+async function serveWith(node: LateralNode, init: ServerInit): Promise<BlocksServer> {
+  const server = new BlocksServer(
+    {
+      net: node.net,
+      blocks: node.content.blockstore,
+      slots: new Slots(8),
+      uploadRate: new ByteRate(0),
+      isBanned: () => false,
+      log: silentLogger.forComponent('test'),
+    },
+    init,
+  )
+  await node.net.unhandle(BLOCKS_PROTOCOL)
+  await node.net.handle(BLOCKS_PROTOCOL, (stream) => server.serve(stream), server.handleOptions())
+  return server
+}
+
+async function rawPeers(n: number, t: { after: (fn: () => Promise<void>) => void }): Promise<RawPeer[]> {
+  const peers = await Promise.all(Array.from({ length: n }, () => createRawPeer()))
+  t.after(() => Promise.all(peers.map((p) => p.stop())).then(() => {}))
+  return peers
+}
+
+describe('serving a requester that stops reading', { timeout: 60_000 }, () => {
+  it('keeps the bytes buffered for it under the bound and resets its stream after the write deadline', async (t) => {
+    const net = await createMemoryNetwork(1)
+    t.after(() => net.stop())
+    const seeder = net.nodes[0] as LateralNode
+    const [raw] = (await rawPeers(1, t)) as [RawPeer]
+    const { cids } = await addRandom(seeder, 16 * 1024 * 1024)
+    const peerBlocksInFlight = 2
+    const server = await serveWith(seeder, { writeTimeoutMs: 500, peerBlocksInFlight })
+
+    // It reads the first 512 KiB (so the seeder sees its window reopen once), then stops.
+    const stream = await raw.stalledStream(seeder.net.addresses()[0] as string, cids, 512 * 1024)
+    let maxBuffered = 0
+    let maxHeld = 0
+    const sampler = setInterval(() => {
+      const s = server.stats()
+      maxBuffered = Math.max(maxBuffered, s.bufferedBytes)
+      maxHeld = Math.max(maxHeld, s.heldBytes)
+    }, 5)
+    const status = await Promise.race([
+      whenReset(stream),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still open after 10 s'), 10_000).unref()),
+    ])
+    clearInterval(sampler)
+
+    // At most the blocks in flight for this peer, plus a frame header each and the stream's own slack.
+    const bound = peerBlocksInFlight * (CHUNK + 1024) + 64 * 1024
+    assert.ok(maxBuffered <= bound, `write buffers held ${maxBuffered} bytes (bound ${bound})`)
+    assert.ok(maxHeld <= bound, `blocks held for the requester: ${maxHeld} bytes (bound ${bound})`)
+    assert.equal(status, 'reset', 'the stalled stream was reset by the seeder')
+    const after = await waitFor(() => (server.stats().streams === 0 ? server.stats() : undefined), {
+      timeoutMs: 5_000,
+      what: 'the server to let go of the stream',
+    })
+    assert.equal(after.bufferedBytes, 0)
+    assert.equal(after.heldBytes, 0)
+    assert.equal(after.stalledResets, 1)
+    assert.equal(seeder.net.penalty(raw.peerId), 0, 'stalling is not a protocol violation')
+  })
+
+  it('an honest peer downloads the whole file while 10 stalled streams from two peers are open', async (t) => {
+    const net = await createMemoryNetwork(2)
+    t.after(() => net.stop())
+    const [seeder, honest] = net.nodes as [LateralNode, LateralNode]
+    await net.connect(1, 0)
+    const [a, b] = (await rawPeers(2, t)) as [RawPeer, RawPeer]
+    const { cid, bytes, cids } = await addRandom(seeder, 8 * 1024 * 1024)
+    // A deadline far beyond the test: the honest download must not depend on it.
+    const server = await serveWith(seeder, { writeTimeoutMs: 120_000 })
+    const address = seeder.net.addresses()[0] as string
+    const stalled = await Promise.all([
+      // More stalled streams than upload slots; neither peer ever reads.
+      ...Array.from({ length: 5 }, () => a.stalledStream(address, cids)),
+      ...Array.from({ length: 5 }, () => b.stalledStream(address, cids)),
+    ])
+    await waitFor(() => server.stats().streams === 10, { timeoutMs: 5_000, what: 'ten stalled streams served' })
+
+    await honest.content.get(cid, { signal: AbortSignal.timeout(20_000) })
+    const parts: Uint8Array[] = []
+    for await (const chunk of honest.content.cat(cid)) parts.push(chunk)
+    assert.equal(sha256(Buffer.concat(parts)), sha256(bytes))
+    assert.ok(
+      stalled.every((s) => s.status === 'open'),
+      'the stalled streams were still open: the deadline did not free the way',
+    )
+    assert.ok(server.stats().heldBytes <= 2 * 4 * (CHUNK + 1024), 'each stalled peer holds at most its own budget')
+  })
+})
