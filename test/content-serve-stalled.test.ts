@@ -5,46 +5,15 @@
  * memory transport, with a plain js-libp2p peer as the stalled reader.
  */
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { CID } from 'multiformats/cid'
-import { BLOCKS_PROTOCOL } from '../src/content/blocks-message.ts'
-import { BlocksServer, type ServerInit } from '../src/content/swarm-server.ts'
-import { ByteRate, Slots } from '../src/content/throttle.ts'
-import { silentLogger } from '../src/core/logger.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 import { waitFor } from '../src/testing/wait.ts'
+import { addRandom, CHUNK, serveWith } from './helpers/blocks-server.ts'
 import { createRawPeer, type RawPeer, whenReset } from './helpers/raw-peer.ts'
 
-const CHUNK = 256 * 1024
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
-
-async function addRandom(node: LateralNode, size: number): Promise<{ cid: string; bytes: Buffer; cids: CID[] }> {
-  const bytes = randomBytes(size)
-  const { cid } = await node.content.add([{ path: 'f.bin', size, content: [bytes] }], { chunker: `size-${CHUNK}` })
-  const cids: CID[] = []
-  for await (const c of node.content.blockstore.cids()) cids.push(c)
-  return { cid, bytes, cids }
-}
-
-/** Replace the node's blocks server by one with these limits (the rest as the node has them). */
-async function serveWith(node: LateralNode, init: ServerInit): Promise<BlocksServer> {
-  const server = new BlocksServer(
-    {
-      net: node.net,
-      blocks: node.content.blockstore,
-      slots: new Slots(8),
-      uploadRate: new ByteRate(0),
-      isBanned: () => false,
-      log: silentLogger.forComponent('test'),
-    },
-    init,
-  )
-  await node.net.unhandle(BLOCKS_PROTOCOL)
-  await node.net.handle(BLOCKS_PROTOCOL, (stream) => server.serve(stream), server.handleOptions())
-  return server
-}
 
 async function rawPeers(n: number, t: { after: (fn: () => Promise<void>) => void }): Promise<RawPeer[]> {
   const peers = await Promise.all(Array.from({ length: n }, () => createRawPeer()))
