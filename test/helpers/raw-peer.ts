@@ -20,6 +20,8 @@ export interface RawPeer {
    * pause: the stream's receive window is never reopened, as by a peer that stops reading.
    */
   stalledStream(address: string, cids: CID[], readFirst?: number): Promise<Stream>
+  /** The same for any protocol: send `first`, read `readFirst` bytes, then pause. */
+  stalled(address: string, protocol: string, first: Uint8Array, readFirst?: number): Promise<Stream>
   stop(): Promise<void>
 }
 
@@ -35,11 +37,15 @@ export async function createRawPeer(): Promise<RawPeer> {
     node,
     peerId: node.peerId.toString(),
     async stalledStream(address, cids, readFirst = 0) {
-      const stream = await node.dialProtocol(multiaddr(address), BLOCKS_PROTOCOL)
-      // Whatever the seeder manages to send lands here: the attacker's memory, not the seeder's.
+      const want = encodeFrame(encodeMessage({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) }))
+      return this.stalled(address, BLOCKS_PROTOCOL, want, readFirst)
+    },
+    async stalled(address, protocol, first, readFirst = 0) {
+      const stream = await node.dialProtocol(multiaddr(address), protocol)
+      // Whatever the other side manages to send lands here: this peer's memory, not the sender's.
       stream.maxReadBufferLength = Number.POSITIVE_INFINITY
       // Sent before pausing: the first frame carries the stream's opening flags.
-      stream.send(encodeFrame(encodeMessage({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) })))
+      stream.send(first)
       if (readFirst === 0) stream.pause()
       else {
         let read = 0
