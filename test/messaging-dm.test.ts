@@ -6,7 +6,8 @@ import * as cbor from '@ipld/dag-cbor'
 import { MemoryDatastore } from 'datastore-core'
 import { DM_PROTOCOL } from '../src/core/constants.ts'
 import { encodeFrame, readFrames } from '../src/core/framing.ts'
-import { generateDeviceKey } from '../src/identity/keystore.ts'
+import { createDeviceSigner } from '../src/identity/device-signer.ts'
+import { type DeviceKey, generateDeviceKey } from '../src/identity/keystore.ts'
 import { newMessageId, openDirectMessage, sealDirectMessage } from '../src/messaging/dm-envelope.ts'
 import { createNode, type LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork, type MemoryNetwork } from '../src/testing/memory-network.ts'
@@ -23,8 +24,8 @@ async function dump(ds: MemoryDatastore): Promise<Buffer> {
 }
 
 describe('direct-message envelopes', () => {
-  const alice = generateDeviceKey()
-  const bob = generateDeviceKey()
+  const alice = createDeviceSigner(generateDeviceKey())
+  const bob = createDeviceSigner(generateDeviceKey())
   const ids = { alice: 'alice-id', bob: 'bob-id' }
   const keys: Record<string, Uint8Array> = { 'alice-id': alice.publicKey, 'bob-id': bob.publicKey }
   const publicKeyOf = (p: string) =>
@@ -43,33 +44,33 @@ describe('direct-message envelopes', () => {
     body: new TextEncoder().encode(SECRET),
   }
 
-  it('opens for the recipient only, with the sender verified', () => {
-    const sealed = sealDirectMessage(message, alice.seed, bob.publicKey)
+  it('opens for the recipient only, with the sender verified', async () => {
+    const sealed = await sealDirectMessage(message, alice, bob.publicKey)
     assert.equal(Buffer.from(sealed).includes(SECRET), false, 'no plaintext in the envelope')
-    const opened = openDirectMessage(sealed, ids.bob, bob.seed, publicKeyOf, { maxBodyBytes: 65536 })
+    const opened = openDirectMessage(sealed, ids.bob, bob, publicKeyOf, { maxBodyBytes: 65536 })
     assert.equal(text(opened.body), SECRET)
     assert.equal(opened.from, ids.alice)
     assert.throws(
-      () => openDirectMessage(sealed, ids.alice, alice.seed, publicKeyOf, { maxBodyBytes: 65536 }),
+      () => openDirectMessage(sealed, ids.alice, alice, publicKeyOf, { maxBodyBytes: 65536 }),
       /addressed to another peer/,
     )
     assert.throws(
-      () => openDirectMessage(sealed, ids.bob, alice.seed, publicKeyOf, { maxBodyBytes: 65536 }),
+      () => openDirectMessage(sealed, ids.bob, alice, publicKeyOf, { maxBodyBytes: 65536 }),
       /does not decrypt/,
     )
   })
 
-  it('refuses a message signed by someone other than its claimed sender', () => {
-    const mallory = generateDeviceKey()
-    const forged = sealDirectMessage(message, mallory.seed, bob.publicKey)
+  it('refuses a message signed by someone other than its claimed sender', async () => {
+    const mallory = createDeviceSigner(generateDeviceKey())
+    const forged = await sealDirectMessage(message, mallory, bob.publicKey)
     assert.throws(
-      () => openDirectMessage(forged, ids.bob, bob.seed, publicKeyOf, { maxBodyBytes: 65536 }),
+      () => openDirectMessage(forged, ids.bob, bob, publicKeyOf, { maxBodyBytes: 65536 }),
       /signature does not match/,
     )
   })
 
-  it('refuses tampered, truncated and malformed envelopes with a clear error', () => {
-    const sealed = sealDirectMessage(message, alice.seed, bob.publicKey)
+  it('refuses tampered, truncated and malformed envelopes with a clear error', async () => {
+    const sealed = await sealDirectMessage(message, alice, bob.publicKey)
     const tampered = new Uint8Array(sealed)
     tampered[tampered.length - 3] = (tampered[tampered.length - 3] as number) ^ 1
     for (const bytes of [
@@ -79,11 +80,11 @@ describe('direct-message envelopes', () => {
       cbor.encode([1, 2]),
       cbor.encode({ v: 1, to: ids.bob }),
     ]) {
-      assert.throws(() => openDirectMessage(bytes, ids.bob, bob.seed, publicKeyOf, { maxBodyBytes: 65536 }), {
+      assert.throws(() => openDirectMessage(bytes, ids.bob, bob, publicKeyOf, { maxBodyBytes: 65536 }), {
         name: 'InvalidInputError',
       })
     }
-    assert.throws(() => openDirectMessage(sealed, ids.bob, bob.seed, publicKeyOf, { maxBodyBytes: 3 }), /too large/)
+    assert.throws(() => openDirectMessage(sealed, ids.bob, bob, publicKeyOf, { maxBodyBytes: 3 }), /too large/)
   })
 })
 
@@ -123,9 +124,8 @@ describe('direct messages between nodes', () => {
   it('stores a retransmitted envelope once (deduplication)', async () => {
     await b.messaging.deleteFromInbox()
     const { peerId } = b
-    const envelope = sealDirectMessage(
+    const envelope = await sealDirectMessage(
       {
-        v: 1,
         id: newMessageId(),
         from: a.peerId,
         to: peerId,
@@ -134,7 +134,7 @@ describe('direct messages between nodes', () => {
         type: 'text/plain',
         body: new Uint8Array([104, 105]),
       },
-      (network.keys[0] as { seed: Uint8Array }).seed,
+      createDeviceSigner(network.keys[0] as DeviceKey),
       b.net.publicKeyOf(peerId),
     )
     const acks = []

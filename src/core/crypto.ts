@@ -78,9 +78,15 @@ export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return ed25519.sign(message, seed)
 }
 
+/**
+ * Ed25519 verification, strict RFC 8032 / FIPS 186-5 (`zip215: false`, the one mode Lateral uses):
+ * non-canonical encodings of the key or of R, s >= L and small-order keys are refused, so no
+ * third party can alter a signature's bytes and keep it valid (a signed record has one ID), and
+ * no key verifies every message. noble's default for ed25519 is the permissive ZIP-215.
+ */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return ed25519.verify(signature, message, publicKey)
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
   } catch {
     return false
   }

@@ -1,1 +1,2 @@
+export { createDeviceSigner, type DeviceSigner } from './device-signer.ts'
 export * from './keystore.ts'

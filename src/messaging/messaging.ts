@@ -14,34 +14,64 @@ import {
   DEFAULT_DM_BURST,
   DEFAULT_DM_MAX_BYTES,
   DEFAULT_DM_PER_MINUTE,
+  DEFAULT_DM_SEEN_CAP,
+  DEFAULT_DM_SEEN_PER_SENDER,
   DEFAULT_INBOX_CAP,
   DEFAULT_OUTBOX_CAP,
   DEFAULT_TOPIC_MAX_BYTES,
 } from '../core/constants.ts'
 import type { ComponentLogger } from '../core/logger.ts'
-import type { DeviceKey } from '../identity/keystore.ts'
+import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import { DirectMessages, type SendResult } from './direct-messages.ts'
-import { DirectMessageStore, type InboxEntry, type OutboxEntry } from './dm-store.ts'
+import type { OutboxView } from './dm-sender.ts'
+import { DirectMessageStore, type InboxEntry } from './dm-store.ts'
 import { type ReceivedTopicMessage, type Topic, Topics } from './topics.ts'
 
+/** Limits and deadlines; each defaults to the constant named in its comment (core/constants.ts). */
 export interface MessagingInit {
+  /** DEFAULT_TOPIC_MAX_BYTES */
   topicMaxBytes?: number
+  /** DEFAULT_DM_MAX_BYTES */
   dmMaxBytes?: number
+  /** DEFAULT_INBOX_CAP */
   inboxCap?: number
+  /** DEFAULT_OUTBOX_CAP */
   outboxCap?: number
+  /** DEFAULT_DM_BURST */
   dmBurst?: number
+  /** DEFAULT_DM_PER_MINUTE */
   dmPerMinute?: number
-  /** Outbox retry backoff bounds (tests shorten them). */
+  /** Outbox retry backoff bounds (tests shorten them): DM_RETRY_MIN_MS, DM_RETRY_MAX_MS. */
   retryMinMs?: number
   retryMaxMs?: number
+  /** Longest wait a recipient's rate-limit answer can impose: DM_RETRY_AFTER_MAX_MS. */
+  retryAfterMaxMs?: number
+  /** Opening a stream to a recipient: DEFAULT_DM_OPEN_TIMEOUT_MS. */
+  dmOpenTimeoutMs?: number
+  /** From writing an envelope to reading its ack: DEFAULT_DM_ACK_TIMEOUT_MS. */
+  dmAckTimeoutMs?: number
+  /** Incoming DM stream idle: DEFAULT_DM_IDLE_TIMEOUT_MS. */
+  dmIdleTimeoutMs?: number
+  /** Incoming DM streams per connection: DEFAULT_DM_INBOUND_STREAMS. */
+  dmInboundStreams?: number
+  /** Seen records per sender: DEFAULT_DM_SEEN_PER_SENDER. */
+  dmSeenPerSender?: number
+  /** Seen records in all: DEFAULT_DM_SEEN_CAP. */
+  dmSeenCap?: number
+  /** Rate-limit buckets kept: DEFAULT_DM_RATE_LIMIT_PEERS. */
+  dmRateLimitPeers?: number
 }
 
+/** What messaging uses. It never sees the device key: it signs and opens through these. */
 export interface MessagingComponents {
   net: Net
   datastore: Datastore
-  key: DeviceKey
+  /** Signs topic messages and direct messages; its peer ID is this node's. */
+  signer: Signer
+  /** Opens direct messages sealed to this device. */
+  keyAgreement: KeyAgreement
   logger: ComponentLogger
 }
 
@@ -53,7 +83,7 @@ export interface MessagingEvents {
   'dm:failed': CustomEvent<{ id: string; to: string; seq: number; error: string }>
 }
 
-export type OutboxView = Omit<OutboxEntry, 'envelope' | 'selfCopy'> & { type: string; body: Uint8Array }
+export type { OutboxView } from './dm-sender.ts'
 
 export interface Messaging {
   start(): Promise<void>
@@ -84,7 +114,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   const log = components.logger.forComponent('lateral:messaging')
   const topics = new Topics(
     { maxMessageBytes: init.topicMaxBytes ?? DEFAULT_TOPIC_MAX_BYTES },
-    { net: components.net, log, emit },
+    { net: components.net, signer: components.signer, log, emit },
   )
   const dms = new DirectMessages(
     {
@@ -93,10 +123,28 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       outboxCap: init.outboxCap ?? DEFAULT_OUTBOX_CAP,
       burst: init.dmBurst ?? DEFAULT_DM_BURST,
       perMinute: init.dmPerMinute ?? DEFAULT_DM_PER_MINUTE,
-      ...(init.retryMinMs === undefined ? {} : { retryMinMs: init.retryMinMs }),
-      ...(init.retryMaxMs === undefined ? {} : { retryMaxMs: init.retryMaxMs }),
+      ...defined({
+        retryMinMs: init.retryMinMs,
+        retryMaxMs: init.retryMaxMs,
+        retryAfterMaxMs: init.retryAfterMaxMs,
+        openTimeoutMs: init.dmOpenTimeoutMs,
+        ackTimeoutMs: init.dmAckTimeoutMs,
+        idleTimeoutMs: init.dmIdleTimeoutMs,
+        inboundStreams: init.dmInboundStreams,
+        rateLimitPeers: init.dmRateLimitPeers,
+      }),
     },
-    { net: components.net, store: new DirectMessageStore(components.datastore), key: components.key, log, emit },
+    {
+      net: components.net,
+      store: new DirectMessageStore(components.datastore, {
+        seenPerSender: init.dmSeenPerSender ?? DEFAULT_DM_SEEN_PER_SENDER,
+        seenCap: init.dmSeenCap ?? DEFAULT_DM_SEEN_CAP,
+      }),
+      signer: components.signer,
+      keyAgreement: components.keyAgreement,
+      log,
+      emit,
+    },
   )
   const TEXT = 'text/plain; charset=utf-8'
   return {
@@ -125,5 +173,12 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     outbox: () => dms.outbox(),
     addEventListener: (type, listener) => events.addEventListener(type, listener as (evt: Event) => void),
     removeEventListener: (type, listener) => events.removeEventListener(type, listener as (evt: Event) => void),
+  }
+}
+
+/** The entries of `o` that are set (optional init fields must be absent, not undefined). */
+function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>
   }
 }

@@ -1,18 +1,26 @@
 /**
  * Topics: many-to-many messages over gossipsub, namespaced under `/lateral/topic/1/` so they
- * cannot collide with other libp2p applications. Every message is validated before it is
- * delivered or forwarded; a peer that forwards invalid ones is penalised and leaves meshes.
+ * cannot collide with other libp2p applications. Every message is a signed record, verified
+ * before it is delivered or forwarded; a peer that forwards invalid ones is penalised and leaves
+ * meshes.
  */
-import { createHash } from 'node:crypto'
 import { TOPIC_NAMESPACE, TOPIC_READER_QUEUE } from '../core/constants.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { SignedRecord } from '../core/signed-record.ts'
+import type { Signer } from '../core/signer.ts'
 import type { Net, PubSubMessage, ValidationResult } from '../net/index.ts'
-import { checkTopicName, decodeTopicMessage, encodeTopicMessage, isContentType } from './topic-message.ts'
+import {
+  checkTopicName,
+  decodeTopicMessage,
+  isContentType,
+  signTopicMessage,
+  type TopicMessage,
+} from './topic-message.ts'
 
 export interface ReceivedTopicMessage {
   topic: string
-  /** Content hash of the signed message bytes (short, stable). */
+  /** CID of the signed record (the gossip message's data): stable, the same on every peer. */
   id: string
   from: string
   time: number
@@ -35,6 +43,8 @@ export interface TopicsInit {
 
 export interface TopicsComponents {
   net: Net
+  /** Signs what this node publishes; its peer ID is the messages' `from`. */
+  signer: Signer
   log: Logger
   emit(type: 'topic:message', detail: ReceivedTopicMessage): void
 }
@@ -49,6 +59,8 @@ export class Topics {
   /** Join count per topic name: the daemon and library handles share one subscription. */
   readonly #joins = new Map<string, number>()
   readonly #readers = new Map<string, Set<(m: ReceivedTopicMessage) => void>>()
+  /** Records verified by the validator, so delivery does not verify the same bytes twice. */
+  readonly #verified = new WeakMap<Uint8Array, SignedRecord<TopicMessage>>()
 
   constructor(init: TopicsInit, components: TopicsComponents) {
     this.#init = init
@@ -99,20 +111,21 @@ export class Topics {
     if (!isContentType(contentType)) throw new InvalidInputError(`invalid content type ${JSON.stringify(contentType)}`)
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
     const time = Date.now()
-    const data = encodeTopicMessage({
-      v: 1,
-      from: this.#c.net.peerId,
+    const record = await signTopicMessage(this.#c.signer, {
+      topic: name,
+      from: this.#c.signer.peerId,
       time,
       type: contentType,
       body: bytes,
     })
+    const data = record.bytes
     if (data.length > this.#init.maxMessageBytes) {
       throw new InvalidInputError(
         `message of ${data.length} bytes exceeds the topic limit of ${this.#init.maxMessageBytes}`,
       )
     }
     const { recipients } = await this.#c.net.pubsub.publish(wireTopic(name), data)
-    return { recipients, id: messageId(data), time, type: contentType }
+    return { recipients, id: record.cid.toString(), time, type: contentType }
   }
 
   peers(name: string): string[] {
@@ -178,8 +191,10 @@ export class Topics {
 
   #validate(m: PubSubMessage): ValidationResult {
     try {
-      const decoded = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
-      if (decoded.from !== m.from) throw new InvalidInputError('"from" is not the signer')
+      const record = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
+      if (record.payload.from !== m.from) throw new InvalidInputError('"from" is not the gossip signer')
+      if (wireTopic(record.payload.topic) !== m.topic) throw new InvalidInputError('the record names another topic')
+      this.#verified.set(m.data, record)
       return 'accept'
     } catch (err) {
       this.#c.net.penalize(m.propagationSource, 1, `invalid message on ${m.topic}: ${(err as Error).message}`)
@@ -192,22 +207,26 @@ export class Topics {
     if (!m.topic.startsWith(TOPIC_NAMESPACE)) return
     const name = m.topic.slice(TOPIC_NAMESPACE.length)
     if (!this.#joins.has(name)) return
-    // Already validated by #validate; decoding again is cheap and keeps one code path.
-    const decoded = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
+    // Validated by #validate before gossipsub delivers it; verified again only if the bytes are a copy.
+    let record = this.#verified.get(m.data)
+    if (record === undefined) {
+      try {
+        record = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
+      } catch (err) {
+        this.#c.log.debug('dropped an unverifiable topic message', { topic: m.topic, error: (err as Error).message })
+        return
+      }
+    }
     const message: ReceivedTopicMessage = {
       topic: name,
-      id: messageId(m.data),
-      from: decoded.from,
-      time: decoded.time,
-      type: decoded.type,
-      body: decoded.body,
+      id: record.cid.toString(),
+      from: record.payload.from,
+      time: record.payload.time,
+      type: record.payload.type,
+      body: record.payload.body,
       receivedAt: Date.now(),
     }
     this.#c.emit('topic:message', message)
     for (const reader of this.#readers.get(name) ?? []) reader(message)
   }
-}
-
-function messageId(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('base64url').slice(0, 22)
 }

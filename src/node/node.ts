@@ -14,6 +14,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { AGENT_VERSION } from '../core/constants.ts'
 import { homePaths } from '../core/home.ts'
 import { type ComponentLogger, silentLogger } from '../core/logger.ts'
+import { createDeviceSigner } from '../identity/index.ts'
 import { type DeviceKey, loadKeystore } from '../identity/keystore.ts'
 import {
   createNet,
@@ -132,7 +133,15 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     await fs.open()
     blockstore = fs
   }
-  const components: NodeComponents = { net, datastore: store.datastore, blockstore, key, logger }
+  const signer = createDeviceSigner(key)
+  const components: NodeComponents = {
+    net,
+    datastore: store.datastore,
+    blockstore,
+    signer,
+    keyAgreement: signer,
+    logger,
+  }
   let services: StartedServices
   try {
     await net.start()

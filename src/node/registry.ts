@@ -9,7 +9,7 @@ import { contentService } from '../content/service.ts'
 import type { ComponentLogger } from '../core/logger.ts'
 import type { ServiceDefinition } from '../core/service.ts'
 import type { Static } from '../core/settings.ts'
-import type { DeviceKey } from '../identity/keystore.ts'
+import type { KeyAgreement, Signer } from '../core/signer.ts'
 import { messagingService } from '../messaging/service.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
@@ -22,7 +22,9 @@ export interface NodeComponents {
   net: Net
   datastore: Datastore
   blockstore: Blocks
-  key: DeviceKey
+  /** The device key as a signer and for key agreement: no service receives the key itself. */
+  signer: Signer
+  keyAgreement: KeyAgreement
   logger: ComponentLogger
 }
 
