@@ -31,3 +31,34 @@ export function dagSize(cid: CID, bytes: Uint8Array): number | undefined {
   }
   return total
 }
+
+/** What walking a stored DAG needs of a blockstore. */
+export interface BlockSource {
+  has(cid: CID): Promise<boolean>
+  getBytes(cid: CID): Promise<Uint8Array>
+}
+
+/**
+ * Every CID of a DAG that is stored here (depth first); parts under a missing block are skipped.
+ * Raw blocks have no links, so they are checked, never read.
+ */
+export async function* storedBlocks(blocks: BlockSource, root: CID): AsyncGenerator<CID> {
+  const stack = [root]
+  while (stack.length > 0) {
+    const cid = stack.pop() as CID
+    if (!(await blocks.has(cid))) continue
+    yield cid
+    if (cid.code !== raw.code) stack.push(...linksOf(cid, await blocks.getBytes(cid)))
+  }
+}
+
+/** The first block of a DAG that is not stored here, if any. */
+export async function firstMissing(blocks: BlockSource, root: CID): Promise<CID | undefined> {
+  const stack = [root]
+  while (stack.length > 0) {
+    const cid = stack.pop() as CID
+    if (!(await blocks.has(cid))) return cid
+    if (cid.code !== raw.code) stack.push(...linksOf(cid, await blocks.getBytes(cid)))
+  }
+  return undefined
+}

@@ -12,7 +12,8 @@ export {
   type Pin,
   type Provider,
 } from './content.ts'
+export type { FetchProgress, FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
+export type { GcResult } from './gc.ts'
 export { type AddOptions, parseChunker } from './import-options.ts'
 export type { Candidate } from './local-source.ts'
 export { DEFAULT_CONTENT } from './settings.ts'
-export type { FetchProgress, FetchResult, PeerTally } from './swarm-session.ts'

@@ -1,37 +1,46 @@
 /**
- * One download: fetch every block of a DAG from all the peers that have it at once.
+ * One download session: fetch blocks from all the peers that have them at once.
  *
- * - The DAG is walked breadth-first: a block's links become wanted as soon as it is stored;
- *   blocks already in the store are walked without fetching (a stopped download resumes).
- * - Each peer has a request window sized from its measured throughput and latency
- *   (bandwidth-delay product plus headroom), halved when it times out.
- * - Among the first blocks in DAG order, each peer is given the ones it is known to have and
- *   the fewest other peers have (rarest first); peers answer have-queries for every new block.
- * - When nothing is left to assign, idle peers duplicate the outstanding requests (end-game);
- *   the first copy wins and the others are cancelled.
- * - A peer that times out repeatedly or disconnects has its requests moved to the others; one
- *   whose block does not match its CID is dropped at once and reported.
+ * - In `dag` mode (a get or pin) the DAG is walked breadth-first: a block's links become wanted
+ *   as soon as it is stored; blocks already in the store are walked without fetching (a stopped
+ *   download resumes). `run()` resolves when every block is stored.
+ * - In `blocks` mode (ls) only the blocks asked for with `block()` are fetched, one at a time
+ *   as the reader needs them, through the same peers and the same provider search.
+ * - Peers come from the connected peers and the DHT (provider-search.ts); each has a request
+ *   window sized from its measured throughput and latency (session-peer.ts); the scheduler
+ *   gives each the rarest blocks first and duplicates late requests in the end-game
+ *   (scheduler.ts); what is wanted and who has it is the want-list (want-list.ts).
+ * - A peer that times out repeatedly, disconnects or resets its stream has its requests moved
+ *   to the others and is not penalised; one that breaks the protocol is dropped and penalised;
+ *   one whose block does not match its CID is dropped at once and reported.
  * - Every block is hashed before it is stored. Memory holds the in-flight blocks (windows are
- *   capped) and a few dozen bytes per wanted CID, whatever the size of the file.
+ *   capped, MAX_STORING blocks are written at once) and a few dozen bytes per wanted CID and
+ *   per peer that has it, whatever the size of the file or what peers send.
  */
 import type { CID } from 'multiformats/cid'
 import { AbortedError, InvalidInputError, NoProvidersError } from '../core/errors.ts'
-import { encodeFrame, readFrames } from '../core/framing.ts'
+import { FrameReader } from '../core/framing.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
-import type { Net, ProtocolStream } from '../net/types.ts'
+import type { Net } from '../net/types.ts'
 import {
   BLOCKS_PROTOCOL,
   type BlocksMessage,
   decodeMessage,
-  encodeMessage,
   MAX_ENTRIES,
   MAX_FRAME_BYTES,
   WANT_BLOCK,
   WANT_HAVE,
+  type WantKind,
 } from './blocks-message.ts'
 import { dagSize, linksOf } from './dag.ts'
-import { type ByteRate, sleep } from './throttle.ts'
+import type { FetchOptions, FetchProgress, FetchResult, PeerState } from './fetch-progress.ts'
+import { searchProviders } from './provider-search.ts'
+import { RateMeter } from './rate-meter.ts'
+import { pickBlocks } from './scheduler.ts'
+import { SessionPeer } from './session-peer.ts'
+import type { ByteRate } from './throttle.ts'
 import { blockMatches, isSupported } from './verify.ts'
+import { WantList, type WantListSizes } from './want-list.ts'
 
 export interface SessionBlockstore {
   has(cid: CID): Promise<boolean>
@@ -61,103 +70,60 @@ export interface SessionComponents {
   log: Logger
 }
 
-export type PeerState = 'active' | 'dropped' | 'corrupt' | 'timed-out'
-
-export interface PeerTally {
-  peerId: string
-  /** Block bytes this peer delivered (and that were kept). */
-  bytes: number
-  blocks: number
-  /** Recent delivery rate, bytes per second. */
-  rateBps: number
-  state: PeerState
+export interface SessionOptions extends FetchOptions {
+  /** `dag` (default): the DAG under the root, by `run()`. `blocks`: what `block()` asks for. */
+  mode?: 'dag' | 'blocks'
 }
 
-export interface FetchProgress {
-  cid: string
-  /** Bytes of the whole DAG, when the root says (dag-pb cumulative sizes). */
-  totalBytes?: number
-  /** Bytes fetched from peers so far. */
-  fetchedBytes: number
-  fetchedBlocks: number
-  /** Bytes found already stored here (resume). */
-  storedBytes: number
-  storedBlocks: number
-  /** Recent download rate, bytes per second. */
-  rateBps: number
-  /** Estimated time left, ms, when the total is known and bytes are moving. */
-  etaMs?: number
-  peers: PeerTally[]
+/** The sizes of a session's structures (for tests and diagnostics). */
+export interface SessionSizes extends WantListSizes {
+  /** Peers that joined (active or not: their tallies are kept for the result). */
+  peers: number
+  activePeers: number
+  /** Requests outstanding across peers. */
+  requests: number
+  /** Peers known to hold some block of the DAG. */
+  holders: number
+  /** Local readers waiting for blocks. */
+  waiters: number
 }
 
-export interface FetchResult extends FetchProgress {
-  blocks: number
-  bytes: number
-  durationMs: number
-}
-
-export interface FetchOptions {
-  signal?: AbortSignal
-  onProgress?: (progress: FetchProgress) => void
-  /** Fetch only the root block, not the DAG under it. */
-  recursive?: boolean
-  /** Overrides the node's providerTimeoutMs. */
-  timeoutMs?: number
-}
-
-const INITIAL_WINDOW = 8
-const MIN_WINDOW = 8
-const MAX_WINDOW = 32
-/** How far into the wanted list (DAG order) the scheduler looks for the rarest block. */
-const SCAN = 256
-/** Requests of one block at a time in the end-game. */
-const MAX_DUPLICATES = 3
 /** Blocks written to the store at once; the streams wait beyond that (memory bound). */
 const MAX_STORING = 16
-const STRIKES_BEFORE_DROP = 3
-const RATE_WINDOW_MS = 3000
-/** A request is not duplicated in the end-game before it is this late. */
-const END_GAME_GRACE_MS = 50
+/** How often timeouts and the stall limit are checked, ms. */
+const TICK_MS = 250
+/** Progress events at most this often, ms. */
+const REPORT_EVERY_MS = 200
+/** Block size assumed before any block has arrived. */
+const AVG_BLOCK_GUESS = 256 * 1024
+/** Penalty points for a message that breaks the blocks protocol. */
+const VIOLATION_PENALTY = 1
 
-interface SessionPeer {
-  id: string
-  stream: ProtocolStream
-  state: PeerState
-  window: number
-  /** CID -> time requested. */
-  requests: Map<string, number>
-  rateBps: number
-  minLatencyMs: number
-  lastArrival: number
-  strikes: number
-  bytes: number
-  blocks: number
-  samples: Array<[number, number]>
-}
-
-interface Inflight {
-  cid: CID
-  /** Peer -> time requested. */
-  askedOf: Map<string, number>
+interface Waiter {
+  /** With the block's bytes, or undefined when the session ended without storing it. */
+  resolve(bytes: Uint8Array | undefined): void
+  reject(err: Error): void
 }
 
 export class SwarmSession {
   readonly root: CID
+  readonly mode: 'dag' | 'blocks'
+  /** Resolves once the session is closed. */
+  readonly closed: Promise<void>
   readonly #c: SessionComponents
-  readonly #options: FetchOptions
+  readonly #options: SessionOptions
   readonly #abort = new AbortController()
-  readonly #pending = new Map<string, CID>()
-  readonly #inflight = new Map<string, Inflight>()
-  readonly #storing = new Set<string>()
-  readonly #haves = new Map<string, Set<string>>()
-  readonly #lacks = new Map<string, Set<string>>()
+  readonly #wants = new WantList()
   readonly #peers = new Map<string, SessionPeer>()
   readonly #joining = new Set<string>()
   /** Blocks being written to the store. */
   readonly #stores = new Set<Promise<void>>()
-  /** Peers that said they have, or sent, any block of this DAG. */
+  /** Peers that said they have, or sent, a block the session wanted. */
   readonly #holders = new Set<string>()
-  readonly #samples: Array<[number, number]> = []
+  readonly #waiters = new Map<string, Set<Waiter>>()
+  readonly #startedAt = Date.now()
+  readonly #startedAtPerf = performance.now()
+  readonly #meter = new RateMeter(this.#startedAtPerf)
   #busy = 0
   #totalBytes: number | undefined
   #fetchedBytes = 0
@@ -165,38 +131,43 @@ export class SwarmSession {
   #storedBytes = 0
   #storedBlocks = 0
   #lastProgressAt = Date.now()
-  #startedAt = Date.now()
+  #lastReport = 0
   #settle: { resolve: () => void; reject: (err: Error) => void } | undefined
   #failed: Error | undefined
+  #opened = false
+  #searching = false
+  #isClosed = false
+  #ticker: ReturnType<typeof setInterval> | undefined
+  #markClosed: () => void = () => {}
 
-  constructor(root: CID, components: SessionComponents, options: FetchOptions = {}) {
+  constructor(root: CID, components: SessionComponents, options: SessionOptions = {}) {
     this.root = root
+    this.mode = options.mode ?? 'dag'
     this.#c = components
     this.#options = options
+    this.closed = new Promise((resolve) => (this.#markClosed = resolve))
   }
 
   get #signal(): AbortSignal {
     return this.#abort.signal
   }
 
-  /** Run the download to the end. Resolves when every block is stored. */
+  /** Run a `dag` session to the end. Resolves when every block is stored. */
   async run(): Promise<FetchResult> {
-    const outer = this.#options.signal
-    outer?.throwIfAborted()
-    const onAbort = () => this.#fail(new AbortedError(`fetching ${this.root} was cancelled`))
-    outer?.addEventListener('abort', onAbort, { once: true })
+    this.#options.signal?.throwIfAborted()
     const finished = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject }
     })
-    const onConnect = (evt: CustomEvent<{ peerId: string }>) => void this.#join(evt.detail.peerId)
-    this.#c.net.addEventListener('peer:connect', onConnect)
-    const ticker = setInterval(() => this.#tick(), 250)
+    finished.catch(() => {}) // awaited below; a failure before then is not unhandled
+    this.#open()
     try {
       this.#busy++
-      await this.#want(this.root, true)
-      this.#busy--
+      try {
+        await this.#want(this.root, true)
+      } finally {
+        this.#busy--
+      }
       this.#checkDone()
-      if (this.#pending.size > 0) this.#discover()
       await finished
       return {
         ...this.#progress(),
@@ -205,12 +176,94 @@ export class SwarmSession {
         durationMs: Date.now() - this.#startedAt,
       }
     } finally {
-      clearInterval(ticker)
-      outer?.removeEventListener('abort', onAbort)
-      this.#c.net.removeEventListener('peer:connect', onConnect)
-      this.#abort.abort()
-      await Promise.all([...this.#peers.values()].map((p) => this.#closePeer(p)))
+      await this.close()
     }
+  }
+
+  /**
+   * One block's bytes: from the store, or once this session has stored it. In `blocks` mode the
+   * block is fetched if missing; in `dag` mode it is waited for (the walk reaches it), which is
+   * how a reader streams a file while its download runs.
+   */
+  async block(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    if (this.#failed !== undefined) throw this.#failed
+    if (cid.multihash.code === 0x00) return cid.multihash.digest
+    const key = cid.toString()
+    let waiter: Waiter = { resolve: () => {}, reject: () => {} }
+    const arrived = new Promise<Uint8Array | undefined>((resolve, reject) => {
+      waiter = { resolve, reject }
+    })
+    arrived.catch(() => {})
+    // Registered before looking in the store, so a block stored in between is not missed.
+    addTo(this.#waiters, key, waiter)
+    try {
+      if (await this.#c.blockstore.has(cid)) return await this.#c.blockstore.getBytes(cid)
+      if (!this.#isClosed && this.mode === 'blocks') {
+        this.#open()
+        if (await this.#want(cid)) {
+          this.#askHaves([cid])
+          this.#schedule()
+        }
+      }
+      const bytes = this.#isClosed ? undefined : await untilAborted(arrived, options.signal)
+      return bytes ?? (await this.#c.blockstore.getBytes(cid))
+    } finally {
+      removeFrom(this.#waiters, key, waiter)
+    }
+  }
+
+  /** Stop the session: a running `run()` rejects with `err`. */
+  cancel(err: Error): void {
+    this.#fail(err)
+    void this.close()
+  }
+
+  /** End the session: peers' streams are closed; readers still waiting read the store. */
+  async close(): Promise<void> {
+    if (this.#isClosed) return
+    this.#isClosed = true
+    clearInterval(this.#ticker)
+    this.#options.signal?.removeEventListener('abort', this.#onAbort)
+    this.#c.net.removeEventListener('peer:connect', this.#onConnect)
+    this.#abort.abort()
+    for (const set of this.#waiters.values()) {
+      for (const w of set) {
+        if (this.#failed === undefined) w.resolve(undefined)
+        else w.reject(this.#failed)
+      }
+    }
+    await Promise.all([...this.#peers.values()].map((p) => p.close()))
+    this.#markClosed()
+  }
+
+  sizes(): SessionSizes {
+    let requests = 0
+    let activePeers = 0
+    for (const p of this.#peers.values()) {
+      requests += p.requests.size
+      if (p.active) activePeers++
+    }
+    let waiters = 0
+    for (const set of this.#waiters.values()) waiters += set.size
+    return {
+      ...this.#wants.sizes(),
+      peers: this.#peers.size,
+      activePeers,
+      requests,
+      holders: this.#holders.size,
+      waiters,
+    }
+  }
+
+  readonly #onAbort = () => this.#fail(new AbortedError(`fetching ${this.root} was cancelled`))
+  readonly #onConnect = (evt: CustomEvent<{ peerId: string }>) => void this.#join(evt.detail.peerId)
+
+  #open(): void {
+    if (this.#opened) return
+    this.#opened = true
+    this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true })
+    this.#c.net.addEventListener('peer:connect', this.#onConnect)
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS)
   }
 
   #fail(err: Error): void {
@@ -218,25 +271,31 @@ export class SwarmSession {
     this.#failed = err
     this.#abort.abort()
     this.#settle?.reject(err)
+    for (const set of this.#waiters.values()) for (const w of set) w.reject(err)
   }
 
   // --- the DAG ---------------------------------------------------------------------------
 
-  /** A CID became known: walk it if stored, else want it. */
-  async #want(cid: CID, isRoot = false): Promise<void> {
+  /** A CID became known: walk it if stored, else want it. True when it became pending. */
+  async #want(cid: CID, isRoot = false): Promise<boolean> {
     const key = cid.toString()
-    if (this.#pending.has(key) || this.#inflight.has(key) || this.#storing.has(key)) return
+    if (this.#wants.has(key)) return false
     if (!isSupported(cid)) throw new InvalidInputError(`cannot fetch ${cid}: unsupported codec or hash`)
     if (cid.multihash.code === 0x00) {
       // Identity CID: the bytes are in the CID itself.
       await this.#walk(cid, cid.multihash.digest, isRoot, false)
-      return
+      return false
     }
     if (await this.#c.blockstore.has(cid)) {
       await this.#walk(cid, await this.#c.blockstore.getBytes(cid), isRoot, false)
-      return
+      return false
     }
-    this.#pending.set(key, cid)
+    if (this.#wants.has(key)) return false
+    // The stall clock starts when there is something to wait for.
+    if (this.#wants.empty) this.#lastProgressAt = Date.now()
+    this.#wants.add(cid)
+    this.#startSearch()
+    return true
   }
 
   /** A block is here (stored before, or just fetched and stored): account for it and go on to its links. */
@@ -245,38 +304,30 @@ export class SwarmSession {
       this.#storedBytes += bytes.length
       this.#storedBlocks++
     }
+    if (this.mode === 'blocks') return
     if (isRoot) this.#totalBytes = dagSize(cid, bytes)
-    if (!isRoot || this.#options.recursive !== false) {
-      const links = linksOf(cid, bytes)
-      const fresh: CID[] = []
-      for (const link of links) {
-        const before = this.#pending.size
-        await this.#want(link)
-        if (this.#pending.size > before) fresh.push(link)
-      }
-      if (fresh.length > 0) this.#askHaves(fresh)
-    }
+    if (isRoot && this.#options.recursive === false) return
+    const fresh: CID[] = []
+    for (const link of linksOf(cid, bytes)) if (await this.#want(link)) fresh.push(link)
+    if (fresh.length > 0) this.#askHaves(fresh)
   }
 
   // --- peers -----------------------------------------------------------------------------
 
-  /** Connected peers first, then the DHT, again every providerSearchIntervalMs. */
-  #discover(): void {
-    void (async () => {
-      const connected = await this.#c.net.connections().catch(() => [])
-      await Promise.all(connected.map((c) => this.#join(c.peerId)))
-      while (!this.#signal.aborted) {
-        try {
-          const search = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#c.tuning.providerSearchIntervalMs)])
-          for await (const provider of this.#c.net.findProviders(this.root.toString(), { signal: search })) {
-            void this.#join(provider.peerId, true)
-          }
-        } catch (err) {
-          this.#c.log.debug('provider search failed', { cid: this.root.toString(), ...errorFields(err) })
-        }
-        await delay(this.#c.tuning.providerSearchIntervalMs, this.#signal)
-      }
-    })()
+  #startSearch(): void {
+    if (this.#searching || this.#signal.aborted) return
+    this.#searching = true
+    searchProviders(
+      { net: this.#c.net, log: this.#c.log },
+      this.root,
+      this.#c.tuning.providerSearchIntervalMs,
+      (peerId, dial) => void this.#join(peerId, dial),
+      this.#signal,
+    )
+  }
+
+  #activePeers(): SessionPeer[] {
+    return [...this.#peers.values()].filter((p) => p.active)
   }
 
   async #join(peerId: string, dial = false): Promise<void> {
@@ -292,25 +343,11 @@ export class SwarmSession {
         stream.abort(new Error('session over'))
         return
       }
-      const peer: SessionPeer = {
-        id: peerId,
-        stream,
-        state: 'active',
-        window: INITIAL_WINDOW,
-        requests: new Map(),
-        rateBps: 0,
-        minLatencyMs: Number.POSITIVE_INFINITY,
-        lastArrival: 0,
-        strikes: 0,
-        bytes: 0,
-        blocks: 0,
-        samples: [],
-      }
+      const peer = new SessionPeer(peerId, stream, this.#startedAtPerf)
       this.#peers.set(peerId, peer)
       void this.#read(peer)
       // Ask what it has of everything still wanted (the root first), then give it work.
-      const wanted = [...this.#pending.values(), ...[...this.#inflight.values()].map((f) => f.cid)]
-      await this.#sendWants(peer, wanted, WANT_HAVE)
+      await this.#sendWants(peer, this.#wants.outstanding(), WANT_HAVE)
       this.#schedule()
     } catch (err) {
       this.#c.log.debug('peer not joined to session', { peerId, cid: this.root.toString(), ...errorFields(err) })
@@ -319,42 +356,67 @@ export class SwarmSession {
     }
   }
 
+  /**
+   * Read a peer's messages. Only what breaks the protocol (an oversized or malformed frame, an
+   * undecodable or unexpected message) costs the peer points; a stream that is reset, aborted
+   * or closed, even in the middle of a frame, is what honest peers do when they stop or crash.
+   */
   async #read(peer: SessionPeer): Promise<void> {
+    const frames = new FrameReader(MAX_FRAME_BYTES)
     try {
-      for await (const frame of readFrames(peer.stream, MAX_FRAME_BYTES)) {
-        await this.#onMessage(peer, decodeMessage(frame))
-        if (peer.state !== 'active') return
+      for await (const chunk of peer.stream) {
+        let messages: BlocksMessage[]
+        try {
+          messages = frames.push(chunk).map((frame) => decodeMessage(frame))
+        } catch (err) {
+          this.#violation(peer, err as Error)
+          return
+        }
+        for (const message of messages) {
+          if (!isProviderMessage(message)) {
+            this.#violation(peer, new InvalidInputError(`a provider may not send "${message.t}"`))
+            return
+          }
+          await this.#onMessage(peer, message)
+          if (!peer.active) return
+        }
       }
-      this.#drop(peer, 'dropped', 'closed the stream')
+      this.#drop(peer, 'dropped', frames.pending > 0 ? 'closed the stream inside a frame' : 'closed the stream')
     } catch (err) {
-      if (this.#signal.aborted || peer.state !== 'active') return
-      if (err instanceof InvalidInputError) this.#c.net.penalize(peer.id, 1, `bad blocks message: ${err.message}`)
+      if (this.#signal.aborted || !peer.active) return
       this.#drop(peer, 'dropped', (err as Error).message)
     }
   }
 
-  async #onMessage(peer: SessionPeer, message: BlocksMessage): Promise<void> {
+  #violation(peer: SessionPeer, err: Error): void {
+    if (this.#signal.aborted || !peer.active) return
+    this.#c.net.penalize(peer.id, VIOLATION_PENALTY, `bad blocks message: ${err.message}`)
+    this.#drop(peer, 'dropped', err.message)
+  }
+
+  async #onMessage(peer: SessionPeer, message: ProviderMessage): Promise<void> {
     switch (message.t) {
-      case 'have':
+      case 'have': {
+        // Answers about blocks this session does not want are ignored (and cost nothing).
+        let wanted = 0
+        for (const cid of message.cids) if (this.#wants.noteHave(cid.toString(), peer.id)) wanted++
+        if (wanted === 0) return
         this.#holders.add(peer.id)
-        for (const cid of message.cids) addTo(this.#haves, cid.toString(), peer.id)
         this.#lastProgressAt = Date.now()
         this.#schedule()
         return
+      }
       case 'dont-have':
         for (const cid of message.cids) {
           const key = cid.toString()
-          addTo(this.#lacks, key, peer.id)
-          this.#haves.get(key)?.delete(peer.id)
-          if (peer.requests.delete(key)) this.#unask(key, peer.id)
+          if (!this.#wants.noteLack(key, peer.id)) continue
+          if (peer.requests.delete(key)) this.#wants.unassign(key, peer.id)
         }
         this.#schedule()
         return
       case 'block':
         await this.#onBlock(peer, message.cid, message.data)
         return
-      default:
-        throw new InvalidInputError(`a provider may not send "${message.t}"`)
     }
   }
 
@@ -371,17 +433,16 @@ export class SwarmSession {
     }
     peer.requests.delete(key)
     this.#holders.add(peer.id)
-    this.#measure(peer, data.length, sentAt)
-    const flight = this.#inflight.get(key)
+    peer.measure(data.length, sentAt, this.#avgBlock(data.length))
+    this.#meter.add(data.length)
+    const flight = this.#wants.arrived(key)
     if (flight === undefined) return // another peer's copy won
-    this.#inflight.delete(key)
     for (const other of flight.askedOf.keys()) {
       if (other === peer.id) continue
       const p = this.#peers.get(other)
       if (p === undefined || !p.requests.delete(key)) continue
       void this.#send(p, { t: 'cancel', cids: [cid] })
     }
-    this.#storing.add(key)
     this.#busy++
     // Ask for the next blocks at once, and store this one in the background so the stream
     // keeps flowing; a bounded number of stores at once.
@@ -400,14 +461,13 @@ export class SwarmSession {
       peer.bytes += data.length
       peer.blocks++
       this.#lastProgressAt = Date.now()
-      this.#haves.delete(key)
-      this.#lacks.delete(key)
+      for (const w of this.#waiters.get(key) ?? []) w.resolve(data)
       await this.#walk(cid, data, cid.equals(this.root), true)
     } catch (err) {
       this.#fail(err as Error)
       return
     } finally {
-      this.#storing.delete(key)
+      this.#wants.settled(key)
       this.#busy--
     }
     this.#report()
@@ -415,127 +475,46 @@ export class SwarmSession {
     this.#checkDone()
   }
 
-  /** Throughput and latency estimates, and the window they give. */
-  #measure(peer: SessionPeer, bytes: number, sentAt: number): void {
-    const now = performance.now()
-    const latency = now - sentAt
-    peer.minLatencyMs = Math.min(peer.minLatencyMs, latency)
-    const interval = Math.max(0.05, now - Math.max(sentAt, peer.lastArrival))
-    const sample = (bytes / interval) * 1000
-    peer.rateBps = peer.rateBps === 0 ? sample : peer.rateBps * 0.8 + sample * 0.2
-    peer.lastArrival = now
-    peer.samples.push([now, bytes])
-    this.#samples.push([now, bytes])
-    const avgBlock = this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : bytes
-    const bdp = (peer.rateBps * (peer.minLatencyMs / 1000)) / Math.max(1, avgBlock)
-    peer.window = clamp(Math.ceil(bdp) + 2, MIN_WINDOW, MAX_WINDOW)
-    peer.strikes = 0
-  }
-
   /** Drop a peer from the session; its outstanding requests go back to the others. */
   #drop(peer: SessionPeer, state: PeerState, reason: string): void {
-    if (peer.state !== 'active') return
+    if (!peer.active) return
     peer.state = state
     this.#c.log.debug('peer left session', { peerId: peer.id, cid: this.root.toString(), state, reason })
-    for (const key of peer.requests.keys()) this.#unask(key, peer.id)
+    for (const key of peer.requests.keys()) this.#wants.unassign(key, peer.id)
     peer.requests.clear()
-    for (const set of this.#haves.values()) set.delete(peer.id)
-    void this.#closePeer(peer)
+    this.#wants.forgetPeer(peer.id)
+    void peer.close()
     this.#schedule()
-  }
-
-  async #closePeer(peer: SessionPeer): Promise<void> {
-    if (peer.state === 'active') peer.state = 'dropped'
-    try {
-      await peer.stream.close({ signal: AbortSignal.timeout(1000) })
-    } catch {
-      peer.stream.abort(new Error('session over'))
-    }
-  }
-
-  /** `peerId` no longer serves this request; with no one else on it, it is wanted again. */
-  #unask(key: string, peerId: string): void {
-    const flight = this.#inflight.get(key)
-    if (flight === undefined) return
-    flight.askedOf.delete(peerId)
-    if (flight.askedOf.size === 0) {
-      this.#inflight.delete(key)
-      this.#pending.set(key, flight.cid)
-    }
   }
 
   // --- scheduling ------------------------------------------------------------------------
 
-  #activePeers(): SessionPeer[] {
-    return [...this.#peers.values()].filter((p) => p.state === 'active')
+  #avgBlock(guess = AVG_BLOCK_GUESS): number {
+    return this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : guess
   }
 
   #schedule(): void {
     if (this.#signal.aborted) return
+    const ctx = {
+      wants: this.#wants,
+      peer: (id: string) => this.#peers.get(id),
+      avgBlock: this.#avgBlock(),
+      fallbackMs: this.#c.tuning.blockTimeoutMs / 4,
+    }
     // Fastest peers choose first.
     const peers = this.#activePeers().sort((a, b) => b.rateBps - a.rateBps)
     for (const peer of peers) {
-      const free = peer.window - peer.requests.size
+      const free = peer.free
       if (free <= 0) continue
-      const picks = this.#pick(peer, free)
+      const picks = pickBlocks(peer, free, ctx)
       if (picks.length === 0) continue
       const now = performance.now()
       for (const cid of picks) {
-        const key = cid.toString()
-        this.#pending.delete(key)
-        const flight = this.#inflight.get(key) ?? { cid, askedOf: new Map<string, number>() }
-        flight.askedOf.set(peer.id, now)
-        this.#inflight.set(key, flight)
-        peer.requests.set(key, now)
+        this.#wants.assign(cid, peer.id, now)
+        peer.requests.set(cid.toString(), now)
       }
       void this.#sendWants(peer, picks, WANT_BLOCK)
     }
-  }
-
-  /** Up to `n` blocks for this peer: rarest first among the next wanted, then end-game copies. */
-  #pick(peer: SessionPeer, n: number): CID[] {
-    const scored: Array<{ cid: CID; score: number }> = []
-    let order = 0
-    for (const [key, cid] of this.#pending) {
-      if (order >= SCAN) break
-      order++
-      if (this.#lacks.get(key)?.has(peer.id) === true) continue
-      const holders = this.#haves.get(key)
-      const known = holders?.has(peer.id) === true
-      // Known holders before unknown; fewer holders first; DAG order breaks ties.
-      scored.push({ cid, score: (known ? 0 : 1_000_000) + (holders?.size ?? 0) * 1000 + order })
-    }
-    scored.sort((a, b) => a.score - b.score)
-    const picks = scored.slice(0, n).map((s) => s.cid)
-    if (picks.length >= n || this.#pending.size > picks.length) return picks
-    // End-game: everything is asked for. Duplicate a request only when its peer is late on it
-    // (older than 1.5x what that peer's rate and queue predict), so fast peers finish the tail.
-    const now = performance.now()
-    const extra = [...this.#inflight.entries()]
-      .filter(
-        ([key, f]) =>
-          !f.askedOf.has(peer.id) &&
-          f.askedOf.size < MAX_DUPLICATES &&
-          this.#lacks.get(key)?.has(peer.id) !== true &&
-          !this.#storing.has(key) &&
-          now - oldest(f) > 1.5 * this.#expectedMs(f) + END_GAME_GRACE_MS,
-      )
-      .sort((a, b) => a[1].askedOf.size - b[1].askedOf.size || oldest(a[1]) - oldest(b[1]))
-      .slice(0, n - picks.length)
-      .map(([, f]) => f.cid)
-    return [...picks, ...extra]
-  }
-
-  /** How long the peers asked for a block should take to send it, by their rate and queue. */
-  #expectedMs(f: Inflight): number {
-    const avgBlock = this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : 256 * 1024
-    let best = Number.POSITIVE_INFINITY
-    for (const id of f.askedOf.keys()) {
-      const p = this.#peers.get(id)
-      if (p === undefined || p.rateBps <= 0) continue
-      best = Math.min(best, ((p.requests.size * avgBlock) / p.rateBps) * 1000)
-    }
-    return Number.isFinite(best) ? best : this.#c.tuning.blockTimeoutMs / 4
   }
 
   /** Ask every peer whether it has these new blocks (rarity for rarest-first). */
@@ -543,7 +522,7 @@ export class SwarmSession {
     for (const peer of this.#activePeers()) void this.#sendWants(peer, cids, WANT_HAVE)
   }
 
-  async #sendWants(peer: SessionPeer, cids: CID[], kind: typeof WANT_BLOCK | typeof WANT_HAVE): Promise<void> {
+  async #sendWants(peer: SessionPeer, cids: CID[], kind: WantKind): Promise<void> {
     for (let i = 0; i < cids.length; i += MAX_ENTRIES) {
       const wants = cids.slice(i, i + MAX_ENTRIES).map((cid) => ({ cid, kind }))
       await this.#send(peer, { t: 'want', wants })
@@ -551,43 +530,38 @@ export class SwarmSession {
   }
 
   async #send(peer: SessionPeer, message: BlocksMessage): Promise<void> {
-    if (peer.state !== 'active') return
-    try {
-      await peer.stream.write(encodeFrame(encodeMessage(message)), { signal: this.#signal })
-    } catch (err) {
-      if (!this.#signal.aborted) this.#drop(peer, 'dropped', (err as Error).message)
-    }
+    const err = await peer.send(message, this.#signal)
+    if (err !== undefined && !this.#signal.aborted) this.#drop(peer, 'dropped', err.message)
   }
 
   /** Timeouts, the stall limit, progress reports. */
   #tick(): void {
     if (this.#signal.aborted) return
     const now = performance.now()
+    const avgBlock = this.#avgBlock()
     for (const peer of this.#activePeers()) {
       if (peer.requests.size === 0) continue
-      const first = Math.min(...peer.requests.values())
-      const avgBlock = this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : 256 * 1024
-      const expected = peer.rateBps > 0 ? ((peer.requests.size * avgBlock) / peer.rateBps) * 1000 : 0
-      if (now - first < Math.max(this.#c.tuning.blockTimeoutMs, 4 * expected)) continue
-      peer.strikes++
-      peer.window = Math.max(1, Math.floor(peer.window / 2))
-      if (peer.strikes >= STRIKES_BEFORE_DROP) {
+      const waited = now - peer.oldestRequest()
+      if (waited < Math.max(this.#c.tuning.blockTimeoutMs, 4 * peer.expectedMs(avgBlock))) continue
+      if (peer.strike()) {
         this.#drop(peer, 'timed-out', `${peer.strikes} timeouts in a row`)
         continue
       }
       // Move its work to the others; it may pick up again once it answers.
-      const cids = [...peer.requests.keys()].flatMap((key) => this.#inflight.get(key)?.cid ?? [])
-      for (const key of peer.requests.keys()) this.#unask(key, peer.id)
+      const cids = [...peer.requests.keys()].flatMap((key) => this.#wants.inflight.get(key)?.cid ?? [])
+      for (const key of peer.requests.keys()) this.#wants.unassign(key, peer.id)
       peer.requests.clear()
       this.#c.log.debug('peer timed out', { peerId: peer.id, moved: cids.length })
       if (cids.length > 0) void this.#send(peer, { t: 'cancel', cids })
     }
     this.#schedule()
     const timeout = this.#options.timeoutMs ?? this.#c.tuning.providerTimeoutMs
-    if (Date.now() - this.#lastProgressAt > timeout && this.#inflight.size === 0 && this.#storing.size === 0) {
+    const wants = this.#wants
+    const stalled = wants.pending.size > 0 && wants.inflight.size === 0 && wants.storing.size === 0
+    if (stalled && Date.now() - this.#lastProgressAt > timeout) {
       const asked = this.#peers.size
       const secs = Math.round(timeout / 1000)
-      const missing = this.#pending.keys().next().value
+      const missing = wants.pending.keys().next().value
       this.#fail(
         new NoProvidersError(
           this.#holders.size === 0
@@ -601,29 +575,21 @@ export class SwarmSession {
   }
 
   #checkDone(): void {
-    if (this.#busy > 0 || this.#pending.size > 0 || this.#inflight.size > 0 || this.#storing.size > 0) return
+    if (this.mode !== 'dag' || this.#busy > 0 || !this.#wants.empty) return
     this.#report(true)
     this.#settle?.resolve()
   }
 
-  #lastReport = 0
-
   #report(force = false): void {
     const now = performance.now()
-    if (this.#options.onProgress === undefined || (!force && now - this.#lastReport < 200)) return
+    if (this.#options.onProgress === undefined || (!force && now - this.#lastReport < REPORT_EVERY_MS)) return
     this.#lastReport = now
     this.#options.onProgress(this.#progress())
   }
 
   #progress(): FetchProgress {
     const now = performance.now()
-    const rate = (samples: Array<[number, number]>) => {
-      while (samples.length > 0 && now - (samples[0] as [number, number])[0] > RATE_WINDOW_MS) samples.shift()
-      if (samples.length === 0) return 0
-      const span = Math.max(250, Math.min(RATE_WINDOW_MS, now - this.#startedAtPerf))
-      return Math.round((samples.reduce((s, [, b]) => s + b, 0) / span) * 1000)
-    }
-    const rateBps = rate(this.#samples)
+    const rateBps = this.#meter.rate(now)
     const done = this.#fetchedBytes + this.#storedBytes
     const left = this.#totalBytes === undefined ? undefined : Math.max(0, this.#totalBytes - done)
     return {
@@ -635,33 +601,45 @@ export class SwarmSession {
       storedBlocks: this.#storedBlocks,
       rateBps,
       ...(left !== undefined && rateBps > 0 ? { etaMs: Math.round((left / rateBps) * 1000) } : {}),
-      peers: [...this.#peers.values()].map((p) => ({
-        peerId: p.id,
-        bytes: p.bytes,
-        blocks: p.blocks,
-        rateBps: p.state === 'active' ? rate(p.samples) : 0,
-        state: p.state,
-      })),
+      peers: [...this.#peers.values()].map((p) => p.tally(now)),
     }
   }
-
-  readonly #startedAtPerf = performance.now()
 }
 
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+type ProviderMessage = { t: 'have' | 'dont-have'; cids: CID[] } | { t: 'block'; cid: CID; data: Uint8Array }
+
+/** What a provider may send a downloader. */
+function isProviderMessage(message: BlocksMessage): message is ProviderMessage {
+  return message.t === 'have' || message.t === 'dont-have' || message.t === 'block'
+}
+
+function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): void {
   const set = map.get(key)
   if (set === undefined) map.set(key, new Set([value]))
   else set.add(value)
 }
 
-function oldest(f: Inflight): number {
-  return Math.min(...f.askedOf.values())
+function removeFrom<T>(map: Map<string, Set<T>>, key: string, value: T): void {
+  const set = map.get(key)
+  if (set?.delete(value) === true && set.size === 0) map.delete(key)
 }
 
-function clamp(n: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, n))
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, signal).catch(() => {})
+/** `promise`, or a rejection with the signal's reason once it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise
+  signal.throwIfAborted()
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }

@@ -3,18 +3,14 @@
  * node's upload slots, rate limits and the record of peers caught sending corrupt blocks.
  */
 import type { CID } from 'multiformats/cid'
+import { AbortedError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Net, ProtocolStream } from '../net/types.ts'
 import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES, WANT_HAVE } from './blocks-message.ts'
+import type { FetchOptions, FetchResult } from './fetch-progress.ts'
 import { BlocksServer, type ServedTally, type ServerInit } from './swarm-server.ts'
-import {
-  type FetchOptions,
-  type FetchResult,
-  type SessionBlockstore,
-  SwarmSession,
-  type SwarmTuning,
-} from './swarm-session.ts'
+import { type SessionBlockstore, type SessionOptions, SwarmSession, type SwarmTuning } from './swarm-session.ts'
 import { ByteRate, Slots } from './throttle.ts'
 
 export interface SwarmInit extends SwarmTuning, ServerInit {
@@ -71,10 +67,31 @@ export class Swarm {
   async stop(): Promise<void> {
     await this.#c.net.unhandle(BLOCKS_PROTOCOL).catch(() => {})
     this.#server.closeAll()
+    for (const session of this.#sessions) session.cancel(new AbortedError('the node is stopping'))
+    await Promise.all([...this.#sessions].map((s) => s.closed))
   }
 
   /** Fetch a DAG (or, with `recursive: false`, its root block) from every peer that has it. */
   async fetch(root: CID, options: FetchOptions = {}): Promise<FetchResult> {
+    // Registered before the first await, so a reader started right after finds it (fetchOf).
+    return this.#open(root, { ...options, mode: 'dag' }).run()
+  }
+
+  /**
+   * A session that fetches single blocks as a reader asks for them (`session.block(cid)`), all
+   * through the same peers and one provider search for `root`. Close it when done.
+   */
+  session(root: CID, options: Omit<SessionOptions, 'mode' | 'recursive' | 'onProgress'> = {}): SwarmSession {
+    return this.#open(root, { ...options, mode: 'blocks' })
+  }
+
+  /** The download of this DAG running now, if any (a reader can wait on its blocks). */
+  fetchOf(root: CID): SwarmSession | undefined {
+    for (const s of this.#sessions) if (s.mode === 'dag' && s.root.equals(root)) return s
+    return undefined
+  }
+
+  #open(root: CID, options: SessionOptions): SwarmSession {
     const session = new SwarmSession(
       root,
       {
@@ -89,11 +106,8 @@ export class Swarm {
       options,
     )
     this.#sessions.add(session)
-    try {
-      return await session.run()
-    } finally {
-      this.#sessions.delete(session)
-    }
+    void session.closed.then(() => this.#sessions.delete(session))
+    return session
   }
 
   /** Ask one peer whether it has a block (one want-have on a short stream). False on any failure. */

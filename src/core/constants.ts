@@ -125,3 +125,11 @@ export const DEFAULT_DM_SEEN_CAP = 100_000
 export const DEFAULT_DM_RATE_LIMIT_PEERS = 10_000
 /** Longest wait a recipient's `retryAfterMs` (rate limit) can impose on the sender, ms. */
 export const DM_RETRY_AFTER_MAX_MS = 60_000
+
+/** Content routing and downloads (src/content/announcer.ts, provider-lookup.ts). */
+/** DHT announcements (provide queries) a reprovide runs at once; the other pins wait their turn. */
+export const DEFAULT_REPROVIDE_CONCURRENCY = 4
+/** One announcement of a root in the DHT gives up after this long (retried at the next reprovide), ms. */
+export const DEFAULT_PROVIDE_TIMEOUT_MS = 60_000
+/** `providers` asks connected peers and the DHT for this long unless told otherwise, ms. */
+export const DEFAULT_PROVIDERS_TIMEOUT_MS = 10_000

@@ -1,0 +1,145 @@
+/**
+ * Garbage collection that never takes the blocks of a running transfer.
+ *
+ * gc keeps every stored block under a pinned root or under a root *retained* by a running
+ * transfer, and deletes the rest. Two rules make that hold while transfers write:
+ *
+ * - A transfer retains its roots before it writes anything: a get or pin its root (every block
+ *   it stores hangs under a stored parent, so the walk from the root finds it), an add each
+ *   block it writes, folded into the parent that links to it once that is written (so the set
+ *   stays as small as the importer's unfinished levels). The retention is released only after
+ *   the pin is saved; gc reads the retained roots before the pins, so a transfer finishing in
+ *   between is seen in one or the other.
+ * - gc runs under the write lock of a read-write lock and every block write of a transfer under
+ *   a read lock (as Helia runs GC), so no block is written between gc choosing what to keep and
+ *   deleting the rest. Writes wait for a running gc; gc waits for the writes under way (each one
+ *   block) and, being first in line, is not starved by those that follow.
+ */
+import * as dagPb from '@ipld/dag-pb'
+import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import type { Logger } from '../core/logger.ts'
+import type { Blocks } from '../store/blockstore.ts'
+import { ReadWriteLock } from '../store/read-write-lock.ts'
+import { linksOf } from './dag.ts'
+import type { SessionBlockstore } from './swarm-session.ts'
+
+/** The roots one running transfer protects from gc. */
+export interface Retention {
+  /** Keep the stored DAG under `root` while the transfer runs. */
+  keep(root: CID): void
+  /**
+   * A block the transfer wrote (an import, bottom-up): kept; the blocks it links to are then
+   * kept through it and leave the set.
+   */
+  wrote(cid: CID, bytes: Uint8Array): void
+  /** The transfer is over (its pin, if any, is saved). Idempotent. */
+  release(): void
+}
+
+export interface GcResult {
+  removed: number
+  bytes: number
+}
+
+export interface CollectorComponents {
+  blockstore: Blocks
+  /** The pinned roots, read when a collection starts. */
+  pinnedRoots(): Promise<CID[]>
+  log: Logger
+}
+
+export type WritableBlocks = Pick<SessionBlockstore, 'put'>
+
+export class GarbageCollector {
+  readonly #c: CollectorComponents
+  readonly #lock = new ReadWriteLock()
+  readonly #retained = new Set<Map<string, CID>>()
+  /** The blockstore as transfers use it: reads as they are, each write under a read lock. */
+  readonly store: SessionBlockstore
+
+  constructor(components: CollectorComponents) {
+    this.#c = components
+    const blocks = components.blockstore
+    const lock = this.#lock
+    this.store = {
+      has: (cid) => blocks.has(cid),
+      getBytes: (cid) => blocks.getBytes(cid),
+      put: (cid, bytes) => lock.read(() => blocks.put(cid, bytes)),
+    }
+  }
+
+  /** Protect roots from gc until `release()`; give a root now or later with `keep()`. */
+  retain(root?: CID): Retention {
+    const roots = new Map<string, CID>()
+    this.#retained.add(roots)
+    const retention: Retention = {
+      keep: (cid) => void roots.set(cid.toString(), cid),
+      wrote: (cid, bytes) => {
+        if (cid.code === dagPb.code) for (const link of linksOf(cid, bytes)) roots.delete(link.toString())
+        roots.set(cid.toString(), cid)
+      },
+      release: () => void this.#retained.delete(roots),
+    }
+    if (root !== undefined) retention.keep(root)
+    return retention
+  }
+
+  /** The blockstore as an import writes it: writes under a read lock, each recorded in `retention`. */
+  importStore(retention: Retention): WritableBlocks {
+    const blocks = this.#c.blockstore
+    return {
+      put: (cid, bytes) =>
+        this.#lock.read(async () => {
+          await blocks.put(cid, bytes)
+          // Recorded before the lock is released: a gc that starts next sees it.
+          retention.wrote(cid, bytes)
+          return cid
+        }),
+    }
+  }
+
+  /** Delete every stored block that no pin and no running transfer needs. */
+  async collect(): Promise<GcResult> {
+    return this.#lock.write(async () => {
+      const started = performance.now()
+      // Retained roots first, then pins: a transfer that saves its pin and releases its roots
+      // meanwhile is in one list or the other.
+      const retained = [...this.#retained].flatMap((roots) => [...roots.values()])
+      const keep = await this.#mark([...retained, ...(await this.#c.pinnedRoots())])
+      const blocks = this.#c.blockstore
+      let removed = 0
+      let bytes = 0
+      for await (const cid of blocks.cids()) {
+        if (keep.has(cid.toString())) continue
+        bytes += await blocks.size(cid)
+        await blocks.delete(cid)
+        removed++
+      }
+      this.#c.log.info('garbage collected', {
+        removed,
+        bytes,
+        kept: keep.size,
+        retainedRoots: retained.length,
+        ms: Math.round(performance.now() - started),
+      })
+      return { removed, bytes }
+    })
+  }
+
+  /** Every stored block under these roots (each shared subtree walked once). */
+  async #mark(roots: CID[]): Promise<Set<string>> {
+    const blocks = this.#c.blockstore
+    const keep = new Set<string>()
+    const stack = [...roots]
+    while (stack.length > 0) {
+      const cid = stack.pop() as CID
+      const key = cid.toString()
+      if (keep.has(key) || !(await blocks.has(cid))) continue
+      keep.add(key)
+      // Raw blocks have no links: checked, never read.
+      if (cid.code !== raw.code) stack.push(...linksOf(cid, await blocks.getBytes(cid)))
+    }
+    return keep
+  }
+}

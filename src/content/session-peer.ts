@@ -1,0 +1,117 @@
+/**
+ * One peer of a download session: its stream, the blocks asked of it, and its request window,
+ * sized from the throughput and latency it shows (bandwidth-delay product plus headroom) and
+ * halved when it times out.
+ *
+ * Bounded whatever the peer sends: `requests` holds at most `window` (<= MAX_WINDOW) entries,
+ * the rate meter is fixed-size, and nothing else grows per block.
+ */
+import { encodeFrame } from '../core/framing.ts'
+import type { ProtocolStream } from '../net/types.ts'
+import { type BlocksMessage, encodeMessage } from './blocks-message.ts'
+import type { PeerState, PeerTally } from './fetch-progress.ts'
+import { RateMeter } from './rate-meter.ts'
+
+/** Requests a new peer is given before anything is measured. */
+export const INITIAL_WINDOW = 8
+/** Window bounds, in blocks (docs/protocols/blocks.md: 8..32). */
+export const MIN_WINDOW = 8
+export const MAX_WINDOW = 32
+/** Timeouts in a row after which a peer leaves the session. */
+export const STRIKES_BEFORE_DROP = 3
+
+export class SessionPeer {
+  readonly id: string
+  readonly stream: ProtocolStream
+  state: PeerState = 'active'
+  window = INITIAL_WINDOW
+  /** CID -> time requested (performance.now()). */
+  readonly requests = new Map<string, number>()
+  /** Smoothed delivery rate, bytes per second. */
+  rateBps = 0
+  minLatencyMs = Number.POSITIVE_INFINITY
+  lastArrival = 0
+  strikes = 0
+  /** Bytes and blocks delivered and kept. */
+  bytes = 0
+  blocks = 0
+  readonly #meter: RateMeter
+
+  constructor(id: string, stream: ProtocolStream, startedAt: number) {
+    this.id = id
+    this.stream = stream
+    this.#meter = new RateMeter(startedAt)
+  }
+
+  get active(): boolean {
+    return this.state === 'active'
+  }
+
+  /** Requests it can take now. */
+  get free(): number {
+    return this.window - this.requests.size
+  }
+
+  /** A block of `bytes` arrived, asked for at `sentAt`: update the estimates and the window. */
+  measure(bytes: number, sentAt: number, avgBlock: number): void {
+    const now = performance.now()
+    const latency = now - sentAt
+    this.minLatencyMs = Math.min(this.minLatencyMs, latency)
+    const interval = Math.max(0.05, now - Math.max(sentAt, this.lastArrival))
+    const sample = (bytes / interval) * 1000
+    this.rateBps = this.rateBps === 0 ? sample : this.rateBps * 0.8 + sample * 0.2
+    this.lastArrival = now
+    this.#meter.add(bytes, now)
+    const bdp = (this.rateBps * (this.minLatencyMs / 1000)) / Math.max(1, avgBlock)
+    this.window = Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.ceil(bdp) + 2))
+    this.strikes = 0
+  }
+
+  /** Its requests are overdue: halve the window. True when it has now timed out too often. */
+  strike(): boolean {
+    this.strikes++
+    this.window = Math.max(1, Math.floor(this.window / 2))
+    return this.strikes >= STRIKES_BEFORE_DROP
+  }
+
+  /** When it should have sent everything asked of it, by its rate: ms from the oldest request. */
+  expectedMs(avgBlock: number): number {
+    return this.rateBps > 0 ? ((this.requests.size * avgBlock) / this.rateBps) * 1000 : 0
+  }
+
+  oldestRequest(): number {
+    let oldest = Number.POSITIVE_INFINITY
+    for (const at of this.requests.values()) oldest = Math.min(oldest, at)
+    return oldest
+  }
+
+  /** Send one message; resolves with the stream's error instead of throwing it. */
+  async send(message: BlocksMessage, signal: AbortSignal): Promise<Error | undefined> {
+    if (!this.active) return undefined
+    try {
+      await this.stream.write(encodeFrame(encodeMessage(message)), { signal })
+      return undefined
+    } catch (err) {
+      return err as Error
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'active') this.state = 'dropped'
+    try {
+      await this.stream.close({ signal: AbortSignal.timeout(1000) })
+    } catch {
+      this.stream.abort(new Error('session over'))
+    }
+  }
+
+  tally(now = performance.now()): PeerTally {
+    return {
+      peerId: this.id,
+      bytes: this.bytes,
+      blocks: this.blocks,
+      rateBps: this.active ? this.#meter.rate(now) : 0,
+      state: this.state,
+    }
+  }
+}
