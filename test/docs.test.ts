@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { apiDoc, cliDoc, configDoc } from '../scripts/gen-docs.ts'
 import { ERRORS } from '../src/core/error-registry.ts'
+import { SERVICES } from '../src/node/registry.ts'
 import { REPO_ROOT } from '../src/testing/testnet.ts'
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8')
@@ -35,6 +36,14 @@ describe('docs', () => {
     const doc = read('docs/config.md')
     assert.equal(doc, configDoc(doc), 'run: node scripts/gen-docs.ts')
     assert.match(doc, /\| `content\.uploadSlots` \| `8` \|/)
+  })
+
+  it('docs/api.md documents every event the registered services declare', () => {
+    const doc = read('docs/api.md')
+    for (const service of SERVICES) {
+      for (const type of service.events)
+        assert.match(doc, new RegExp(`\\| \`${type}\` \\|`), `${service.name}: ${type}`)
+    }
   })
 
   it('the README starts with the two commands', () => {
