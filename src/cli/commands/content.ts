@@ -68,6 +68,44 @@ async function follow(client: ApiClient, started: TransferView, g: Globals): Pro
   return final
 }
 
+/**
+ * `get` without `-o`: the file goes to stdout while it downloads, in one pass (the daemon's data
+ * route waits on the running transfer for blocks not stored yet), and the transfer is followed
+ * for progress at the same time. A data stream that fails (a folder, a broken pipe) cancels the
+ * transfer and is the error reported; a transfer that fails is reported as itself.
+ */
+async function followToStdout(
+  client: ApiClient,
+  cid: string,
+  started: TransferView,
+  g: Globals,
+): Promise<GetResultView> {
+  const stop = new AbortController()
+  let dataError: Error | undefined
+  let cancelledForData = false
+  const data = (async () => {
+    const res = await client.raw(`/v1/content/${encodeURIComponent(cid)}/data`, { signal: stop.signal })
+    if (res.body !== null) await pipeline(Readable.fromWeb(res.body as never), process.stdout, { signal: stop.signal })
+  })().catch((err: Error) => {
+    if (stop.signal.aborted) return
+    dataError = err
+    cancelledForData = true
+    void client.delete(`/v1/transfers/${started.id}`).catch(() => {})
+  })
+  let final: TransferView
+  try {
+    final = await follow(client, started, g)
+  } catch (err) {
+    const ours = cancelledForData && (err as Error).name === 'AbortedError'
+    if (!ours) stop.abort()
+    await data
+    throw ours && dataError !== undefined ? dataError : err
+  }
+  await data
+  if (dataError !== undefined) throw dataError
+  return final.result as GetResultView
+}
+
 function timeoutMs(value: string): number {
   const s = Number(value)
   if (!Number.isFinite(s) || s <= 0)
@@ -171,14 +209,12 @@ export function registerContent(program: Command): void {
         ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout }),
         pin: opts.pin,
       })
-      const result = (await follow(client, started, g)).result as GetResultView
       if (toStdout) {
-        const res = await client.raw(`/v1/content/${encodeURIComponent(cid)}/data`)
-        if (res.body === null) return
-        await pipeline(Readable.fromWeb(res.body as never), process.stdout)
+        const result = await followToStdout(client, cid, started, g)
         if (process.stderr.isTTY === true) process.stderr.write(`${summary(result)}\n`)
         return
       }
+      const result = (await follow(client, started, g)).result as GetResultView
       emit(g, result, () => summary(result))
     })
 
