@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { errorEntry } from '../core/error-registry.ts'
 import { AbortedError, NotFoundError } from '../core/errors.ts'
+import { type Logger, silentLogger } from '../core/logger.ts'
 import type { EventHub, LiveEvent } from './events.ts'
 
 export type TransferKind = 'add' | 'get' | 'pin'
@@ -37,12 +38,34 @@ interface Entry {
   lastEmit: number
 }
 
+/**
+ * A pino-style logger (Fastify's `app.log`: fields first, then the message) as Lateral's Logger.
+ */
+export interface PinoLike {
+  debug(fields: object, message: string): void
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
+
+export function loggerFromPino(log: PinoLike): Logger {
+  return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
+  }
+}
+
 export class Transfers {
-  readonly #hub: EventHub
+  readonly #hub: Pick<EventHub, 'publish'>
+  readonly #log: Logger
   readonly #entries = new Map<string, Entry>()
 
-  constructor(hub: EventHub) {
+  /** `log` records every failed transfer with its ID and cause (the API's error points there). */
+  constructor(hub: Pick<EventHub, 'publish'>, log: Logger = silentLogger.forComponent('lateral:transfers')) {
     this.#hub = hub
+    this.#log = log
   }
 
   /**
@@ -124,19 +147,36 @@ export class Transfers {
     }
     if (err !== undefined) {
       const e = errorEntry(err.name)
+      const internal = e.name === 'InternalError'
       entry.view.error = {
         name: e.name,
         code: e.code,
         message:
           state === 'cancelled'
             ? 'cancelled'
-            : e.name === 'InternalError'
-              ? 'internal error (see the daemon log)'
+            : internal
+              ? `internal error (see the daemon log, transfer ${entry.view.id})`
               : err.message,
       }
+      this.#logEnd(entry.view, err, internal)
     }
     this.#emit(state === 'done' ? 'transfer:done' : 'transfer:failed', entry)
     this.#prune()
+  }
+
+  /** A failure goes to the log with the transfer's ID and its cause (a stack for unexpected ones). */
+  #logEnd(view: TransferView, err: Error, internal: boolean): void {
+    const fields = {
+      transferId: view.id,
+      kind: view.kind,
+      ...(view.cid === undefined ? {} : { cid: view.cid }),
+      ...(view.path === undefined ? {} : { path: view.path }),
+      err: { name: err.name, message: err.message, ...(internal ? { stack: err.stack } : {}) },
+      ...(err.cause === undefined ? {} : { cause: String(err.cause) }),
+    }
+    if (view.state === 'cancelled') this.#log.info('transfer cancelled', fields)
+    else if (internal) this.#log.error('transfer failed', fields)
+    else this.#log.warn('transfer failed', fields)
   }
 
   #emit(type: string, entry: Entry): void {

@@ -20,7 +20,7 @@ import {
 } from '../content-schemas.ts'
 import type { EventHub } from '../events.ts'
 import { errorResponses } from '../schemas.ts'
-import { Transfers, type TransferView } from '../transfers.ts'
+import { loggerFromPino, Transfers, type TransferView } from '../transfers.ts'
 
 interface AddBody {
   path: string
@@ -83,7 +83,7 @@ export async function sendFileData(
 
 export function registerContentRoutes(app: FastifyInstance, node: LateralNode, hub: EventHub): Transfers {
   const content = node.content
-  const transfers = new Transfers(hub)
+  const transfers = new Transfers(hub, loggerFromPino(app.log.child({ component: 'lateral:transfers' })))
   const answer = (reply: { status(code: number): unknown }, view: TransferView) => {
     reply.status(view.state === 'running' ? 202 : 200)
     return view
