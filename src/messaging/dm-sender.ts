@@ -225,6 +225,7 @@ export class DirectMessageSender {
   }
 
   async #deliver(to: string): Promise<void> {
+    if (!this.#running) return // stopping: what is queued stays queued
     const queue = (await this.#c.store.outbox(to)).filter((e) => e.failed !== true)
     if (queue.length === 0) return
     let retryReason: string | undefined
