@@ -16,6 +16,10 @@
 
 export { ERRORS, type ErrorEntry, errorEntry } from './core/error-registry.ts'
 export * from './core/errors.ts'
+export type { AnyServiceDefinition, ServiceDefinition, Startable } from './core/service.ts'
+export { type SignedRecord, signRecord, verifyRecord } from './core/signed-record.ts'
+export type { KeyAgreement, Signer } from './core/signer.ts'
+export { createDeviceSigner, type DeviceSigner } from './identity/device-signer.ts'
 export { createKeystore, type DeviceKey, generateDeviceKey, loadKeystore } from './identity/keystore.ts'
 export type { DhtStatus, Net, NetEvents, PeerConnection, ProtocolStream } from './net/types.ts'
 export type { ConfigOverrides, LateralConfig } from './node/config.ts'

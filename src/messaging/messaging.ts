@@ -33,6 +33,8 @@ import { type ReceivedTopicMessage, type Topic, Topics } from './topics.ts'
 export interface MessagingInit {
   /** DEFAULT_TOPIC_MAX_BYTES */
   topicMaxBytes?: number
+  /** Messages queued for one slow local topic reader: TOPIC_READER_QUEUE. */
+  topicReaderQueue?: number
   /** DEFAULT_DM_MAX_BYTES */
   dmMaxBytes?: number
   /** DEFAULT_INBOX_CAP */
@@ -113,7 +115,10 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   const emit = (type: string, detail: unknown) => events.dispatchEvent(new CustomEvent(type, { detail }))
   const log = components.logger.forComponent('lateral:messaging')
   const topics = new Topics(
-    { maxMessageBytes: init.topicMaxBytes ?? DEFAULT_TOPIC_MAX_BYTES },
+    {
+      maxMessageBytes: init.topicMaxBytes ?? DEFAULT_TOPIC_MAX_BYTES,
+      ...(init.topicReaderQueue === undefined ? {} : { readerQueue: init.topicReaderQueue }),
+    },
     { net: components.net, signer: components.signer, log, emit },
   )
   const dms = new DirectMessages(

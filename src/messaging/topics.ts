@@ -39,6 +39,8 @@ export interface Topic extends AsyncIterable<ReceivedTopicMessage> {
 
 export interface TopicsInit {
   maxMessageBytes: number
+  /** Messages queued for one slow local reader before the oldest are dropped (TOPIC_READER_QUEUE). */
+  readerQueue?: number
 }
 
 export interface TopicsComponents {
@@ -143,7 +145,7 @@ export class Topics {
     const reader = (m: ReceivedTopicMessage) => {
       queue.push(m)
       // A reader that stops reading loses the oldest messages, never the node's memory.
-      if (queue.length > TOPIC_READER_QUEUE) queue.shift()
+      if (queue.length > (this.#init.readerQueue ?? TOPIC_READER_QUEUE)) queue.shift()
       wake?.()
     }
     readers.add(reader)
