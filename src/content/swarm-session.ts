@@ -9,101 +9,57 @@
  * - Peers come from the connected peers and the DHT (provider-search.ts); each has a request
  *   window sized from its measured throughput and latency (session-peer.ts); the scheduler
  *   gives each the rarest blocks first and duplicates late requests in the end-game
- *   (scheduler.ts); what is wanted and who has it is the want-list (want-list.ts).
+ *   (scheduler.ts); what is wanted and who has it is the want-list (want-list.ts). Counts and
+ *   progress events are in download-tally.ts, local readers waiting for blocks in
+ *   block-waiters.ts.
  * - A peer that times out repeatedly, disconnects or resets its stream has its requests moved
- *   to the others and is not penalised; one that breaks the protocol is dropped and penalised;
- *   one whose block does not match its CID is dropped at once and reported.
+ *   to the others and is not penalised; one that breaks the protocol (provider-messages.ts) is
+ *   dropped and penalised; one whose block does not match its CID is dropped at once and
+ *   reported.
+ * - Per peer, whatever it sends: at most MAX_WINDOW (32) requests, fixed-size rate counters,
+ *   and one have or dont-have record per block the session wants (answers about other CIDs are
+ *   ignored). A peer that leaves keeps only its tally (bytes, blocks, state) for the result.
  * - Every block is hashed before it is stored. Memory holds the in-flight blocks (windows are
  *   capped, MAX_STORING blocks are written at once) and a few dozen bytes per wanted CID and
  *   per peer that has it, whatever the size of the file or what peers send.
  */
 import type { CID } from 'multiformats/cid'
 import { AbortedError, InvalidInputError, NoProvidersError } from '../core/errors.ts'
-import { FrameReader } from '../core/framing.ts'
-import { errorFields, type Logger } from '../core/logger.ts'
-import type { Net } from '../net/types.ts'
+import { errorFields } from '../core/logger.ts'
+import { BlockWaiters } from './block-waiters.ts'
 import {
   BLOCKS_PROTOCOL,
   type BlocksMessage,
-  decodeMessage,
   MAX_ENTRIES,
-  MAX_FRAME_BYTES,
   WANT_BLOCK,
   WANT_HAVE,
   type WantKind,
 } from './blocks-message.ts'
 import { dagSize, linksOf } from './dag.ts'
-import type { FetchOptions, FetchProgress, FetchResult, PeerState } from './fetch-progress.ts'
+import { DownloadTally } from './download-tally.ts'
+import type { FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
+import { type ProviderMessage, readProviderMessages } from './provider-messages.ts'
 import { searchProviders } from './provider-search.ts'
-import { RateMeter } from './rate-meter.ts'
 import { pickBlocks } from './scheduler.ts'
 import { SessionPeer } from './session-peer.ts'
-import type { ByteRate } from './throttle.ts'
+import type { SessionComponents, SessionOptions, SessionSizes } from './session-types.ts'
 import { blockMatches, isSupported } from './verify.ts'
-import { WantList, type WantListSizes } from './want-list.ts'
+import { WantList } from './want-list.ts'
 
-export interface SessionBlockstore {
-  has(cid: CID): Promise<boolean>
-  getBytes(cid: CID): Promise<Uint8Array>
-  put(cid: CID, bytes: Uint8Array): Promise<CID>
-}
-
-export interface SwarmTuning {
-  /** Give up when no block arrives and no peer with the content appears for this long, ms. */
-  providerTimeoutMs: number
-  /** A request unanswered for this long (or 4x the peer's expected time, if longer) times out. */
-  blockTimeoutMs: number
-  /** Peers asked in one session. */
-  maxPeers: number
-  /** How often the DHT is asked again for providers while the download runs, ms. */
-  providerSearchIntervalMs: number
-}
-
-export interface SessionComponents {
-  net: Net
-  blockstore: SessionBlockstore
-  downloadRate: ByteRate
-  tuning: SwarmTuning
-  isBanned(peerId: string): boolean
-  /** A peer sent a block that does not match its CID. */
-  reportCorrupt(peerId: string, cid: CID): void
-  log: Logger
-}
-
-export interface SessionOptions extends FetchOptions {
-  /** `dag` (default): the DAG under the root, by `run()`. `blocks`: what `block()` asks for. */
-  mode?: 'dag' | 'blocks'
-}
-
-/** The sizes of a session's structures (for tests and diagnostics). */
-export interface SessionSizes extends WantListSizes {
-  /** Peers that joined (active or not: their tallies are kept for the result). */
-  peers: number
-  activePeers: number
-  /** Requests outstanding across peers. */
-  requests: number
-  /** Peers known to hold some block of the DAG. */
-  holders: number
-  /** Local readers waiting for blocks. */
-  waiters: number
-}
+export type {
+  SessionBlockstore,
+  SessionComponents,
+  SessionOptions,
+  SessionSizes,
+  SwarmTuning,
+} from './session-types.ts'
 
 /** Blocks written to the store at once; the streams wait beyond that (memory bound). */
 const MAX_STORING = 16
 /** How often timeouts and the stall limit are checked, ms. */
 const TICK_MS = 250
-/** Progress events at most this often, ms. */
-const REPORT_EVERY_MS = 200
-/** Block size assumed before any block has arrived. */
-const AVG_BLOCK_GUESS = 256 * 1024
 /** Penalty points for a message that breaks the blocks protocol. */
 const VIOLATION_PENALTY = 1
-
-interface Waiter {
-  /** With the block's bytes, or undefined when the session ended without storing it. */
-  resolve(bytes: Uint8Array | undefined): void
-  reject(err: Error): void
-}
 
 export class SwarmSession {
   readonly root: CID
@@ -120,18 +76,12 @@ export class SwarmSession {
   readonly #stores = new Set<Promise<void>>()
   /** Peers that said they have, or sent, a block the session wanted. */
   readonly #holders = new Set<string>()
-  readonly #waiters = new Map<string, Set<Waiter>>()
+  readonly #waiters = new BlockWaiters()
   readonly #startedAt = Date.now()
   readonly #startedAtPerf = performance.now()
-  readonly #meter = new RateMeter(this.#startedAtPerf)
+  readonly #tally: DownloadTally
   #busy = 0
-  #totalBytes: number | undefined
-  #fetchedBytes = 0
-  #fetchedBlocks = 0
-  #storedBytes = 0
-  #storedBlocks = 0
   #lastProgressAt = Date.now()
-  #lastReport = 0
   #settle: { resolve: () => void; reject: (err: Error) => void } | undefined
   #failed: Error | undefined
   #opened = false
@@ -145,6 +95,7 @@ export class SwarmSession {
     this.mode = options.mode ?? 'dag'
     this.#c = components
     this.#options = options
+    this.#tally = new DownloadTally(root, this.#startedAtPerf, options.onProgress)
     this.closed = new Promise((resolve) => (this.#markClosed = resolve))
   }
 
@@ -170,9 +121,9 @@ export class SwarmSession {
       this.#checkDone()
       await finished
       return {
-        ...this.#progress(),
-        blocks: this.#fetchedBlocks + this.#storedBlocks,
-        bytes: this.#fetchedBytes + this.#storedBytes,
+        ...this.#tally.progress(this.#peerTallies()),
+        blocks: this.#tally.blocks,
+        bytes: this.#tally.bytes,
         durationMs: Date.now() - this.#startedAt,
       }
     } finally {
@@ -188,14 +139,7 @@ export class SwarmSession {
   async block(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     if (this.#failed !== undefined) throw this.#failed
     if (cid.multihash.code === 0x00) return cid.multihash.digest
-    const key = cid.toString()
-    let waiter: Waiter = { resolve: () => {}, reject: () => {} }
-    const arrived = new Promise<Uint8Array | undefined>((resolve, reject) => {
-      waiter = { resolve, reject }
-    })
-    arrived.catch(() => {})
-    // Registered before looking in the store, so a block stored in between is not missed.
-    addTo(this.#waiters, key, waiter)
+    const wait = this.#waiters.wait(cid.toString(), options.signal)
     try {
       if (await this.#c.blockstore.has(cid)) return await this.#c.blockstore.getBytes(cid)
       if (!this.#isClosed && this.mode === 'blocks') {
@@ -205,10 +149,10 @@ export class SwarmSession {
           this.#schedule()
         }
       }
-      const bytes = this.#isClosed ? undefined : await untilAborted(arrived, options.signal)
+      const bytes = this.#isClosed ? undefined : await wait.promise
       return bytes ?? (await this.#c.blockstore.getBytes(cid))
     } finally {
-      removeFrom(this.#waiters, key, waiter)
+      wait.cancel()
     }
   }
 
@@ -226,12 +170,7 @@ export class SwarmSession {
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#c.net.removeEventListener('peer:connect', this.#onConnect)
     this.#abort.abort()
-    for (const set of this.#waiters.values()) {
-      for (const w of set) {
-        if (this.#failed === undefined) w.resolve(undefined)
-        else w.reject(this.#failed)
-      }
-    }
+    this.#waiters.end(this.#failed)
     await Promise.all([...this.#peers.values()].map((p) => p.close()))
     this.#markClosed()
   }
@@ -243,15 +182,13 @@ export class SwarmSession {
       requests += p.requests.size
       if (p.active) activePeers++
     }
-    let waiters = 0
-    for (const set of this.#waiters.values()) waiters += set.size
     return {
       ...this.#wants.sizes(),
       peers: this.#peers.size,
       activePeers,
       requests,
       holders: this.#holders.size,
-      waiters,
+      waiters: this.#waiters.size,
     }
   }
 
@@ -271,7 +208,7 @@ export class SwarmSession {
     this.#failed = err
     this.#abort.abort()
     this.#settle?.reject(err)
-    for (const set of this.#waiters.values()) for (const w of set) w.reject(err)
+    this.#waiters.end(err)
   }
 
   // --- the DAG ---------------------------------------------------------------------------
@@ -300,12 +237,9 @@ export class SwarmSession {
 
   /** A block is here (stored before, or just fetched and stored): account for it and go on to its links. */
   async #walk(cid: CID, bytes: Uint8Array, isRoot: boolean, fetched: boolean): Promise<void> {
-    if (!fetched) {
-      this.#storedBytes += bytes.length
-      this.#storedBlocks++
-    }
+    if (!fetched) this.#tally.found(bytes.length)
     if (this.mode === 'blocks') return
-    if (isRoot) this.#totalBytes = dagSize(cid, bytes)
+    if (isRoot) this.#tally.totalBytes = dagSize(cid, bytes)
     if (isRoot && this.#options.recursive === false) return
     const fresh: CID[] = []
     for (const link of linksOf(cid, bytes)) if (await this.#want(link)) fresh.push(link)
@@ -356,36 +290,16 @@ export class SwarmSession {
     }
   }
 
-  /**
-   * Read a peer's messages. Only what breaks the protocol (an oversized or malformed frame, an
-   * undecodable or unexpected message) costs the peer points; a stream that is reset, aborted
-   * or closed, even in the middle of a frame, is what honest peers do when they stop or crash.
-   */
+  /** Read a peer's messages until it or the session stops; only protocol violations cost it points. */
   async #read(peer: SessionPeer): Promise<void> {
-    const frames = new FrameReader(MAX_FRAME_BYTES)
-    try {
-      for await (const chunk of peer.stream) {
-        let messages: BlocksMessage[]
-        try {
-          messages = frames.push(chunk).map((frame) => decodeMessage(frame))
-        } catch (err) {
-          this.#violation(peer, err as Error)
-          return
-        }
-        for (const message of messages) {
-          if (!isProviderMessage(message)) {
-            this.#violation(peer, new InvalidInputError(`a provider may not send "${message.t}"`))
-            return
-          }
-          await this.#onMessage(peer, message)
-          if (!peer.active) return
-        }
-      }
-      this.#drop(peer, 'dropped', frames.pending > 0 ? 'closed the stream inside a frame' : 'closed the stream')
-    } catch (err) {
-      if (this.#signal.aborted || !peer.active) return
-      this.#drop(peer, 'dropped', (err as Error).message)
-    }
+    const end = await readProviderMessages(peer.stream, async (message) => {
+      await this.#onMessage(peer, message)
+      return peer.active
+    })
+    if (this.#signal.aborted || !peer.active) return
+    if (end.kind === 'violation') this.#violation(peer, end.error)
+    else if (end.kind === 'closed') this.#drop(peer, 'dropped', end.reason)
+    else if (end.kind === 'failed') this.#drop(peer, 'dropped', end.error.message)
   }
 
   #violation(peer: SessionPeer, err: Error): void {
@@ -433,8 +347,8 @@ export class SwarmSession {
     }
     peer.requests.delete(key)
     this.#holders.add(peer.id)
-    peer.measure(data.length, sentAt, this.#avgBlock(data.length))
-    this.#meter.add(data.length)
+    peer.measure(data.length, sentAt, this.#tally.avgBlock(data.length))
+    this.#tally.arrived(data.length)
     const flight = this.#wants.arrived(key)
     if (flight === undefined) return // another peer's copy won
     for (const other of flight.askedOf.keys()) {
@@ -456,12 +370,11 @@ export class SwarmSession {
   async #store(peer: SessionPeer, cid: CID, key: string, data: Uint8Array): Promise<void> {
     try {
       await this.#c.blockstore.put(cid, data)
-      this.#fetchedBytes += data.length
-      this.#fetchedBlocks++
+      this.#tally.fetched(data.length)
       peer.bytes += data.length
       peer.blocks++
       this.#lastProgressAt = Date.now()
-      for (const w of this.#waiters.get(key) ?? []) w.resolve(data)
+      this.#waiters.stored(key, data)
       await this.#walk(cid, data, cid.equals(this.root), true)
     } catch (err) {
       this.#fail(err as Error)
@@ -489,16 +402,12 @@ export class SwarmSession {
 
   // --- scheduling ------------------------------------------------------------------------
 
-  #avgBlock(guess = AVG_BLOCK_GUESS): number {
-    return this.#fetchedBlocks > 0 ? this.#fetchedBytes / this.#fetchedBlocks : guess
-  }
-
   #schedule(): void {
     if (this.#signal.aborted) return
     const ctx = {
       wants: this.#wants,
       peer: (id: string) => this.#peers.get(id),
-      avgBlock: this.#avgBlock(),
+      avgBlock: this.#tally.avgBlock(),
       fallbackMs: this.#c.tuning.blockTimeoutMs / 4,
     }
     // Fastest peers choose first.
@@ -538,7 +447,7 @@ export class SwarmSession {
   #tick(): void {
     if (this.#signal.aborted) return
     const now = performance.now()
-    const avgBlock = this.#avgBlock()
+    const avgBlock = this.#tally.avgBlock()
     for (const peer of this.#activePeers()) {
       if (peer.requests.size === 0) continue
       const waited = now - peer.oldestRequest()
@@ -581,65 +490,11 @@ export class SwarmSession {
   }
 
   #report(force = false): void {
-    const now = performance.now()
-    if (this.#options.onProgress === undefined || (!force && now - this.#lastReport < REPORT_EVERY_MS)) return
-    this.#lastReport = now
-    this.#options.onProgress(this.#progress())
+    this.#tally.report(() => this.#peerTallies(), force)
   }
 
-  #progress(): FetchProgress {
+  #peerTallies(): PeerTally[] {
     const now = performance.now()
-    const rateBps = this.#meter.rate(now)
-    const done = this.#fetchedBytes + this.#storedBytes
-    const left = this.#totalBytes === undefined ? undefined : Math.max(0, this.#totalBytes - done)
-    return {
-      cid: this.root.toString(),
-      ...(this.#totalBytes === undefined ? {} : { totalBytes: this.#totalBytes }),
-      fetchedBytes: this.#fetchedBytes,
-      fetchedBlocks: this.#fetchedBlocks,
-      storedBytes: this.#storedBytes,
-      storedBlocks: this.#storedBlocks,
-      rateBps,
-      ...(left !== undefined && rateBps > 0 ? { etaMs: Math.round((left / rateBps) * 1000) } : {}),
-      peers: [...this.#peers.values()].map((p) => p.tally(now)),
-    }
+    return [...this.#peers.values()].map((p) => p.tally(now))
   }
-}
-
-type ProviderMessage = { t: 'have' | 'dont-have'; cids: CID[] } | { t: 'block'; cid: CID; data: Uint8Array }
-
-/** What a provider may send a downloader. */
-function isProviderMessage(message: BlocksMessage): message is ProviderMessage {
-  return message.t === 'have' || message.t === 'dont-have' || message.t === 'block'
-}
-
-function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): void {
-  const set = map.get(key)
-  if (set === undefined) map.set(key, new Set([value]))
-  else set.add(value)
-}
-
-function removeFrom<T>(map: Map<string, Set<T>>, key: string, value: T): void {
-  const set = map.get(key)
-  if (set?.delete(value) === true && set.size === 0) map.delete(key)
-}
-
-/** `promise`, or a rejection with the signal's reason once it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  signal.throwIfAborted()
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

@@ -1,0 +1,56 @@
+/**
+ * Reading what a provider sends a downloader on `/lateral/blocks`, and telling protocol
+ * violations apart from a peer that simply stops.
+ *
+ * Only what breaks the protocol (an oversized or malformed frame, an undecodable message, a
+ * message a provider may not send) is a violation, which costs the peer points. A stream that
+ * is reset, aborted or closed, even in the middle of a frame, is what honest peers do when they
+ * stop, crash or lose their connection: the peer just leaves the session.
+ */
+import type { CID } from 'multiformats/cid'
+import { InvalidInputError } from '../core/errors.ts'
+import { FrameReader } from '../core/framing.ts'
+import { type BlocksMessage, decodeMessage, MAX_FRAME_BYTES } from './blocks-message.ts'
+
+/** What a provider may send a downloader. */
+export type ProviderMessage = { t: 'have' | 'dont-have'; cids: CID[] } | { t: 'block'; cid: CID; data: Uint8Array }
+
+/** How a provider's stream ended. */
+export type StreamEnd =
+  | { kind: 'closed'; reason: string }
+  | { kind: 'violation'; error: Error }
+  | { kind: 'failed'; error: Error }
+  | { kind: 'stopped' }
+
+/**
+ * Hand each message to `onMessage` until the stream ends or `onMessage` returns false (the
+ * session is done with the peer); resolves with how it ended.
+ */
+export async function readProviderMessages(
+  source: AsyncIterable<Uint8Array>,
+  onMessage: (message: ProviderMessage) => Promise<boolean>,
+): Promise<StreamEnd> {
+  const frames = new FrameReader(MAX_FRAME_BYTES)
+  try {
+    for await (const chunk of source) {
+      let messages: BlocksMessage[]
+      try {
+        messages = frames.push(chunk).map((frame) => decodeMessage(frame))
+      } catch (err) {
+        return { kind: 'violation', error: err as Error }
+      }
+      for (const message of messages) {
+        if (!isProviderMessage(message))
+          return { kind: 'violation', error: new InvalidInputError(`a provider may not send "${message.t}"`) }
+        if (!(await onMessage(message))) return { kind: 'stopped' }
+      }
+    }
+    return { kind: 'closed', reason: frames.pending > 0 ? 'closed the stream inside a frame' : 'closed the stream' }
+  } catch (err) {
+    return { kind: 'failed', error: err as Error }
+  }
+}
+
+function isProviderMessage(message: BlocksMessage): message is ProviderMessage {
+  return message.t === 'have' || message.t === 'dont-have' || message.t === 'block'
+}

@@ -1,0 +1,53 @@
+/** The contract of a download session (swarm-session.ts): what it needs, its options, its sizes. */
+import type { CID } from 'multiformats/cid'
+import type { Logger } from '../core/logger.ts'
+import type { Net } from '../net/types.ts'
+import type { FetchOptions } from './fetch-progress.ts'
+import type { ByteRate } from './throttle.ts'
+import type { WantListSizes } from './want-list.ts'
+
+export interface SessionBlockstore {
+  has(cid: CID): Promise<boolean>
+  getBytes(cid: CID): Promise<Uint8Array>
+  put(cid: CID, bytes: Uint8Array): Promise<CID>
+}
+
+export interface SwarmTuning {
+  /** Give up when no block arrives and no peer with the content appears for this long, ms. */
+  providerTimeoutMs: number
+  /** A request unanswered for this long (or 4x the peer's expected time, if longer) times out. */
+  blockTimeoutMs: number
+  /** Peers asked in one session. */
+  maxPeers: number
+  /** How often the DHT is asked again for providers while the download runs, ms. */
+  providerSearchIntervalMs: number
+}
+
+export interface SessionComponents {
+  net: Net
+  blockstore: SessionBlockstore
+  downloadRate: ByteRate
+  tuning: SwarmTuning
+  isBanned(peerId: string): boolean
+  /** A peer sent a block that does not match its CID. */
+  reportCorrupt(peerId: string, cid: CID): void
+  log: Logger
+}
+
+export interface SessionOptions extends FetchOptions {
+  /** `dag` (default): the DAG under the root, by `run()`. `blocks`: what `block()` asks for. */
+  mode?: 'dag' | 'blocks'
+}
+
+/** The sizes of a session's structures (for tests and diagnostics). */
+export interface SessionSizes extends WantListSizes {
+  /** Peers that joined (active or not: their tallies are kept for the result). */
+  peers: number
+  activePeers: number
+  /** Requests outstanding across peers. */
+  requests: number
+  /** Peers known to hold some block of the DAG. */
+  holders: number
+  /** Local readers waiting for blocks. */
+  waiters: number
+}
