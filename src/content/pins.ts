@@ -6,7 +6,7 @@ import * as cbor from '@ipld/dag-cbor'
 import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import { NotFoundError } from '../core/errors.ts'
-import type { Datastore } from '../store/datastore.ts'
+import type { Datastore } from '../store/index.ts'
 import { parseCid } from './dag.ts'
 
 export interface Pin {
