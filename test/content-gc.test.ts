@@ -14,6 +14,7 @@ import type { CID } from 'multiformats/cid'
 import { Content } from '../src/content/content.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { MemoryBlocks } from '../src/store/blockstore.ts'
+import { ReadWriteLock } from '../src/store/read-write-lock.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 import { waitFor } from '../src/testing/wait.ts'
 
@@ -147,5 +148,56 @@ describe('gc during transfers', { timeout: 60_000 }, () => {
     assert.equal((await gc).removed, 0)
     const { cid } = await add
     assert.deepEqual(await collect(content.cat(cid)), data)
+  })
+
+  it('a reader that stops early no longer protects what it read', async () => {
+    const content = new Content({ blockstore: new MemoryBlocks(), datastore: new MemoryDatastore() })
+    const data = randomBytes(4 * ADD_CHUNK)
+    const { cid } = await content.add([{ path: 'f.bin', size: data.length, content: [data] }], {
+      chunker: `size-${ADD_CHUNK}`,
+    })
+    for await (const _ of content.cat(cid)) break
+    await content.unpin(cid)
+    assert.equal((await content.gc()).removed, 5, 'the four leaves and the root were collected')
+  })
+})
+
+describe('read-write lock', () => {
+  it('readers share, a writer waits for them and goes before readers that came after it', async () => {
+    const lock = new ReadWriteLock()
+    const order: string[] = []
+    const r1 = await lock.readLock()
+    const r2 = await lock.readLock()
+    const writer = lock.writeLock().then((release) => {
+      order.push('writer')
+      return release
+    })
+    const reader = lock.readLock().then((release) => {
+      order.push('late reader')
+      return release
+    })
+    assert.deepEqual([lock.readers, lock.waiting], [2, 2])
+    r1()
+    r2()
+    const w = await writer
+    assert.ok(lock.writing)
+    assert.deepEqual(order, ['writer'])
+    w()
+    ;(await reader)()
+    assert.deepEqual(order, ['writer', 'late reader'])
+    assert.deepEqual([lock.readers, lock.writing, lock.waiting], [0, false, 0])
+  })
+
+  it('an aborted waiter leaves the queue and lets the others in', async () => {
+    const lock = new ReadWriteLock()
+    const r = await lock.readLock()
+    const controller = new AbortController()
+    const writer = lock.writeLock(controller.signal)
+    const reader = lock.readLock()
+    controller.abort(new Error('gave up'))
+    await assert.rejects(writer, /gave up/)
+    ;(await reader)()
+    r()
+    assert.deepEqual([lock.readers, lock.writing, lock.waiting], [0, false, 0])
   })
 })

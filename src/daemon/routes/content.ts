@@ -70,11 +70,16 @@ export async function sendFileData(
   return reply.send(
     Readable.from(
       (async function* () {
-        if (first.done !== true) yield first.value
-        for (;;) {
-          const next = await iterator.next()
-          if (next.done === true) return
-          yield next.value
+        try {
+          if (first.done !== true) yield first.value
+          for (;;) {
+            const next = await iterator.next()
+            if (next.done === true) return
+            yield next.value
+          }
+        } finally {
+          // A client that hangs up ends the read too (it releases the content it protected from gc).
+          await iterator.return?.(undefined)
         }
       })(),
     ),
