@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { CID } from 'multiformats/cid'
 import { BLOCKS_PROTOCOL } from '../src/content/blocks-message.ts'
+import { buildApi } from '../src/daemon/api.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 
@@ -103,5 +104,29 @@ describe('work done once', { timeout: 60_000 }, () => {
     assert.ok(firstChunkAt > 0 && firstChunkAt < getDone, 'the first bytes came out before the download ended')
     assert.equal(result.fetchedBlocks, 9)
     for (const [c, n] of reads) assert.equal(n, 1, `block ${c} read ${n} times`)
+  })
+
+  it('the data route streams a file whose get is running (what `lateral get` without -o reads)', async (t) => {
+    const net = await createMemoryNetwork(2, { content: { uploadLimit: 1024 * 1024 } })
+    const [seeder, downloader] = net.nodes as [LateralNode, LateralNode]
+    const token = 'token-0123456789abcdef'
+    const app = await buildApi({ node: downloader, token })
+    t.after(async () => {
+      await app.close()
+      await net.stop()
+    })
+    await net.connect(1, 0)
+    const bytes = randomBytes(1536 * 1024)
+    const { cid } = await seeder.content.add([{ path: 'f.bin', size: bytes.length, content: [bytes] }], {
+      chunker: 'size-262144',
+    })
+    const headers = { authorization: `Bearer ${token}` }
+    const started = await app.inject({ method: 'POST', url: `/v1/content/${cid}/get`, headers, payload: {} })
+    assert.equal(started.statusCode, 202)
+    const data = await app.inject({ url: `/v1/content/${cid}/data`, headers })
+    assert.equal(data.statusCode, 200, data.body)
+    assert.equal(sha256(data.rawPayload), sha256(bytes))
+    const view = (await app.inject({ url: `/v1/transfers/${started.json().id}`, headers })).json()
+    assert.ok(view.state === 'done' || view.state === 'running', view.state)
   })
 })
