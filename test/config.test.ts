@@ -15,7 +15,8 @@ import { startServices } from '../src/node/lifecycle.ts'
 describe('config', () => {
   it('defaults come from the schema of each section', () => {
     const config = defaultConfig()
-    assert.deepEqual(config.content, { ...DEFAULT_CONTENT })
+    for (const [key, value] of Object.entries(DEFAULT_CONTENT))
+      assert.equal(config.content[key as keyof typeof DEFAULT_CONTENT], value, key)
     assert.equal(config.api, '127.0.0.1:5980')
     assert.equal(config.dht.mode, 'server')
     assert.equal(config.messaging.outboxCap, 1000)

@@ -4,10 +4,10 @@
  * folder (`src/<service>/cli/`).
  */
 import type { Command } from 'commander'
+import { registerContent } from '../content/cli/content.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
 import type { ServiceName } from '../node/registry.ts'
-import { registerContent } from './commands/content.ts'
 
 export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command) => void } = {
   messaging: (program) => {

@@ -48,6 +48,9 @@ export const DEFAULT_DOWNLOAD_LINK_TTL_MS = 60_000
 export const DEFAULT_DOWNLOAD_LINKS_MAX = 1024
 export const DEFAULT_TOPIC_LOG_SIZE = 200
 export const DEFAULT_BANDWIDTH_SAMPLES = 300
+export const DEFAULT_TRANSFERS_KEPT = 100
+export const DEFAULT_UPLOADS_OPEN = 16
+export const DEFAULT_TRANSFER_PROGRESS_MS = 250
 /**
  * Bytes the daemon holds for one event stream (`/v1/events`) whose reader is behind; past this
  * the stream is ended with a `dropped` event. Bounds the memory one stalled reader costs.
@@ -133,3 +136,26 @@ export const DEFAULT_REPROVIDE_CONCURRENCY = 4
 export const DEFAULT_PROVIDE_TIMEOUT_MS = 60_000
 /** `providers` asks connected peers and the DHT for this long unless told otherwise, ms. */
 export const DEFAULT_PROVIDERS_TIMEOUT_MS = 10_000
+
+/** Download sessions (src/content/session-peer.ts, scheduler.ts, swarm-session.ts, docs/protocols/blocks.md). */
+/** Requests a peer newly joined to a download is given before its rate is measured. */
+export const DEFAULT_WINDOW_INITIAL = 8
+/** Fewest requests outstanding to one peer once its rate is measured (timeouts halve below it until it answers). */
+export const DEFAULT_WINDOW_MIN = 8
+/** Most requests outstanding to one peer: bounds a download's memory to this many blocks per peer. */
+export const DEFAULT_WINDOW_MAX = 32
+/** Largest `windowMax` accepted: keeps an honest downloader far below what a server queues per stream. */
+export const WINDOW_MAX_LIMIT = 1024
+/** Timeouts in a row after which a peer leaves a download (its requests already went to others). */
+export const DEFAULT_TIMEOUTS_BEFORE_DROP = 3
+/** Wanted blocks, in DAG order, among which the rarest are picked for each peer (bounds the scan per pick). */
+export const DEFAULT_RAREST_FIRST_SCAN = 256
+/** Peers asked for the same block at once in the end-game (1 = no duplicate requests). */
+export const DEFAULT_END_GAME_DUPLICATES = 3
+/** Received blocks (already verified) being written to the store at once; the peers' streams wait beyond it (memory bound). */
+export const DEFAULT_STORE_QUEUE = 16
+/**
+ * Closing a downloader's blocks stream waits this long for the other side to see the end, then
+ * aborts it, ms: a courtesy that bounds how long a finished session holds its streams.
+ */
+export const BLOCKS_CLOSE_GRACE_MS = 1_000

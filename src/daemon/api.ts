@@ -19,8 +19,11 @@ import { SERVICES } from '../node/registry.ts'
 import { type LoginIssuer, registerDashboard } from './dashboard.ts'
 import { EventHub } from './events.ts'
 import { nodeRoutes } from './routes/node.ts'
+import { transferRoutes } from './routes/transfers.ts'
 import { sharedSchemas } from './schemas.ts'
+import type { RouteContext } from './service-api.ts'
 import { SERVICE_APIS } from './service-routes.ts'
+import { loggerFromPino, Transfers } from './transfers.ts'
 
 export interface ApiInit {
   node: LateralNode
@@ -95,8 +98,14 @@ export async function buildApi(init: ApiInit): Promise<FastifyInstance> {
   })
   app.addHook('preClose', async () => hub.close())
 
-  const context = { node, hub }
+  const transfers = new Transfers(hub, loggerFromPino(app.log.child({ component: 'lateral:transfers' })), {
+    keep: settings.transfersKept,
+    progressEveryMs: settings.transferProgressMs,
+  })
+  app.addHook('preClose', async () => transfers.cancelAll())
+  const context: RouteContext = { node, hub, transfers }
   await app.register(nodeRoutes, context)
+  await app.register(transferRoutes, context)
   for (const service of SERVICES) await app.register(SERVICE_APIS[service.name].routes, context)
   app.decorate('dashboardLogin', await registerDashboard(app, node, init.token))
 

@@ -9,10 +9,10 @@ import { extname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { sendFileData } from '../content/api/file-data.ts'
 import { UnauthorizedError } from '../core/errors.ts'
 import type { LateralNode } from '../node/node.ts'
 import { OneTimeCodes } from './one-time.ts'
-import { sendFileData } from './routes/content.ts'
 import { errorResponses } from './schemas.ts'
 
 /** Where `npm run build` puts the page (the same from src/daemon and dist/daemon). */

@@ -111,8 +111,55 @@ export const bandwidthReply = Type.Object({
 })
 export type BandwidthReply = Static<typeof bandwidthReply>
 
-/** Schemas referenced by `$ref` from routes: registered once with `app.addSchema`. */
-export const sharedSchemas = [errorReply, peerConnection]
-
 /** The names of the node's services (for the CLI's and the dashboard's per-service tables). */
 export type { ServiceName } from '../node/registry.ts'
+
+/** A long operation (add, get, pin) with an ID; `progress` and `result` are the service's own shapes. */
+export const transfer = Type.Object(
+  {
+    id: Type.String(),
+    kind: stringEnum(['add', 'get', 'pin']),
+    state: stringEnum(['running', 'done', 'failed', 'cancelled']),
+    cid: Type.Optional(Type.String()),
+    path: Type.Optional(Type.String({ description: 'add: the source path; get: the output path' })),
+    startedAt: Type.Number(),
+    endedAt: Type.Optional(Type.Number()),
+    progress: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description:
+            'add: {bytes, total, path}; get/pin: {cid, totalBytes, fetchedBytes, storedBytes, rateBps, etaMs, peers[]}',
+        },
+      ),
+    ),
+    result: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description:
+            'add: {cid, size, entries[]}; get/pin: summary with blocks, bytes and the bytes each peer delivered',
+        },
+      ),
+    ),
+    error: Type.Optional(Type.Object({ name: Type.String(), code: Type.String(), message: Type.String() })),
+  },
+  {
+    $id: 'Transfer',
+    description: 'A long operation (add, get, pin). Follow it on /v1/transfers/{id}/events or /v1/events.',
+  },
+)
+export type TransferView = Omit<Static<typeof transfer>, 'progress' | 'result'> & {
+  progress?: unknown
+  result?: unknown
+}
+
+export const transferParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+export type TransferParams = Static<typeof transferParams>
+
+export const transfersReply = Type.Object({ transfers: Type.Array(Type.Ref(transfer)) })
+
+/** Schemas referenced by `$ref` from routes: registered once with `app.addSchema`. */
+export const sharedSchemas = [errorReply, peerConnection, transfer]

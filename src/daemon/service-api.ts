@@ -6,12 +6,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { LateralNode } from '../node/node.ts'
 import type { EventHub } from './events.ts'
+import type { Transfers } from './transfers.ts'
 
 /** What every service's routes may use besides their own service. */
 export interface RouteContext {
   node: LateralNode
   /** The live event stream: `hub.publish()` reaches every GET /v1/events client. */
   hub: EventHub
+  /** Long operations with an ID, progress events and cancel (GET /v1/transfers/...). */
+  transfers: Transfers
 }
 
 export interface ServiceApi {

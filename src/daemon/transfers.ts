@@ -4,33 +4,23 @@
  * own stream), cancelled with DELETE. Finished transfers are kept for a while for the dashboard.
  */
 import { randomBytes } from 'node:crypto'
+import { DEFAULT_TRANSFER_PROGRESS_MS, DEFAULT_TRANSFERS_KEPT } from '../core/constants.ts'
 import { errorEntry } from '../core/error-registry.ts'
 import { AbortedError, NotFoundError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import type { EventHub, LiveEvent } from './events.ts'
+import type { TransferView } from './schemas.ts'
 
-export type TransferKind = 'add' | 'get' | 'pin'
-export type TransferState = 'running' | 'done' | 'failed' | 'cancelled'
+export type { TransferView }
+export type TransferKind = TransferView['kind']
+export type TransferState = TransferView['state']
 
-export interface TransferView {
-  id: string
-  kind: TransferKind
-  state: TransferState
-  /** The root (known from the start for get/pin, at the end for add). */
-  cid?: string
-  /** add: the source path; get: the output path, if any. */
-  path?: string
-  startedAt: number
-  endedAt?: number
-  progress?: unknown
-  result?: unknown
-  error?: { name: string; code: string; message: string }
+export interface TransfersInit {
+  /** Finished transfers kept in the list (DEFAULT_TRANSFERS_KEPT). */
+  keep?: number
+  /** Progress events per transfer at most this often (DEFAULT_TRANSFER_PROGRESS_MS). */
+  progressEveryMs?: number
 }
-
-/** Finished transfers kept in the list. */
-const KEEP_FINISHED = 100
-/** Progress events per transfer at most this often. */
-const PROGRESS_EVERY_MS = 250
 
 interface Entry {
   view: TransferView
@@ -61,11 +51,19 @@ export class Transfers {
   readonly #hub: Pick<EventHub, 'publish'>
   readonly #log: Logger
   readonly #entries = new Map<string, Entry>()
+  readonly #keep: number
+  readonly #progressEveryMs: number
 
   /** `log` records every failed transfer with its ID and cause (the API's error points there). */
-  constructor(hub: Pick<EventHub, 'publish'>, log: Logger = silentLogger.forComponent('lateral:transfers')) {
+  constructor(
+    hub: Pick<EventHub, 'publish'>,
+    log: Logger = silentLogger.forComponent('lateral:transfers'),
+    init: TransfersInit = {},
+  ) {
     this.#hub = hub
     this.#log = log
+    this.#keep = init.keep ?? DEFAULT_TRANSFERS_KEPT
+    this.#progressEveryMs = init.progressEveryMs ?? DEFAULT_TRANSFER_PROGRESS_MS
   }
 
   /**
@@ -133,7 +131,7 @@ export class Transfers {
   #progress(entry: Entry, progress: unknown): void {
     entry.view.progress = progress
     const now = Date.now()
-    if (now - entry.lastEmit < PROGRESS_EVERY_MS) return
+    if (now - entry.lastEmit < this.#progressEveryMs) return
     entry.lastEmit = now
     this.#emit('transfer:progress', entry)
   }
@@ -185,7 +183,7 @@ export class Transfers {
 
   #prune(): void {
     const finished = [...this.#entries.values()].filter((e) => e.view.state !== 'running')
-    for (const e of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.#entries.delete(e.view.id)
+    for (const e of finished.slice(0, Math.max(0, finished.length - this.#keep))) this.#entries.delete(e.view.id)
   }
 }
 

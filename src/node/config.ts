@@ -18,6 +18,9 @@ import {
   DEFAULT_LOGIN_CODES_MAX,
   DEFAULT_LOGIN_TTL_MS,
   DEFAULT_TOPIC_LOG_SIZE,
+  DEFAULT_TRANSFER_PROGRESS_MS,
+  DEFAULT_TRANSFERS_KEPT,
+  DEFAULT_UPLOADS_OPEN,
   EVENTS_HEARTBEAT_MS,
 } from '../core/constants.ts'
 import { ConfigError } from '../core/errors.ts'
@@ -65,6 +68,9 @@ const daemonSettings = {
         minimum: 1,
       },
     ),
+    uploadsOpen: count('dashboard uploads being filled at once', DEFAULT_UPLOADS_OPEN, { minimum: 1 }),
+    transfersKept: count('finished transfers (add, get, pin) kept in the list', DEFAULT_TRANSFERS_KEPT),
+    transferProgressMs: millis('a transfer sends a progress event at most this often', DEFAULT_TRANSFER_PROGRESS_MS),
     bandwidthSamples: count('one-second bandwidth samples kept for GET /v1/bandwidth', DEFAULT_BANDWIDTH_SAMPLES, {
       minimum: 2,
     }),

@@ -9,49 +9,22 @@ import { Bar, Card, Copy, ErrorNote, useAction } from '../../../web/src/componen
 import { bytes, clock, duration, rate, short } from '../../../web/src/format.ts'
 import { useEvents, useLoad } from '../../../web/src/hooks.ts'
 import type { ServiceView } from '../../../web/src/service-view.ts'
+import type {
+  AddProgressView,
+  AddResultView,
+  ContentTransfer,
+  FetchProgressView,
+  FolderEntryView,
+  LsReply,
+  PeerTallyView,
+  PinsReply,
+} from '../api/schemas.ts'
 
-interface PeerTally {
-  peerId: string
-  bytes: number
-  blocks: number
-  rateBps: number
-  state: string
-}
-
-interface FetchProgress {
-  totalBytes?: number
-  fetchedBytes: number
-  storedBytes: number
-  rateBps: number
-  etaMs?: number
-  peers: PeerTally[]
-}
-
-interface AddProgress {
-  bytes: number
-  total?: number
-  path: string
-}
-
-export interface Transfer {
-  id: string
-  kind: 'add' | 'get' | 'pin'
-  state: 'running' | 'done' | 'failed' | 'cancelled'
-  cid?: string
-  path?: string
-  startedAt: number
-  endedAt?: number
-  progress?: FetchProgress | AddProgress
-  result?: (FetchProgress & { durationMs: number; bytes: number }) | { cid: string; size: number }
-  error?: { name: string; code: string; message: string }
-}
-
-interface Entry {
-  name: string
-  cid: string
-  type: 'file' | 'directory' | 'other'
-  size: number
-}
+type PeerTally = PeerTallyView
+type FetchProgress = FetchProgressView
+type AddProgress = AddProgressView
+export type Transfer = ContentTransfer
+type Entry = FolderEntryView
 
 /** A file picked in the browser with its path inside what was dropped. */
 interface Picked {
@@ -80,7 +53,7 @@ export function FilesView() {
     const t = e.data as Transfer
     setTransfers((all) => ({ ...all, [t.id]: t }))
   })
-  const pins = useLoad(() => api.get<{ pins: Array<{ cid: string; addedAt: number; size?: number }> }>('/v1/pins'), {
+  const pins = useLoad(() => api.get<PinsReply>('/v1/pins'), {
     refreshOn: ['transfer:done'],
   })
   const [sending, setSending] = useState<Sending[]>([])
@@ -308,7 +281,7 @@ function TransferRow({ t, name }: { t: Transfer; name: string | undefined }) {
 
 function AddDetail({ t }: { t: Transfer }) {
   const p = t.progress as AddProgress | undefined
-  const r = t.result as { cid: string; size: number } | undefined
+  const r = t.result as AddResultView | undefined
   if (t.state === 'done' && r !== undefined)
     return (
       <p class="muted small">
@@ -401,7 +374,7 @@ async function download(cid: string, filename: string): Promise<void> {
 function Contents({ cid, name }: { cid: string; name: string | undefined }) {
   const [entries, setEntries] = useState<Entry[] | undefined>(undefined)
   const act = useAction(async () => {
-    const r = await api.get<{ entries: Entry[] }>(`/v1/content/${encodeURIComponent(cid)}`)
+    const r = await api.get<LsReply>(`/v1/content/${encodeURIComponent(cid)}`)
     const only = r.entries[0]
     if (r.entries.length === 1 && only !== undefined && only.cid === cid && only.type === 'file') {
       await download(cid, name ?? cid)

@@ -3,31 +3,12 @@
  * for adding, and for getting one bar plus a line per peer with what it delivered and its rate.
  */
 import cliProgress from 'cli-progress'
-import { formatBytes } from '../core/units.ts'
-import { shortPeer } from './message-format.ts'
-import { formatDuration } from './output.ts'
+import { shortPeer } from '../../cli/message-format.ts'
+import { formatDuration } from '../../cli/output.ts'
+import { formatBytes } from '../../core/units.ts'
+import type { AddProgressView, FetchProgressView } from '../api/schemas.ts'
 
-interface AddProgressView {
-  bytes: number
-  total?: number
-  path: string
-}
-
-interface PeerView {
-  peerId: string
-  bytes: number
-  rateBps: number
-  state: string
-}
-
-interface GetProgressView {
-  totalBytes?: number
-  fetchedBytes: number
-  storedBytes: number
-  rateBps: number
-  etaMs?: number
-  peers: PeerView[]
-}
+type GetProgressView = FetchProgressView
 
 export interface ProgressView {
   update(progress: unknown): void

@@ -6,18 +6,17 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyInstance } from 'fastify'
 import { AlreadyExistsError, InvalidInputError, NotFoundError, StorageFullError } from '../../core/errors.ts'
+import { errorResponses } from '../../daemon/schemas.ts'
+import type { Transfers } from '../../daemon/transfers.ts'
 import type { LateralNode } from '../../node/node.ts'
-import { errorResponses } from '../schemas.ts'
-import type { Transfers } from '../transfers.ts'
 
-/** Uploads open at once (each is a folder being filled). */
-const MAX_OPEN = 16
 const MAX_PATH = 4096
 const MAX_SEGMENT = 255
 const MAX_DEPTH = 64
@@ -49,12 +48,19 @@ const idParams = {
   properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
 } as const
 
+/**
+ * The upload routes; staged files go under `<home>/uploads` (a temporary folder for a node
+ * without a home, removed when the API closes).
+ */
 export async function registerUploadRoutes(
   app: FastifyInstance,
   node: LateralNode,
   transfers: Transfers,
-  root: string,
 ): Promise<void> {
+  const root = node.home === undefined ? await mkdtemp(join(tmpdir(), 'lateral-uploads-')) : join(node.home, 'uploads')
+  if (node.home === undefined) app.addHook('onClose', async () => rm(root, { recursive: true, force: true }))
+  /** Uploads open at once (each is a folder being filled). */
+  const maxOpen = node.config.daemon.uploadsOpen
   // Anything left from a daemon that was killed is stale.
   await rm(root, { recursive: true, force: true })
   await mkdir(root, { recursive: true, mode: 0o700 })
@@ -87,7 +93,7 @@ export async function registerUploadRoutes(
       },
     },
     async () => {
-      if (uploads.size >= MAX_OPEN) throw new InvalidInputError(`${MAX_OPEN} uploads are open already; finish one`)
+      if (uploads.size >= maxOpen) throw new InvalidInputError(`${maxOpen} uploads are open already; finish one`)
       const id = randomBytes(8).toString('hex')
       const dir = join(root, id)
       await mkdir(dir, { mode: 0o700 })

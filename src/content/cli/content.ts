@@ -3,41 +3,24 @@ import { resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type Command, Option } from 'commander'
+import { ApiClient, rebuildError } from '../../cli/client.ts'
+import { liveEvents, untilInterrupted } from '../../cli/events.ts'
+import { shortPeer } from '../../cli/message-format.ts'
+import { emit, examples, type Globals, globals, table } from '../../cli/output.ts'
 import { AbortedError, InvalidInputError } from '../../core/errors.ts'
 import { formatBytes } from '../../core/units.ts'
-import type { TransferView } from '../../daemon/transfers.ts'
-import { ApiClient, rebuildError } from '../client.ts'
-import { liveEvents, untilInterrupted } from '../events.ts'
-import { shortPeer } from '../message-format.ts'
-import { emit, examples, type Globals, globals, table } from '../output.ts'
-import { progressView } from '../progress.ts'
+import type {
+  AddResultView,
+  ContentTransfer,
+  GcReply,
+  GetResultView,
+  LsReply,
+  PinsReply,
+  ProvidersReply,
+} from '../api/schemas.ts'
+import { progressView } from './progress.ts'
 
-interface AddResultView {
-  cid: string
-  size: number
-  entries: Array<{ path: string; cid: string; size: number }>
-}
-
-interface PeerView {
-  peerId: string
-  bytes: number
-  blocks: number
-  state: string
-}
-
-interface GetResultView {
-  cid: string
-  blocks: number
-  bytes: number
-  fetchedBlocks: number
-  fetchedBytes: number
-  storedBlocks: number
-  storedBytes: number
-  durationMs: number
-  peers: PeerView[]
-  output?: string
-  pinned: boolean
-}
+type TransferView = ContentTransfer
 
 /**
  * Follow a transfer to its end, showing progress. Ctrl-C cancels it in the daemon (which
@@ -227,9 +210,9 @@ export function registerContent(program: Command): void {
     .action(async (cid: string, opts: { timeout?: number }, cmd: Command) => {
       const g = globals(cmd)
       const query = opts.timeout === undefined ? '' : `?timeoutMs=${opts.timeout}`
-      const result = await (await ApiClient.forHome(g.home)).get<{
-        entries: Array<{ name: string; cid: string; type: string; size: number }>
-      }>(`/v1/content/${encodeURIComponent(cid)}${query}`)
+      const result = await (await ApiClient.forHome(g.home)).get<LsReply>(
+        `/v1/content/${encodeURIComponent(cid)}${query}`,
+      )
       emit(g, result, () =>
         table(
           ['NAME', 'SIZE', 'TYPE', 'CID'],
@@ -249,9 +232,7 @@ export function registerContent(program: Command): void {
     .addHelpText('after', examples('lateral pins', 'lateral pins --json'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).get<{
-        pins: Array<{ cid: string; addedAt: number; size?: number }>
-      }>('/v1/pins')
+      const result = await (await ApiClient.forHome(g.home)).get<PinsReply>('/v1/pins')
       emit(g, result, () =>
         result.pins.length === 0
           ? 'Nothing is pinned.'
@@ -301,7 +282,7 @@ export function registerContent(program: Command): void {
     .addHelpText('after', examples('lateral gc', 'lateral gc --json'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).post<{ removed: number; bytes: number }>('/v1/gc', {})
+      const result = await (await ApiClient.forHome(g.home)).post<GcReply>('/v1/gc', {})
       emit(
         g,
         result,
@@ -313,14 +294,14 @@ export function registerContent(program: Command): void {
     .command('providers')
     .description('peers that have the content: connected peers asked directly, and DHT provider records')
     .argument('<cid>', 'root CID')
-    .option('--timeout <seconds>', 'how long to search (default 10)', timeoutMs)
+    .option('--timeout <seconds>', 'how long to search (default content.providersTimeoutMs, 10 s)', timeoutMs)
     .addHelpText('after', examples('lateral providers bafybei...', 'lateral providers bafybei... --json'))
     .action(async (cid: string, opts: { timeout?: number }, cmd: Command) => {
       const g = globals(cmd)
       const query = opts.timeout === undefined ? '' : `?timeoutMs=${opts.timeout}`
-      const result = await (await ApiClient.forHome(g.home)).get<{
-        providers: Array<{ peerId: string; sources: string[]; addresses: string[] }>
-      }>(`/v1/content/${encodeURIComponent(cid)}/providers${query}`)
+      const result = await (await ApiClient.forHome(g.home)).get<ProvidersReply>(
+        `/v1/content/${encodeURIComponent(cid)}/providers${query}`,
+      )
       emit(g, result, () =>
         result.providers.length === 0
           ? `No provider found for ${cid}.`
