@@ -1,3 +1,13 @@
+/** Errors from libp2p, as Lateral sees them. */
+import type { AbortOptions } from '../core/abort.ts'
+import {
+  AbortedError,
+  AddressInUseError,
+  InvalidInputError,
+  PeerUnreachableError,
+  TimeoutError,
+} from '../core/errors.ts'
+
 /**
  * libp2p errors that mean "a stream or connection went away while something still used it".
  * They are normal on a network (a peer left mid-exchange) and are sometimes raised from
@@ -17,4 +27,26 @@ const TEARDOWN_ERRORS = new Set([
 
 export function isStreamTeardownError(err: unknown): boolean {
   return err instanceof Error && TEARDOWN_ERRORS.has(err.name)
+}
+
+/** libp2p's listen failure as one clear line naming each address and why. */
+export function listenError(err: unknown): Error {
+  const e = err as Error
+  if (e?.name !== 'UnsupportedListenAddressesError') return e
+  const reasons = e.message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('/'))
+  const detail = reasons.length > 0 ? reasons.join('; ') : e.message
+  const Ctor = /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(detail) ? AddressInUseError : InvalidInputError
+  return new Ctor(`cannot listen on ${detail} (check --listen or "listen" in config.json)`)
+}
+
+/** A libp2p failure as Lateral's error for it: cancelled, timed out, or the peer unreachable. */
+export function mapNetError(err: unknown, context: string, options: AbortOptions): Error {
+  if (err instanceof InvalidInputError) return err
+  if (options.signal?.aborted === true) return new AbortedError(`${context}: cancelled`)
+  const e = err as Error
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new TimeoutError(`${context}: timed out`)
+  return new PeerUnreachableError(`${context}: ${e?.message ?? String(err)}`)
 }

@@ -1,5 +1,6 @@
 export { isStreamTeardownError } from './errors.ts'
+export { peerIdFromSeed } from './libp2p-node.ts'
 export { MDNS_SERVICE_TAG } from './libp2p-options.ts'
-export { createNet, type NetComponents, peerIdFromSeed } from './net.ts'
+export { createNet, type NetComponents } from './net.ts'
 export { isPublicIp, type Reachability, reachability } from './reachability.ts'
 export * from './types.ts'

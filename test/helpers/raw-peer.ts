@@ -33,31 +33,32 @@ export async function createRawPeer(): Promise<RawPeer> {
     // can push at most that much to it, and everything else stays with the seeder.
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 256 * 1024 } })],
   })
+  const stalled: RawPeer['stalled'] = async (address, protocol, first, readFirst = 0) => {
+    const stream = await node.dialProtocol(multiaddr(address), protocol)
+    // Whatever the other side manages to send lands here: this peer's memory, not the sender's.
+    stream.maxReadBufferLength = Number.POSITIVE_INFINITY
+    // Sent before pausing: the first frame carries the stream's opening flags.
+    stream.send(first)
+    if (readFirst === 0) stream.pause()
+    else {
+      let read = 0
+      for await (const chunk of stream) {
+        read += chunk.byteLength
+        if (read >= readFirst) {
+          stream.pause()
+          break
+        }
+      }
+    }
+    return stream
+  }
   return {
     node,
     peerId: node.peerId.toString(),
+    stalled,
     async stalledStream(address, cids, readFirst = 0) {
       const want = encodeFrame(encodeMessage({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) }))
-      return this.stalled(address, BLOCKS_PROTOCOL, want, readFirst)
-    },
-    async stalled(address, protocol, first, readFirst = 0) {
-      const stream = await node.dialProtocol(multiaddr(address), protocol)
-      // Whatever the other side manages to send lands here: this peer's memory, not the sender's.
-      stream.maxReadBufferLength = Number.POSITIVE_INFINITY
-      // Sent before pausing: the first frame carries the stream's opening flags.
-      stream.send(first)
-      if (readFirst === 0) stream.pause()
-      else {
-        let read = 0
-        for await (const chunk of stream) {
-          read += chunk.byteLength
-          if (read >= readFirst) {
-            stream.pause()
-            break
-          }
-        }
-      }
-      return stream
+      return stalled(address, BLOCKS_PROTOCOL, want, readFirst)
     },
     async stop() {
       await node.stop()
