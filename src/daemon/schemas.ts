@@ -114,6 +114,9 @@ export type BandwidthReply = Static<typeof bandwidthReply>
 /** The names of the node's services (for the CLI's and the dashboard's per-service tables). */
 export type { ServiceName } from '../node/registry.ts'
 
+/** The dashboard sign-in's shapes (declared beside its routes; the page takes types from here). */
+export * from './dashboard-schemas.ts'
+
 /** A long operation (add, get, pin) with an ID; `progress` and `result` are the service's own shapes. */
 export const transfer = Type.Object(
   {

@@ -5,6 +5,7 @@
  */
 import { ERRORS } from '../../src/core/error-registry.ts'
 import { parseSse } from '../../src/core/sse.ts'
+import type { ErrorReply, SessionBody, SessionReply } from '../../src/daemon/schemas.ts'
 import { Store } from './store.ts'
 
 const TOKEN_KEY = 'lateral.token'
@@ -52,8 +53,8 @@ export function signOut(): void {
 
 /** Trade the one-time code of a login link (`#login=...`) for the token. */
 export async function redeemLogin(code: string): Promise<void> {
-  const res = await request('POST', '/v1/ui/session', { code }, false)
-  localStorage.setItem(TOKEN_KEY, (res as { token: string }).token)
+  const res = (await request('POST', '/v1/ui/session', { code } satisfies SessionBody, false)) as SessionReply
+  localStorage.setItem(TOKEN_KEY, res.token)
   setConnection('online')
 }
 
@@ -76,7 +77,7 @@ async function request(method: string, path: string, body: unknown, auth: boolea
   const text = await res.text()
   const json = text === '' ? undefined : safeJson(text)
   if (!res.ok) {
-    const e = (json as { error?: { name: string; code: string; message: string } } | undefined)?.error
+    const e = (json as Partial<ErrorReply> | undefined)?.error
     if (res.status === 401 && auth) setConnection('signed-out', e?.message)
     else if (res.status >= 502 && e === undefined) setConnection('unreachable', `HTTP ${res.status}`)
     if (e !== undefined) throw new ApiError(e.name, e.code, e.message, res.status)
@@ -104,7 +105,7 @@ export const api = {
  * PUT bytes with upload progress (fetch cannot report it, XMLHttpRequest can).
  * Resolves with the reply; rejects with ApiError or UnreachableError.
  */
-export function upload(path: string, body: Blob, onProgress: (sent: number) => void): Promise<unknown> {
+export function upload<T>(path: string, body: Blob, onProgress: (sent: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('PUT', path)
@@ -116,8 +117,8 @@ export function upload(path: string, body: Blob, onProgress: (sent: number) => v
       reject(new UnreachableError('the daemon does not answer'))
     }
     xhr.onload = () => {
-      const json = safeJson(xhr.responseText) as { error?: { name: string; code: string; message: string } }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(json)
+      const json = safeJson(xhr.responseText) as Partial<ErrorReply> | undefined
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json as T)
       else if (json?.error !== undefined)
         reject(new ApiError(json.error.name, json.error.code, json.error.message, xhr.status))
       else reject(new ApiError('InternalError', 'LAT_ERR_INTERNAL', `HTTP ${xhr.status}`, xhr.status))

@@ -1,6 +1,7 @@
 /** The dashboard shell: sign-in, the daemon's reachability, and the four views. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
+import type { IdReply } from '../../src/daemon/schemas.ts'
 import { api, connection, describe, redeemLogin, signOut, startEvents, token } from './api.ts'
 import { duration } from './format.ts'
 import { useLoad, useTick } from './hooks.ts'
@@ -60,7 +61,7 @@ function App({ loginError }: { loginError: unknown }) {
 }
 
 function Views({ view }: { view: ViewId }) {
-  const id = useLoad(() => api.get<{ peerId: string }>('/v1/id'))
+  const id = useLoad(() => api.get<IdReply>('/v1/id'))
   const self = id.data?.peerId
   const View = (VIEWS.find((v) => v.id === view) ?? (VIEWS[0] as ServiceView)).View
   return <View self={self} />

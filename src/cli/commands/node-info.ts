@@ -1,14 +1,7 @@
 import type { Command } from 'commander'
-import type { NodeStatus } from '../../node/node.ts'
+import type { IdReply, StatusReply } from '../../daemon/schemas.ts'
 import { ApiClient } from '../client.ts'
 import { emit, examples, formatDuration, globals } from '../output.ts'
-
-interface IdReply {
-  peerId: string
-  addresses: string[]
-  agentVersion: string
-  protocols: string[]
-}
 
 export function registerNodeInfo(program: Command): void {
   program
@@ -34,7 +27,7 @@ export function registerNodeInfo(program: Command): void {
     .addHelpText('after', examples('lateral status', 'lateral status --json'))
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const s = await (await ApiClient.forHome(g.home)).get<NodeStatus>('/v1/status')
+      const s = await (await ApiClient.forHome(g.home)).get<StatusReply>('/v1/status')
       emit(g, s, () =>
         [
           `Peer ID:      ${s.peerId}`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { InvalidInputError } from '../../core/errors.ts'
-import type { PeerConnection } from '../../net/types.ts'
+import type { ConnectBody, PeerConnectionView, PeersReply, PingBody, PingReply } from '../../daemon/schemas.ts'
 import { ApiClient } from '../client.ts'
 import { emit, examples, formatMs, globals, table } from '../output.ts'
 
@@ -12,7 +12,7 @@ export function registerPeers(program: Command): void {
     .addHelpText('after', examples('lateral peers', 'lateral peers --json | jq -r ".peers[].peerId"'))
     .action(async (opts: { verbose?: boolean }, cmd: Command) => {
       const g = globals(cmd)
-      const { peers } = await (await ApiClient.forHome(g.home)).get<{ peers: PeerConnection[] }>('/v1/peers')
+      const { peers } = await (await ApiClient.forHome(g.home)).get<PeersReply>('/v1/peers')
       emit(g, { peers }, () => {
         if (peers.length === 0) return 'No connected peers.'
         const rows = peers.map((p) => [
@@ -33,7 +33,9 @@ export function registerPeers(program: Command): void {
     .addHelpText('after', examples('lateral connect /ip4/192.168.1.20/tcp/4001/p2p/12D3KooWAbc...'))
     .action(async (address: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const conn = await (await ApiClient.forHome(g.home)).post<PeerConnection>('/v1/peers/connect', { address })
+      const conn = await (await ApiClient.forHome(g.home)).post<PeerConnectionView>('/v1/peers/connect', {
+        address,
+      } satisfies ConnectBody)
       emit(
         g,
         conn,
@@ -56,7 +58,7 @@ export function registerPeers(program: Command): void {
       const client = await ApiClient.forHome(g.home)
       const rtts: number[] = []
       for (let i = 0; i < count; i++) {
-        const { rttsMs } = await client.post<{ rttsMs: number[] }>('/v1/ping', { peer, count: 1 })
+        const { rttsMs } = await client.post<PingReply>('/v1/ping', { peer, count: 1 } satisfies PingBody)
         const rtt = rttsMs[0] as number
         rtts.push(rtt)
         if (!g.json) process.stdout.write(`pong from ${peer}: seq=${i + 1} time=${formatMs(rtt)}\n`)

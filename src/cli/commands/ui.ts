@@ -1,12 +1,8 @@
 import { spawn } from 'node:child_process'
 import type { Command } from 'commander'
+import type { LoginReply } from '../../daemon/schemas.ts'
 import { ApiClient } from '../client.ts'
 import { emit, examples, globals, warn } from '../output.ts'
-
-interface LoginReply {
-  path: string
-  expiresAt: number
-}
 
 /** The platform's "open this URL" program, if it has one. */
 function opener(): { command: string; args: string[] } | undefined {

@@ -6,7 +6,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import { stringEnum } from '../../core/settings.ts'
-import type { TransferView } from '../../daemon/schemas.ts'
+import type { TransferView, transfersReply } from '../../daemon/schemas.ts'
 import type { AddProgress, AddResult, FetchProgress, FolderEntry, GetResult, Pin, Provider } from '../index.ts'
 
 const cid = Type.String({ minLength: 1, maxLength: 256 })
@@ -113,6 +113,7 @@ export const pinsReply = Type.Object({ pins: Type.Array(pin) })
 export type PinsReply = Static<typeof pinsReply>
 
 export const unpinReply = Type.Object({ cid: Type.String() })
+export type UnpinReply = Static<typeof unpinReply>
 
 export const gcReply = Type.Object({ removed: Type.Integer(), bytes: Type.Number() })
 export type GcReply = Static<typeof gcReply>
@@ -191,10 +192,75 @@ export const addResult = Type.Object({
 export type AddResultView = Static<typeof addResult>
 
 /** A content transfer as the API shows it: the daemon's transfer with content's progress and result. */
-export type ContentTransfer = Omit<TransferView, 'progress' | 'result'> & {
-  progress?: FetchProgressView | AddProgressView
-  result?: GetResultView | AddResultView
+export type ContentTransfer = AddTransfer | FetchTransfer
+
+type TransferBase = Omit<TransferView, 'kind' | 'progress' | 'result'>
+
+export type AddTransfer = TransferBase & { kind: 'add'; progress?: AddProgressView; result?: AddResultView }
+
+/** A get or a pin: both fetch what is missing from peers. */
+export type FetchTransfer = TransferBase & {
+  kind: 'get' | 'pin'
+  progress?: FetchProgressView
+  result?: GetResultView
 }
+
+/** GET /v1/transfers as the Files view reads it: content transfers (add, get, pin). */
+export type ContentTransfersReply = Omit<Static<typeof transfersReply>, 'transfers'> & {
+  transfers: ContentTransfer[]
+}
+
+/** A browser's upload, named by the daemon when it is opened. */
+export const uploadParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
+export type UploadParams = Static<typeof uploadParams>
+
+export const uploadReply = Type.Object({ id: Type.String() })
+export type UploadReply = Static<typeof uploadReply>
+
+/** Longest relative path of one uploaded file. */
+export const UPLOAD_PATH_MAX = 4096
+
+export const uploadFileQuery = Type.Object(
+  { path: Type.String({ maxLength: UPLOAD_PATH_MAX }) },
+  { additionalProperties: false },
+)
+export type UploadFileQuery = Static<typeof uploadFileQuery>
+
+export const uploadFileReply = Type.Object({ path: Type.String(), size: Type.Integer() })
+export type UploadFileReply = Static<typeof uploadFileReply>
+
+const uploadAddOptions = Type.Partial(
+  Type.Object(
+    {
+      cidVersion: Type.Unsafe<0 | 1>({ type: 'integer', enum: [0, 1] }),
+      chunker: Type.String({ maxLength: 32 }),
+      rawLeaves: Type.Boolean(),
+      wait: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+)
+export type UploadAddBody = Static<typeof uploadAddOptions>
+
+/**
+ * The options of adding an upload, all optional, and the body may be left out: Fastify checks a
+ * missing body as `null`, hence `type: ['object', 'null']` (one schema rather than an `anyOf`,
+ * whose validation errors would name both branches).
+ */
+export const uploadAddBody = Type.Unsafe<UploadAddBody | null>({ ...uploadAddOptions, type: ['object', 'null'] })
+
+/** A one-time download link for a stored file (browsers cannot send the token with a plain link). */
+export const linkBody = Type.Object(
+  { filename: Type.String({ minLength: 1, maxLength: 255 }) },
+  { additionalProperties: false },
+)
+export type LinkBody = Static<typeof linkBody>
+
+export const linkReply = Type.Object({ path: Type.String(), expiresAt: Type.Number() })
+export type LinkReply = Static<typeof linkReply>
+
+export const linkParams = Type.Object({ code: Type.String({ maxLength: 64 }) })
+export type LinkParams = Static<typeof linkParams>
 
 // The API shapes are the library's: a change on one side that the other lacks fails to compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

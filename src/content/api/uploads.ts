@@ -11,13 +11,25 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { AlreadyExistsError, InvalidInputError, NotFoundError, StorageFullError } from '../../core/errors.ts'
 import { errorResponses } from '../../daemon/schemas.ts'
-import type { Transfers } from '../../daemon/transfers.ts'
-import type { LateralNode } from '../../node/node.ts'
+import type { RouteContext } from '../../daemon/service-api.ts'
+import {
+  UPLOAD_PATH_MAX,
+  type UploadAddBody,
+  type UploadFileQuery,
+  type UploadFileReply,
+  type UploadParams,
+  type UploadReply,
+  uploadAddBody,
+  uploadFileQuery,
+  uploadFileReply,
+  uploadParams,
+  uploadReply,
+} from './schemas.ts'
+import { answerTransfer, startedResponses } from './transfer-reply.ts'
 
-const MAX_PATH = 4096
 const MAX_SEGMENT = 255
 const MAX_DEPTH = 64
 
@@ -31,7 +43,8 @@ interface Upload {
 
 /** Split a relative path from the page into safe segments (no `..`, no absolute, no empty parts). */
 export function safeSegments(path: string): string[] {
-  if (path.length === 0 || path.length > MAX_PATH) throw new InvalidInputError(`path must be 1..${MAX_PATH} characters`)
+  if (path.length === 0 || path.length > UPLOAD_PATH_MAX)
+    throw new InvalidInputError(`path must be 1..${UPLOAD_PATH_MAX} characters`)
   const segments = path.split('/')
   if (segments.length > MAX_DEPTH) throw new InvalidInputError(`path is deeper than ${MAX_DEPTH} folders`)
   for (const s of segments) {
@@ -42,21 +55,11 @@ export function safeSegments(path: string): string[] {
   return segments
 }
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
-} as const
-
 /**
  * The upload routes; staged files go under `<home>/uploads` (a temporary folder for a node
  * without a home, removed when the API closes).
  */
-export async function registerUploadRoutes(
-  app: FastifyInstance,
-  node: LateralNode,
-  transfers: Transfers,
-): Promise<void> {
+export const uploadRoutes: FastifyPluginAsync<RouteContext> = async (app, { node, transfers }) => {
   const root = node.home === undefined ? await mkdtemp(join(tmpdir(), 'lateral-uploads-')) : join(node.home, 'uploads')
   if (node.home === undefined) app.addHook('onClose', async () => rm(root, { recursive: true, force: true }))
   /** Uploads open at once (each is a folder being filled). */
@@ -86,13 +89,10 @@ export async function registerUploadRoutes(
     {
       schema: {
         summary: 'Open an upload: a place to stream one file or folder from a browser before adding it',
-        response: {
-          200: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
-          ...errorResponses,
-        },
+        response: { 200: uploadReply, ...errorResponses },
       },
     },
-    async () => {
+    async (): Promise<UploadReply> => {
       if (uploads.size >= maxOpen) throw new InvalidInputError(`${maxOpen} uploads are open already; finish one`)
       const id = randomBytes(8).toString('hex')
       const dir = join(root, id)
@@ -102,30 +102,18 @@ export async function registerUploadRoutes(
     },
   )
 
-  app.put<{ Params: { id: string }; Querystring: { path: string }; Body: Readable }>(
+  app.put<{ Params: UploadParams; Querystring: UploadFileQuery; Body: Readable }>(
     '/v1/uploads/:id/files',
     {
       schema: {
         summary: 'Stream one file of the upload (body: the bytes, application/octet-stream; ?path=folder/name)',
-        params: idParams,
-        querystring: {
-          type: 'object',
-          required: ['path'],
-          additionalProperties: false,
-          properties: { path: { type: 'string', maxLength: MAX_PATH } },
-        },
+        params: uploadParams,
+        querystring: uploadFileQuery,
         consumes: ['application/octet-stream'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['path', 'size'],
-            properties: { path: { type: 'string' }, size: { type: 'integer' } },
-          },
-          ...errorResponses,
-        },
+        response: { 200: uploadFileReply, ...errorResponses },
       },
     },
-    async (req) => {
+    async (req): Promise<UploadFileReply> => {
       const upload = find(req.params.id)
       if (upload.adding) throw new InvalidInputError(`upload ${upload.id} is being added; open a new one`)
       const segments = safeSegments(req.query.path)
@@ -158,26 +146,14 @@ export async function registerUploadRoutes(
     },
   )
 
-  app.post<{
-    Params: { id: string }
-    Body: { cidVersion?: 0 | 1; chunker?: string; rawLeaves?: boolean; wait?: boolean }
-  }>(
+  app.post<{ Params: UploadParams; Body: UploadAddBody | null }>(
     '/v1/uploads/:id/add',
     {
       schema: {
         summary: 'Add the uploaded file or folder (a transfer, as POST /v1/content); the upload is then removed',
-        params: idParams,
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: {
-            cidVersion: { type: 'integer', enum: [0, 1] },
-            chunker: { type: 'string', maxLength: 32 },
-            rawLeaves: { type: 'boolean' },
-            wait: { type: 'boolean' },
-          },
-        },
-        response: { 200: { $ref: 'Transfer#' }, 202: { $ref: 'Transfer#' }, ...errorResponses },
+        params: uploadParams,
+        body: uploadAddBody,
+        response: startedResponses,
       },
     },
     async (req, reply) => {
@@ -198,17 +174,16 @@ export async function registerUploadRoutes(
         },
         wait === true,
       )
-      reply.status(view.state === 'running' ? 202 : 200)
-      return view
+      return answerTransfer(reply, view)
     },
   )
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: UploadParams }>(
     '/v1/uploads/:id',
     {
-      schema: { summary: 'Drop an upload that is not being added', params: idParams },
+      schema: { summary: 'Drop an upload that is not being added', params: uploadParams },
     },
-    async (req) => {
+    async (req): Promise<UploadReply> => {
       const upload = find(req.params.id)
       if (upload.adding) throw new InvalidInputError(`upload ${upload.id} is being added; cancel its transfer instead`)
       await discard(upload)

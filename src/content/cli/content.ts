@@ -10,13 +10,17 @@ import { emit, examples, type Globals, globals, table } from '../../cli/output.t
 import { AbortedError, InvalidInputError } from '../../core/errors.ts'
 import { formatBytes } from '../../core/units.ts'
 import type {
+  AddBody,
   AddResultView,
   ContentTransfer,
   GcReply,
+  GetBody,
   GetResultView,
   LsReply,
+  PinBody,
   PinsReply,
   ProvidersReply,
+  UnpinReply,
 } from '../api/schemas.ts'
 import { progressView } from './progress.ts'
 
@@ -138,7 +142,7 @@ export function registerContent(program: Command): void {
     .action(
       async (
         path: string,
-        opts: { cidVersion?: string; chunker?: string; rawLeaves?: string | boolean; onlyHash?: boolean },
+        opts: { cidVersion?: '0' | '1'; chunker?: string; rawLeaves?: string | boolean; onlyHash?: boolean },
         cmd: Command,
       ) => {
         const g = globals(cmd)
@@ -149,11 +153,11 @@ export function registerContent(program: Command): void {
           throw new InvalidInputError('--raw-leaves takes true or false')
         const started = await client.post<TransferView>('/v1/content', {
           path: resolve(path),
-          ...(opts.cidVersion === undefined ? {} : { cidVersion: Number(opts.cidVersion) }),
+          ...(opts.cidVersion === undefined ? {} : { cidVersion: opts.cidVersion === '0' ? 0 : 1 }),
           ...(opts.chunker === undefined ? {} : { chunker: opts.chunker }),
           ...(rawLeaves === undefined ? {} : { rawLeaves }),
           ...(opts.onlyHash === true ? { onlyHash: true } : {}),
-        })
+        } satisfies AddBody)
         const result = (await follow(client, started, g)).result as AddResultView
         emit(g, result, () => {
           const entries =
@@ -191,7 +195,7 @@ export function registerContent(program: Command): void {
         ...(opts.output === undefined ? {} : { output: resolve(opts.output) }),
         ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout }),
         pin: opts.pin,
-      })
+      } satisfies GetBody)
       if (toStdout) {
         const result = await followToStdout(client, cid, started, g)
         if (process.stderr.isTTY === true) process.stderr.write(`${summary(result)}\n`)
@@ -258,7 +262,7 @@ export function registerContent(program: Command): void {
       const client = await ApiClient.forHome(g.home)
       const started = await client.post<TransferView>(`/v1/pins/${encodeURIComponent(cid)}`, {
         ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout }),
-      })
+      } satisfies PinBody)
       const result = (await follow(client, started, g)).result as GetResultView
       emit(g, result, () => `Pinned ${cid} (${formatBytes(result.bytes)})`)
     })
@@ -270,9 +274,7 @@ export function registerContent(program: Command): void {
     .addHelpText('after', examples('lateral unpin bafybei...', 'lateral unpin bafybei... && lateral gc'))
     .action(async (cid: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).delete<{ cid: string }>(
-        `/v1/pins/${encodeURIComponent(cid)}`,
-      )
+      const result = await (await ApiClient.forHome(g.home)).delete<UnpinReply>(`/v1/pins/${encodeURIComponent(cid)}`)
       emit(g, result, () => `Unpinned ${cid}`)
     })
 

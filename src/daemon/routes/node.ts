@@ -4,17 +4,23 @@ import type { FastifyPluginAsync } from 'fastify'
 import { AGENT_VERSION } from '../../core/constants.ts'
 import { BandwidthHistory } from '../bandwidth.ts'
 import {
+  type BandwidthReply,
   bandwidthReply,
   type ConnectBody,
   connectBody,
   errorResponses,
   healthReply,
+  type IdReply,
   idReply,
+  type PeerConnectionView,
+  type PeersReply,
   type PingBody,
+  type PingReply,
   peerConnection,
   peersReply,
   pingBody,
   pingReply,
+  type StatusReply,
   statusReply,
 } from '../schemas.ts'
 import type { RouteContext } from '../service-api.ts'
@@ -34,7 +40,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
     {
       schema: { summary: 'Peer ID, listen addresses, agent version', response: { 200: idReply, ...errorResponses } },
     },
-    async () => ({
+    async (): Promise<IdReply> => ({
       peerId: node.peerId,
       addresses: node.net.addresses(),
       agentVersion: AGENT_VERSION,
@@ -50,7 +56,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
         response: { 200: statusReply, ...errorResponses },
       },
     },
-    async () => node.status(),
+    async (): Promise<StatusReply> => node.status(),
   )
 
   app.get(
@@ -58,7 +64,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
     {
       schema: { summary: 'Connected peers', response: { 200: peersReply, ...errorResponses } },
     },
-    async () => ({ peers: await node.net.connections() }),
+    async (): Promise<PeersReply> => ({ peers: await node.net.connections() }),
   )
 
   app.post<{ Body: ConnectBody }>(
@@ -70,7 +76,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
         response: { 200: Type.Ref(peerConnection), ...errorResponses },
       },
     },
-    async (req) => node.net.connect(req.body.address),
+    async (req): Promise<PeerConnectionView> => node.net.connect(req.body.address),
   )
 
   app.post<{ Body: PingBody }>(
@@ -82,7 +88,7 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
         response: { 200: pingReply, ...errorResponses },
       },
     },
-    async (req) => {
+    async (req): Promise<PingReply> => {
       const rttsMs: number[] = []
       for (let i = 0; i < (req.body.count ?? 1); i++) rttsMs.push(await node.net.ping(req.body.peer))
       return { peer: req.body.peer, rttsMs }
@@ -101,6 +107,6 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
         response: { 200: bandwidthReply, ...errorResponses },
       },
     },
-    async () => ({ intervalMs: bandwidth.intervalMs, samples: bandwidth.samples() }),
+    async (): Promise<BandwidthReply> => ({ intervalMs: bandwidth.intervalMs, samples: bandwidth.samples() }),
   )
 }

@@ -85,8 +85,10 @@ export const topicsReply = Type.Object({
 export type TopicsReply = Static<typeof topicsReply>
 
 export const topicNameReply = Type.Object({ name: Type.String() })
+export type TopicNameReply = Static<typeof topicNameReply>
 
 export const topicPeersReply = Type.Object({ peers: Type.Array(Type.String()) })
+export type TopicPeersReply = Static<typeof topicPeersReply>
 
 export const topicMessagesReply = Type.Object({ messages: Type.Array(Type.Ref(topicMessage)) })
 export type TopicMessagesReply = Static<typeof topicMessagesReply>
@@ -101,6 +103,7 @@ export const inboxDeleteBody = Type.Object(
 export type InboxDeleteBody = Static<typeof inboxDeleteBody>
 
 export const inboxDeleteReply = Type.Object({ deleted: Type.Integer() })
+export type InboxDeleteReply = Static<typeof inboxDeleteReply>
 
 /** Registered once at the API's root so routes (and the OpenAPI document) can `$ref` them. */
 export const messagingSchemas = [topicMessage, directMessage]

@@ -4,7 +4,14 @@ import { liveEvents, untilInterrupted } from '../../cli/events.ts'
 import { formatMessage, shortPeer } from '../../cli/message-format.ts'
 import { emit, examples, globals, table } from '../../cli/output.ts'
 import { InvalidInputError, MessageRefusedError } from '../../core/errors.ts'
-import type { DirectMessagesReply, DirectMessageView, SendReply } from '../api/schemas.ts'
+import type {
+  DirectMessagesReply,
+  DirectMessageView,
+  InboxDeleteBody,
+  InboxDeleteReply,
+  SendBody,
+  SendReply,
+} from '../api/schemas.ts'
 
 export function registerMsg(program: Command): void {
   const msg = program
@@ -26,7 +33,10 @@ export function registerMsg(program: Command): void {
     )
     .action(async (peer: string, text: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).post<SendReply>('/v1/messages', { to: peer, text })
+      const result = await (await ApiClient.forHome(g.home)).post<SendReply>('/v1/messages', {
+        to: peer,
+        text,
+      } satisfies SendBody)
       if (result.status === 'failed')
         throw new MessageRefusedError(`message refused by ${peer}: ${result.error ?? 'unknown reason'}`)
       emit(g, result, () =>
@@ -104,9 +114,9 @@ export function registerMsg(program: Command): void {
     .action(async (ids: string[], opts: { all?: boolean }, cmd: Command) => {
       const g = globals(cmd)
       if (ids.length === 0 && opts.all !== true) throw new InvalidInputError('name message IDs, or pass --all')
-      const result = await (await ApiClient.forHome(g.home)).post<{ deleted: number }>(
+      const result = await (await ApiClient.forHome(g.home)).post<InboxDeleteReply>(
         '/v1/messages/inbox/delete',
-        opts.all === true ? {} : { ids },
+        (opts.all === true ? {} : { ids }) satisfies InboxDeleteBody,
       )
       emit(g, result, () => `Deleted ${result.deleted} message${result.deleted === 1 ? '' : 's'}.`)
     })

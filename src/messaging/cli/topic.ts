@@ -4,7 +4,7 @@ import { ApiClient } from '../../cli/client.ts'
 import { liveEvents, untilInterrupted } from '../../cli/events.ts'
 import { formatMessage } from '../../cli/message-format.ts'
 import { emit, examples, globals, table } from '../../cli/output.ts'
-import type { PublishReply, TopicMessageView, TopicsReply } from '../api/schemas.ts'
+import type { MessageBody, PublishReply, TopicMessageView, TopicPeersReply, TopicsReply } from '../api/schemas.ts'
 
 type TopicEvent = TopicMessageView
 
@@ -43,12 +43,12 @@ export function registerTopic(program: Command): void {
           process.stdout.write(`${line}\n`)
         }
       }
-      const peers = await client.get<{ peers: string[] }>(`/v1/topics/${enc(name)}/peers`)
+      const peers = await client.get<TopicPeersReply>(`/v1/topics/${enc(name)}/peers`)
       print(`Joined "${name}" (${peers.peers.length} peers). Type a message and press Enter; Ctrl-C leaves.`)
       rl.setPrompt(`${name}> `)
       rl.on('line', (line) => {
         if (line.trim() === '') return rl.prompt()
-        client.post(`/v1/topics/${enc(name)}/publish`, { text: line }).then(
+        client.post<PublishReply>(`/v1/topics/${enc(name)}/publish`, { text: line } satisfies MessageBody).then(
           () => rl.prompt(),
           (err: Error) => print(`(not sent: ${err.message})`),
         )
@@ -78,7 +78,7 @@ export function registerTopic(program: Command): void {
     .action(async (name: string, text: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
       const client = await ApiClient.forHome(g.home)
-      const result = await client.post<PublishReply>(`/v1/topics/${enc(name)}/publish`, { text })
+      const result = await client.post<PublishReply>(`/v1/topics/${enc(name)}/publish`, { text } satisfies MessageBody)
       emit(
         g,
         result,
@@ -115,7 +115,7 @@ export function registerTopic(program: Command): void {
     .addHelpText('after', examples('lateral topic peers general'))
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).get<{ peers: string[] }>(`/v1/topics/${enc(name)}/peers`)
+      const result = await (await ApiClient.forHome(g.home)).get<TopicPeersReply>(`/v1/topics/${enc(name)}/peers`)
       emit(g, result, () => (result.peers.length === 0 ? `No peers in "${name}".` : result.peers.join('\n')))
     })
 

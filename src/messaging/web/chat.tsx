@@ -5,12 +5,22 @@ import { Card, ErrorNote, useAction } from '../../../web/src/components.tsx'
 import { clock, short } from '../../../web/src/format.ts'
 import { useEvents, useLoad } from '../../../web/src/hooks.ts'
 import type { ServiceView } from '../../../web/src/service-view.ts'
-import type { DirectMessageView, TopicMessageView } from '../api/schemas.ts'
+import type {
+  DirectMessagesReply,
+  MessageBody,
+  PublishReply,
+  SendBody,
+  SendReply,
+  TopicMessagesReply,
+  TopicMessageView,
+  TopicNameReply,
+  TopicsReply,
+} from '../api/schemas.ts'
 
 type TopicMessage = TopicMessageView
-type DirectMessage = DirectMessageView
 
-function Body({ m }: { m: { text?: string; base64: string; type: string } }) {
+/** What topic and direct messages share: a body of some content type. */
+function Body({ m }: { m: Pick<TopicMessageView, 'text' | 'base64' | 'type'> }) {
   if (m.text !== undefined) return <span class="text">{m.text}</span>
   return (
     <span class="muted">
@@ -29,20 +39,20 @@ export function ChatView({ self }: { self: string | undefined }) {
 }
 
 function Topics({ self }: { self: string | undefined }) {
-  const topics = useLoad(() => api.get<{ topics: Array<{ name: string; peers: number }> }>('/v1/topics'), {
+  const topics = useLoad(() => api.get<TopicsReply>('/v1/topics'), {
     everyMs: 2000,
     refreshOn: ['peer:connect', 'peer:disconnect'],
   })
   const [current, setCurrent] = useState<string | undefined>(undefined)
   const [name, setName] = useState('')
   const join = useAction(async (topic: string) => {
-    await api.post(`/v1/topics/${encodeURIComponent(topic)}/join`)
+    await api.post<TopicNameReply>(`/v1/topics/${encodeURIComponent(topic)}/join`)
     setName('')
     setCurrent(topic)
     topics.reload()
   })
   const leave = useAction(async (topic: string) => {
-    await api.post(`/v1/topics/${encodeURIComponent(topic)}/leave`)
+    await api.post<TopicNameReply>(`/v1/topics/${encodeURIComponent(topic)}/leave`)
     setCurrent(undefined)
     topics.reload()
   })
@@ -101,7 +111,7 @@ function Topics({ self }: { self: string | undefined }) {
 function Conversation({ topic, self }: { topic: string; self: string | undefined }) {
   const [messages, setMessages] = useState<TopicMessage[]>([])
   const loaded = useLoad(async () => {
-    const r = await api.get<{ messages: TopicMessage[] }>(`/v1/topics/${encodeURIComponent(topic)}/messages`)
+    const r = await api.get<TopicMessagesReply>(`/v1/topics/${encodeURIComponent(topic)}/messages`)
     setMessages(r.messages)
     return r
   })
@@ -113,7 +123,9 @@ function Conversation({ topic, self }: { topic: string; self: string | undefined
   })
   const [text, setText] = useState('')
   const send = useAction(async (body: string) => {
-    await api.post(`/v1/topics/${encodeURIComponent(topic)}/publish`, { text: body })
+    await api.post<PublishReply>(`/v1/topics/${encodeURIComponent(topic)}/publish`, {
+      text: body,
+    } satisfies MessageBody)
     setText('')
   })
   const end = useRef<HTMLDivElement>(null)
@@ -158,8 +170,8 @@ function Conversation({ topic, self }: { topic: string; self: string | undefined
 
 function Direct({ self }: { self: string | undefined }) {
   const events = ['dm:received', 'dm:delivered', 'dm:queued', 'dm:failed']
-  const inbox = useLoad(() => api.get<{ messages: DirectMessage[] }>('/v1/messages/inbox'), { refreshOn: events })
-  const outbox = useLoad(() => api.get<{ messages: DirectMessage[] }>('/v1/messages/outbox'), {
+  const inbox = useLoad(() => api.get<DirectMessagesReply>('/v1/messages/inbox'), { refreshOn: events })
+  const outbox = useLoad(() => api.get<DirectMessagesReply>('/v1/messages/outbox'), {
     refreshOn: events,
     everyMs: 5000,
   })
@@ -167,7 +179,7 @@ function Direct({ self }: { self: string | undefined }) {
   const [text, setText] = useState('')
   const [result, setResult] = useState<string | undefined>(undefined)
   const send = useAction(async () => {
-    const r = await api.post<{ status: string }>('/v1/messages', { to: to.trim(), text })
+    const r = await api.post<SendReply>('/v1/messages', { to: to.trim(), text } satisfies SendBody)
     setResult(r.status === 'delivered' ? 'Delivered.' : 'The peer is away: queued, it will be retried.')
     setText('')
   })

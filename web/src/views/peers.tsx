@@ -1,6 +1,12 @@
 /** Peers: who this node is connected to, how well, and a map of those links. */
 import { useState } from 'preact/hooks'
-import type { PeerConnectionView as PeerConnection, PeersReply } from '../../../src/daemon/schemas.ts'
+import type {
+  ConnectBody,
+  PeerConnectionView as PeerConnection,
+  PeersReply,
+  PingBody,
+  PingReply,
+} from '../../../src/daemon/schemas.ts'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../components.tsx'
 import { bytes, duration, short } from '../format.ts'
@@ -14,14 +20,14 @@ export function PeersView({ self }: { self: string | undefined }) {
   const [address, setAddress] = useState('')
   const [pings, setPings] = useState<Record<string, number[] | string>>({})
   const connect = useAction(async (target: string) => {
-    await api.post('/v1/peers/connect', { address: target })
+    await api.post<PeerConnection>('/v1/peers/connect', { address: target } satisfies ConnectBody)
     setAddress('')
     peers.reload()
   })
   const ping = async (peer: string) => {
     setPings((p) => ({ ...p, [peer]: 'pinging…' }))
     try {
-      const r = await api.post<{ rttsMs: number[] }>('/v1/ping', { peer, count: 3 })
+      const r = await api.post<PingReply>('/v1/ping', { peer, count: 3 } satisfies PingBody)
       setPings((p) => ({ ...p, [peer]: r.rttsMs }))
     } catch (err) {
       setPings((p) => ({ ...p, [peer]: (err as Error).message }))
