@@ -3,6 +3,7 @@ import { errorByCode } from '../core/error-registry.ts'
 import * as errors from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
 import { type ApiInfo, readApiFile } from '../daemon/api-file.ts'
+import type { ErrorReply } from '../daemon/schemas.ts'
 
 export class ApiClient {
   readonly info: ApiInfo
@@ -83,7 +84,8 @@ function safeJson(text: string): unknown {
 
 /** Rebuild the daemon's error as the same class, so the CLI exits with the registry's code. */
 function toError(status: number, body: unknown): Error {
-  const e = (body as { error?: { name?: string; code?: string; message?: string } } | undefined)?.error
+  // Anything may answer (a proxy, an older daemon): read the registry's error body defensively.
+  const e = (body as { error?: Partial<ErrorReply['error']> } | undefined)?.error
   return rebuildError(e, `the daemon answered HTTP ${status}`)
 }
 
