@@ -1,5 +1,18 @@
 /** The `content` section of config.json (docs/config.md, docs/protocols/blocks.md). */
-import { DEFAULT_CONTENT } from '../core/constants.ts'
+import {
+  DEFAULT_CONTENT,
+  DEFAULT_END_GAME_DUPLICATES,
+  DEFAULT_PROVIDE_TIMEOUT_MS,
+  DEFAULT_PROVIDERS_TIMEOUT_MS,
+  DEFAULT_RAREST_FIRST_SCAN,
+  DEFAULT_REPROVIDE_CONCURRENCY,
+  DEFAULT_STORE_QUEUE,
+  DEFAULT_TIMEOUTS_BEFORE_DROP,
+  DEFAULT_WINDOW_INITIAL,
+  DEFAULT_WINDOW_MAX,
+  DEFAULT_WINDOW_MIN,
+  WINDOW_MAX_LIMIT,
+} from '../core/constants.ts'
 import { count, millis, type Static, section } from '../core/settings.ts'
 
 export const contentConfig = section('File sharing. Rates are bytes per second, 0 = unlimited.', {
@@ -45,9 +58,58 @@ export const contentConfig = section('File sharing. Rates are bytes per second, 
     'how often the DHT is asked again for providers while a download runs',
     DEFAULT_CONTENT.providerSearchIntervalMs,
   ),
+  windowInitial: count(
+    'blocks asked of a peer at once when it joins a download, before its speed is measured; between windowMin and windowMax',
+    DEFAULT_WINDOW_INITIAL,
+    { minimum: 1, maximum: WINDOW_MAX_LIMIT },
+  ),
+  windowMin: count(
+    "fewest blocks asked of a peer at once once its speed is measured (a timeout halves a peer's window below it until the peer answers again)",
+    DEFAULT_WINDOW_MIN,
+    { minimum: 1, maximum: WINDOW_MAX_LIMIT },
+  ),
+  windowMax: count(
+    'most blocks asked of one peer at once: a download holds at most this many blocks in memory per peer',
+    DEFAULT_WINDOW_MAX,
+    { minimum: 1, maximum: WINDOW_MAX_LIMIT },
+  ),
+  timeoutsBeforeDrop: count(
+    'timeouts in a row after which a peer leaves a download (at each timeout its requests already go to other peers)',
+    DEFAULT_TIMEOUTS_BEFORE_DROP,
+    { minimum: 1 },
+  ),
+  rarestFirstScan: count(
+    'wanted blocks, in file order, among which each peer is given those the fewest peers have (rarest first)',
+    DEFAULT_RAREST_FIRST_SCAN,
+    { minimum: 1 },
+  ),
+  endGameDuplicates: count(
+    'once every block is asked for, peers asked at once for a block that is late; the first copy wins (1 = never ask twice)',
+    DEFAULT_END_GAME_DUPLICATES,
+    { minimum: 1 },
+  ),
+  storeQueue: count(
+    'received blocks (already verified) being written to disk at once; the peers wait beyond it, which bounds memory',
+    DEFAULT_STORE_QUEUE,
+    { minimum: 1 },
+  ),
   reprovideIntervalMs: count(
     'every pinned root is announced again in the DHT this often, ms (0 = never)',
     DEFAULT_CONTENT.reprovideIntervalMs,
+  ),
+  reprovideConcurrency: count(
+    'DHT announcements of pinned roots running at once; the other roots wait their turn',
+    DEFAULT_REPROVIDE_CONCURRENCY,
+    { minimum: 1 },
+  ),
+  provideTimeoutMs: millis(
+    'one DHT announcement of a root gives up after this long (it is tried again at the next reprovide)',
+    DEFAULT_PROVIDE_TIMEOUT_MS,
+  ),
+  providersTimeoutMs: millis(
+    '`lateral providers` asks connected peers and the DHT for this long unless told otherwise',
+    DEFAULT_PROVIDERS_TIMEOUT_MS,
+    { flag: 'providers --timeout S' },
   ),
 })
 export type ContentConfig = Static<typeof contentConfig>

@@ -33,6 +33,7 @@ import { type AddProgress, type AddResult, importCandidates } from './importer.t
 import { type Candidate, localCandidates, totalSize } from './local-source.ts'
 import { type Pin, PinStore } from './pins.ts'
 import { lookupProviders, type Provider } from './provider-lookup.ts'
+import { sessionLimits } from './session-limits.ts'
 import { DEFAULT_CONTENT } from './settings.ts'
 import { Swarm, type SwarmInit } from './swarm.ts'
 
@@ -83,6 +84,9 @@ export class Content {
   constructor(components: ContentComponents, init: Partial<ContentInit> = {}) {
     this.#c = components
     this.#init = { ...DEFAULT_CONTENT, ...init }
+    // The window bounds are compared here (the config schema checks each key alone); a bad
+    // combination is a ConfigError naming the keys, before anything starts.
+    sessionLimits(this.#init)
     this.#log = (components.logger ?? silentLogger).forComponent('lateral:content')
     this.#pins = new PinStore(components.datastore)
     this.#gc = new GarbageCollector({

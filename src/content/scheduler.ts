@@ -3,18 +3,20 @@
  * block has been asked for, end-game copies of the requests that are running late.
  */
 import type { CID } from 'multiformats/cid'
+import type { SessionLimits } from './session-limits.ts'
 import type { SessionPeer } from './session-peer.ts'
 import type { Inflight, WantList } from './want-list.ts'
 
-/** How far into the wanted list (DAG order) the scheduler looks for the rarest block. */
-const SCAN = 256
-/** Requests of one block at a time in the end-game. */
-const MAX_DUPLICATES = 3
-/** A request is not duplicated in the end-game before it is this late, ms. */
+/**
+ * A request is not duplicated in the end-game before it is this late, ms: a margin over the
+ * predicted time (timer and measurement jitter), not a limit worth a setting.
+ */
 const END_GAME_GRACE_MS = 50
 
 export interface SchedulerContext {
   wants: WantList
+  /** How far into the wanted list (DAG order) to look for the rarest block; copies per block in the end-game. */
+  limits: Pick<SessionLimits, 'rarestFirstScan' | 'endGameDuplicates'>
   peer(id: string): SessionPeer | undefined
   /** Mean size of the blocks received so far (a guess before the first). */
   avgBlock: number
@@ -25,10 +27,11 @@ export interface SchedulerContext {
 /** Up to `n` blocks for this peer. */
 export function pickBlocks(peer: SessionPeer, n: number, ctx: SchedulerContext): CID[] {
   const { wants } = ctx
+  const { rarestFirstScan, endGameDuplicates } = ctx.limits
   const scored: Array<{ cid: CID; score: number }> = []
   let order = 0
   for (const [key, cid] of wants.pending) {
-    if (order >= SCAN) break
+    if (order >= rarestFirstScan) break
     order++
     if (wants.lacks(key, peer.id)) continue
     const holders = wants.holders(key)
@@ -46,7 +49,7 @@ export function pickBlocks(peer: SessionPeer, n: number, ctx: SchedulerContext):
     .filter(
       ([key, f]) =>
         !f.askedOf.has(peer.id) &&
-        f.askedOf.size < MAX_DUPLICATES &&
+        f.askedOf.size < endGameDuplicates &&
         !wants.lacks(key, peer.id) &&
         !wants.storing.has(key) &&
         now - oldest(f) > 1.5 * expectedMs(f, ctx) + END_GAME_GRACE_MS,

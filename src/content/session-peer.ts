@@ -3,28 +3,25 @@
  * sized from the throughput and latency it shows (bandwidth-delay product plus headroom) and
  * halved when it times out.
  *
- * Bounded whatever the peer sends: `requests` holds at most `window` (<= MAX_WINDOW) entries,
+ * Bounded whatever the peer sends: `requests` holds at most `window` (<= `windowMax`) entries,
  * the rate meter is fixed-size, and nothing else grows per block.
  */
+import { BLOCKS_CLOSE_GRACE_MS } from '../core/constants.ts'
 import { encodeFrame } from '../core/framing.ts'
 import type { ProtocolStream } from '../net/types.ts'
 import { type BlocksMessage, encodeMessage } from './blocks-message.ts'
 import type { PeerState, PeerTally } from './fetch-progress.ts'
 import { RateMeter } from './rate-meter.ts'
+import type { SessionLimits } from './session-limits.ts'
 
-/** Requests a new peer is given before anything is measured. */
-export const INITIAL_WINDOW = 8
-/** Window bounds, in blocks (docs/protocols/blocks.md: 8..32). */
-export const MIN_WINDOW = 8
-export const MAX_WINDOW = 32
-/** Timeouts in a row after which a peer leaves the session. */
-export const STRIKES_BEFORE_DROP = 3
+/** What sizes a peer's window (session-limits.ts). */
+export type WindowLimits = Pick<SessionLimits, 'windowInitial' | 'windowMin' | 'windowMax' | 'timeoutsBeforeDrop'>
 
 export class SessionPeer {
   readonly id: string
   readonly stream: ProtocolStream
   state: PeerState = 'active'
-  window = INITIAL_WINDOW
+  window: number
   /** CID -> time requested (performance.now()). */
   readonly requests = new Map<string, number>()
   /** Smoothed delivery rate, bytes per second. */
@@ -36,10 +33,13 @@ export class SessionPeer {
   bytes = 0
   blocks = 0
   readonly #meter: RateMeter
+  readonly #limits: WindowLimits
 
-  constructor(id: string, stream: ProtocolStream, startedAt: number) {
+  constructor(id: string, stream: ProtocolStream, startedAt: number, limits: WindowLimits) {
     this.id = id
     this.stream = stream
+    this.#limits = limits
+    this.window = limits.windowInitial
     this.#meter = new RateMeter(startedAt)
   }
 
@@ -63,7 +63,7 @@ export class SessionPeer {
     this.lastArrival = now
     this.#meter.add(bytes, now)
     const bdp = (this.rateBps * (this.minLatencyMs / 1000)) / Math.max(1, avgBlock)
-    this.window = Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.ceil(bdp) + 2))
+    this.window = Math.min(this.#limits.windowMax, Math.max(this.#limits.windowMin, Math.ceil(bdp) + 2))
     this.strikes = 0
   }
 
@@ -71,7 +71,7 @@ export class SessionPeer {
   strike(): boolean {
     this.strikes++
     this.window = Math.max(1, Math.floor(this.window / 2))
-    return this.strikes >= STRIKES_BEFORE_DROP
+    return this.strikes >= this.#limits.timeoutsBeforeDrop
   }
 
   /** When it should have sent everything asked of it, by its rate: ms from the oldest request. */
@@ -99,7 +99,7 @@ export class SessionPeer {
   async close(): Promise<void> {
     if (this.state === 'active') this.state = 'dropped'
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(1000) })
+      await this.stream.close({ signal: AbortSignal.timeout(BLOCKS_CLOSE_GRACE_MS) })
     } catch {
       this.stream.abort(new Error('session over'))
     }

@@ -3,6 +3,7 @@ import type { CID } from 'multiformats/cid'
 import type { Logger } from '../core/logger.ts'
 import type { Net } from '../net/types.ts'
 import type { FetchOptions } from './fetch-progress.ts'
+import type { SessionLimits } from './session-limits.ts'
 import type { ByteRate } from './throttle.ts'
 import type { WantListSizes } from './want-list.ts'
 
@@ -12,7 +13,8 @@ export interface SessionBlockstore {
   put(cid: CID, bytes: Uint8Array): Promise<CID>
 }
 
-export interface SwarmTuning {
+/** Session settings; the limits of session-limits.ts default when absent. */
+export interface SwarmTuning extends Partial<SessionLimits> {
   /** Give up when no block arrives and no peer with the content appears for this long, ms. */
   providerTimeoutMs: number
   /** A request unanswered for this long (or 4x the peer's expected time, if longer) times out. */

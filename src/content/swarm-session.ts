@@ -16,11 +16,11 @@
  *   to the others and is not penalised; one that breaks the protocol (provider-messages.ts) is
  *   dropped and penalised; one whose block does not match its CID is dropped at once and
  *   reported.
- * - Per peer, whatever it sends: at most MAX_WINDOW (32) requests, fixed-size rate counters,
+ * - Per peer, whatever it sends: at most `windowMax` (32) requests, fixed-size rate counters,
  *   and one have or dont-have record per block the session wants (answers about other CIDs are
  *   ignored). A peer that leaves keeps only its tally (bytes, blocks, state) for the result.
  * - Every block is hashed before it is stored. Memory holds the in-flight blocks (windows are
- *   capped, MAX_STORING blocks are written at once) and a few dozen bytes per wanted CID and
+ *   capped, `storeQueue` blocks are written at once) and a few dozen bytes per wanted CID and
  *   per peer that has it, whatever the size of the file or what peers send.
  */
 import type { CID } from 'multiformats/cid'
@@ -41,6 +41,7 @@ import type { FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
 import { type ProviderMessage, readProviderMessages } from './provider-messages.ts'
 import { searchProviders } from './provider-search.ts'
 import { pickBlocks } from './scheduler.ts'
+import { type SessionLimits, sessionLimits } from './session-limits.ts'
 import { SessionPeer } from './session-peer.ts'
 import type { SessionComponents, SessionOptions, SessionSizes } from './session-types.ts'
 import { blockMatches, isSupported } from './verify.ts'
@@ -54,9 +55,7 @@ export type {
   SwarmTuning,
 } from './session-types.ts'
 
-/** Blocks written to the store at once; the streams wait beyond that (memory bound). */
-const MAX_STORING = 16
-/** How often timeouts and the stall limit are checked, ms. */
+/** How often timeouts and the stall limit are checked, ms (a resolution, finer than any timeout). */
 const TICK_MS = 250
 /** Penalty points for a message that breaks the blocks protocol. */
 const VIOLATION_PENALTY = 1
@@ -68,6 +67,7 @@ export class SwarmSession {
   readonly closed: Promise<void>
   readonly #c: SessionComponents
   readonly #options: SessionOptions
+  readonly #limits: SessionLimits
   readonly #abort = new AbortController()
   readonly #wants = new WantList()
   readonly #peers = new Map<string, SessionPeer>()
@@ -95,6 +95,7 @@ export class SwarmSession {
     this.mode = options.mode ?? 'dag'
     this.#c = components
     this.#options = options
+    this.#limits = sessionLimits(components.tuning)
     this.#tally = new DownloadTally(root, this.#startedAtPerf, options.onProgress)
     this.closed = new Promise((resolve) => (this.#markClosed = resolve))
   }
@@ -277,7 +278,7 @@ export class SwarmSession {
         stream.abort(new Error('session over'))
         return
       }
-      const peer = new SessionPeer(peerId, stream, this.#startedAtPerf)
+      const peer = new SessionPeer(peerId, stream, this.#startedAtPerf, this.#limits)
       this.#peers.set(peerId, peer)
       void this.#read(peer)
       // Ask what it has of everything still wanted (the root first), then give it work.
@@ -364,7 +365,7 @@ export class SwarmSession {
     const stored = this.#store(peer, cid, key, data)
     this.#stores.add(stored)
     void stored.finally(() => this.#stores.delete(stored))
-    while (this.#stores.size >= MAX_STORING && !this.#signal.aborted) await Promise.race(this.#stores)
+    while (this.#stores.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#stores)
   }
 
   async #store(peer: SessionPeer, cid: CID, key: string, data: Uint8Array): Promise<void> {
@@ -406,6 +407,7 @@ export class SwarmSession {
     if (this.#signal.aborted) return
     const ctx = {
       wants: this.#wants,
+      limits: this.#limits,
       peer: (id: string) => this.#peers.get(id),
       avgBlock: this.#tally.avgBlock(),
       fallbackMs: this.#c.tuning.blockTimeoutMs / 4,

@@ -3,6 +3,7 @@
  * node's upload slots, rate limits and the record of peers caught sending corrupt blocks.
  */
 import type { CID } from 'multiformats/cid'
+import { BLOCKS_CLOSE_GRACE_MS } from '../core/constants.ts'
 import { AbortedError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Logger } from '../core/logger.ts'
@@ -125,7 +126,9 @@ export class Swarm {
     } catch {
       return false
     } finally {
-      await stream?.close({ signal: AbortSignal.timeout(1000) }).catch(() => stream?.abort(new Error('done')))
+      await stream
+        ?.close({ signal: AbortSignal.timeout(BLOCKS_CLOSE_GRACE_MS) })
+        .catch(() => stream?.abort(new Error('done')))
     }
   }
 
