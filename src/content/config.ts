@@ -1,5 +1,10 @@
 /** The `content` section of config.json (docs/config.md, docs/protocols/blocks.md). */
 import {
+  DEFAULT_BLOCKS_IDLE_TIMEOUT_MS,
+  DEFAULT_BLOCKS_MAX_INBOUND_STREAMS,
+  DEFAULT_BLOCKS_PEER_IN_FLIGHT,
+  DEFAULT_BLOCKS_PEER_SLOTS,
+  DEFAULT_BLOCKS_WRITE_TIMEOUT_MS,
   DEFAULT_CONTENT,
   DEFAULT_END_GAME_DUPLICATES,
   DEFAULT_PROVIDE_TIMEOUT_MS,
@@ -7,6 +12,7 @@ import {
   DEFAULT_RAREST_FIRST_SCAN,
   DEFAULT_REPROVIDE_CONCURRENCY,
   DEFAULT_STORE_QUEUE,
+  DEFAULT_STREAM_WRITE_BUFFER_BYTES,
   DEFAULT_TIMEOUTS_BEFORE_DROP,
   DEFAULT_WINDOW_INITIAL,
   DEFAULT_WINDOW_MAX,
@@ -110,6 +116,34 @@ export const contentConfig = section('File sharing. Rates are bytes per second, 
     '`lateral providers` asks connected peers and the DHT for this long unless told otherwise',
     DEFAULT_PROVIDERS_TIMEOUT_MS,
     { flag: 'providers --timeout S' },
+  ),
+  peerSlots: count('upload slots one peer may hold at once, across its streams', DEFAULT_BLOCKS_PEER_SLOTS, {
+    minimum: 1,
+  }),
+  peerBlocksInFlight: count(
+    'blocks one peer may have in memory on this node at once: read ahead, waiting for a slot, or not yet taken by it',
+    DEFAULT_BLOCKS_PEER_IN_FLIGHT,
+    { minimum: 1 },
+  ),
+  writeTimeoutMs: count(
+    'a write to a requester that makes no progress for this long resets its stream, ms (0 = never); a stalled reader costs only itself',
+    DEFAULT_BLOCKS_WRITE_TIMEOUT_MS,
+  ),
+  idleTimeoutMs: count(
+    'a served blocks stream with nothing asked and nothing to send for this long is reset, ms (0 = never)',
+    DEFAULT_BLOCKS_IDLE_TIMEOUT_MS,
+  ),
+  streamBufferBytes: count(
+    'unsent bytes each served stream may keep queued beyond the write in progress',
+    DEFAULT_STREAM_WRITE_BUFFER_BYTES,
+    { minimum: 1024 },
+  ),
+  maxInboundStreams: count(
+    'blocks streams one connection may open to this node at once',
+    DEFAULT_BLOCKS_MAX_INBOUND_STREAMS,
+    {
+      minimum: 1,
+    },
   ),
 })
 export type ContentConfig = Static<typeof contentConfig>
