@@ -21,7 +21,7 @@ import {
   sealDirectMessage,
 } from '../src/messaging/dm-envelope.ts'
 import { spyAllocations } from './helpers/allocation-spy.ts'
-import { mutated } from './helpers/mutations.ts'
+import { anyCborValue, mutated } from './helpers/mutations.ts'
 
 const MAX_BODY = 64 * 1024
 /** Key agreement, HKDF, AEAD and signature checks allocate a few small blocks beyond the input. */
@@ -41,20 +41,7 @@ const directMessage: fc.Arbitrary<DirectMessage> = fc.record({
   body: fc.uint8Array({ maxLength: 2048 }),
 })
 
-const { value: anyValue } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer(),
-    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.string({ maxLength: 40 }),
-    fc.uint8Array({ maxLength: 40 }),
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 3 }),
-  ),
-}))
+const anyValue = anyCborValue(40)
 
 /** A valid message with fields replaced by values of any type (the envelope is still sealed to the recipient). */
 const wrongMessage = fc

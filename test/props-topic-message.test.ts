@@ -19,7 +19,7 @@ import {
   type TopicMessage,
 } from '../src/messaging/topic-message.ts'
 import { spyAllocations } from './helpers/allocation-spy.ts'
-import { mutated } from './helpers/mutations.ts'
+import { anyCborValue, mutated } from './helpers/mutations.ts'
 
 const MAX_BYTES = 64 * 1024
 /** Hashing and signature checks allocate a few small blocks beyond the input. */
@@ -41,21 +41,7 @@ const topicMessage: fc.Arbitrary<TopicMessage> = fc.record({
   body: fc.uint8Array({ maxLength: 2048 }),
 })
 
-/** DAG-CBOR values of any shape, for payload fields that are not what the schema says. */
-const { value: anyValue } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer(),
-    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.string({ maxLength: 120 }),
-    fc.uint8Array({ maxLength: 40 }),
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 3 }),
-  ),
-}))
+const anyValue = anyCborValue(120)
 
 /** A valid message with some fields replaced, removed or added. */
 const wrongPayload = fc

@@ -2,6 +2,7 @@
  * Local readers waiting for blocks a download session is about to store (a file read while it
  * downloads, a folder listed through a session). Bounded by the readers, never by peers.
  */
+import { raceAbort } from '../core/abort.ts'
 
 interface Waiter {
   /** With the block's bytes, or undefined when the session ended without storing it. */
@@ -36,7 +37,7 @@ export class BlockWaiters {
     set.add(waiter)
     this.#waiting.set(key, set)
     return {
-      promise: untilAborted(arrived, signal),
+      promise: raceAbort(arrived, signal),
       cancel: () => {
         if (set.delete(waiter) && set.size === 0 && this.#waiting.get(key) === set) this.#waiting.delete(key)
       },
@@ -57,24 +58,4 @@ export class BlockWaiters {
       }
     }
   }
-}
-
-/** `promise`, or a rejection with the signal's reason once it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

@@ -11,6 +11,7 @@
  *   `delivered` only on an ok ack, `failed` on a final refusal, else `queued` with the reason.
  * - Undelivered messages are retried with exponential backoff and at once when the peer connects.
  */
+import { raceAbort } from '../core/abort.ts'
 import {
   DEFAULT_DM_ACK_TIMEOUT_MS,
   DEFAULT_DM_OPEN_TIMEOUT_MS,
@@ -311,7 +312,7 @@ export class DirectMessageSender {
     } catch (err) {
       throw deadline.aborted ? late() : err
     }
-    const next = await beforeAbort(acks.next(), deadline, late)
+    const next = await raceAbort(acks.next(), deadline, late)
     if (next.done === true) throw new Error('recipient closed the stream without an acknowledgement')
     return decodeAck(next.value)
   }
@@ -320,23 +321,4 @@ export class DirectMessageSender {
   #record(entry: OutboxEntry, outcome: Outcome): void {
     if (this.#waiting.has(entry.id)) this.#outcomes.set(entry.id, outcome)
   }
-}
-
-/** `promise`, or a rejection with `error()` when `signal` aborts first. */
-function beforeAbort<T>(promise: Promise<T>, signal: AbortSignal, error: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(error())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(error())
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }

@@ -110,3 +110,21 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out
 }
+
+/** DAG-CBOR values of any shape (bigints included), for payload fields that are not what a schema says. */
+export function anyCborValue(maxString = 40): fc.Arbitrary<unknown> {
+  return fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer(),
+      fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: maxString }),
+      fc.uint8Array({ maxLength: 40 }),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 3 }),
+    ),
+  })).value
+}
