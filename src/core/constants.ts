@@ -17,6 +17,10 @@ export const DEFAULT_MAX_INCOMING_PENDING = 10
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 /** Discovered peers are dialled while fewer than this many are connected. */
 export const DEFAULT_AUTO_DIAL_TARGET = 50
+/** Peers remembered in the peer store that are redialled at start. */
+export const DEFAULT_RECONNECT_AT_START = 16
+/** How often mDNS asks the LAN for peers. */
+export const DEFAULT_MDNS_INTERVAL_MS = 10_000
 export const DEFAULT_PING_COUNT = 3
 export const DEFAULT_PING_TIMEOUT_MS = 10_000
 

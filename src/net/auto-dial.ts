@@ -3,20 +3,21 @@
  * than `autoDialTarget` are connected, and peers remembered in the persisted peer store are
  * redialled at start, so a restarted node rejoins.
  */
+
 import type { PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
+import { DEFAULT_RECONNECT_AT_START } from '../core/constants.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
 
-/** How many remembered peers are redialled at start. */
-export const RECONNECT_AT_START = 16
-
 export interface AutoDialInit {
   autoDialTarget: number
   dialTimeoutMs: number
+  /** How many remembered peers are redialled at start (DEFAULT_RECONNECT_AT_START). */
+  reconnectAtStart?: number
 }
 
 export class AutoDialer {
@@ -48,7 +49,9 @@ export class AutoDialer {
     try {
       const known = await this.#peers.knownPeers()
       const candidates = known.filter((p) => p.peerId !== self && p.addresses.length > 0)
-      await Promise.all(candidates.slice(0, RECONNECT_AT_START).map((p) => this.#dial(p.peerId)))
+      await Promise.all(
+        candidates.slice(0, this.#init.reconnectAtStart ?? DEFAULT_RECONNECT_AT_START).map((p) => this.#dial(p.peerId)),
+      )
     } catch (err) {
       this.#log.debug('reconnect from peer store failed', errorFields(err))
     }

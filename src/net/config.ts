@@ -9,6 +9,8 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_INCOMING_PENDING,
+  DEFAULT_MDNS_INTERVAL_MS,
+  DEFAULT_RECONNECT_AT_START,
 } from '../core/constants.ts'
 import { count, flag, millis, oneOf, type Static, section, stringEnum, strings } from '../core/settings.ts'
 
@@ -24,6 +26,7 @@ export const netSettings = {
     flag: '--bootstrap MA (repeatable)',
   }),
   mdns: flag('LAN discovery by multicast DNS (service `_lateral-discovery._udp.local`)', true, { flag: '--no-mdns' }),
+  mdnsIntervalMs: millis('how often mDNS asks the LAN for peers', DEFAULT_MDNS_INTERVAL_MS, { minimum: 100 }),
   encrypters: Type.Array(stringEnum(['tls', 'noise']), {
     minItems: 1,
     uniqueItems: true,
@@ -45,6 +48,10 @@ export const netSettings = {
     autoDialTarget: count(
       'discovered peers (mDNS, DHT, bootstrap) are dialled while fewer than this many are connected',
       DEFAULT_AUTO_DIAL_TARGET,
+    ),
+    reconnectAtStart: count(
+      'peers remembered in the peer store (from earlier runs) that are redialled at start',
+      DEFAULT_RECONNECT_AT_START,
     ),
   }),
 }

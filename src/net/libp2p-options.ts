@@ -18,6 +18,7 @@ import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 import {
   AGENT_NAME,
+  DEFAULT_MDNS_INTERVAL_MS,
   DHT_PROTOCOL,
   VERSION,
   YAMUX_INITIAL_STREAM_WINDOW,
@@ -85,7 +86,9 @@ export function buildLibp2pOptions(
   const peerDiscovery = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
   if (init.mdns && !memoryTransport) {
-    peerDiscovery.push(mdns({ interval: init.mdnsIntervalMs ?? 10_000, serviceTag: MDNS_SERVICE_TAG }))
+    peerDiscovery.push(
+      mdns({ interval: init.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }),
+    )
   }
   return {
     privateKey,

@@ -23,6 +23,8 @@ export interface NetInit {
   dialTimeoutMs: number
   /** Discovered peers are dialled while fewer than this many are connected. */
   autoDialTarget: number
+  /** How many peers remembered in the peer store are redialled at start. */
+  reconnectAtStart?: number
   /** `memory` runs over libp2p's in-process memory transport (tests); default TCP + WebSockets. */
   transport?: 'default' | 'memory'
   /** Collect Prometheus metrics (libp2p's and the process's). */

@@ -118,6 +118,8 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       maxIncomingPendingConnections: config.connections.maxIncomingPending,
       dialTimeoutMs: config.connections.dialTimeoutMs,
       autoDialTarget: config.connections.autoDialTarget,
+      reconnectAtStart: config.connections.reconnectAtStart,
+      mdnsIntervalMs: config.mdnsIntervalMs,
       transport: init.transport ?? 'default',
       metrics: config.metrics,
       pubsubMaxMessageBytes: config.messaging.topicMaxBytes,
