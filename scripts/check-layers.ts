@@ -1,7 +1,8 @@
 /**
  * Dependency-direction check: a lower layer importing a higher one fails, so does a layer
  * importing a sibling's internals, and so does libp2p imported anywhere but `src/net/`.
- * Layers (DESIGN.md): core < identity | store | net < services < node < daemon < cli | web < testing.
+ * Layers (DESIGN.md): core < store | net < services (identity, messaging, content, ...) < node < daemon < cli | web < testing.
+ * identity/ is a service: its log and pairing talk over the network; the keystore lives there too.
  *
  * A service's folder holds its surfaces too: `src/<service>/api/` belongs to the daemon layer,
  * `src/<service>/cli/` to the CLI and `src/<service>/web/` to the dashboard, each of them owned by
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 
 const RANK: Record<string, number> = {
   core: 0,
-  identity: 1,
+  identity: 2,
   store: 1,
   net: 1,
   content: 2,

@@ -163,3 +163,6 @@ export const DEFAULT_STORE_QUEUE = 16
  * aborts it, ms: a courtesy that bounds how long a finished session holds its streams.
  */
 export const BLOCKS_CLOSE_GRACE_MS = 1_000
+
+/** Identity (docs/protocols/identity.md). */
+export const DEFAULT_CONTACTS_MAX = 10_000

@@ -4,6 +4,7 @@
  * the two sides: the outbox and its delivery (dm-sender.ts) and the inbox (dm-receiver.ts).
  */
 import { DEFAULT_DM_INBOUND_STREAMS, DM_PROTOCOL } from '../core/constants.ts'
+import type { IdentityDirectory } from '../core/identities.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
@@ -23,6 +24,8 @@ export interface DirectMessagesComponents {
   store: DirectMessageStore
   signer: Signer
   keyAgreement: KeyAgreement
+  /** Who belongs to which identity, and which devices were removed (their messages are refused). */
+  identities: IdentityDirectory
   log: Logger
   /** Called for each stored incoming message and each delivery. */
   emit(type: 'dm:received' | 'dm:delivered' | 'dm:queued' | 'dm:failed', detail: unknown): void

@@ -6,7 +6,8 @@
 import * as cbor from '@ipld/dag-cbor'
 import { InvalidInputError } from '../core/errors.ts'
 
-export type AckCode = 'rate-limited' | 'inbox-full' | 'invalid'
+/** `revoked`: the sender's device was removed from its identity; final, never retried. */
+export type AckCode = 'rate-limited' | 'inbox-full' | 'invalid' | 'revoked'
 
 export interface Ack {
   ok: boolean

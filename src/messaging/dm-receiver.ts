@@ -6,9 +6,11 @@
  * an envelope that does not open or verify. A stream that is reset, aborted or cut off (peers
  * leave mid-exchange all the time) costs nothing; neither does one we close for idleness.
  */
+
 import { DEFAULT_DM_IDLE_TIMEOUT_MS, DEFAULT_DM_RATE_LIMIT_PEERS } from '../core/constants.ts'
 import { InvalidInputError, TimeoutError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
+import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import { type KeyAgreement, publicKeyFromPeerId } from '../core/signer.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
@@ -34,6 +36,7 @@ export interface DirectMessageReceiverComponents {
   net: Net
   store: DirectMessageStore
   keyAgreement: KeyAgreement
+  identities: IdentityDirectory
   log: Logger
   emit(type: 'dm:received', detail: InboxEntry): void
 }
@@ -114,6 +117,12 @@ export class DirectMessageReceiver {
       if (err instanceof InvalidInputError) this.#c.net.penalize(source, 1, `invalid direct message: ${err.message}`)
       return { ok: false, code: 'invalid', error: (err as Error).message }
     }
+    const revoked = this.#c.identities.revocation(message.from)
+    if (revoked !== undefined) {
+      const reason = revocationReason(message.from, revoked)
+      this.#c.log.info('refused a direct message from a removed device', { from: message.from, reason })
+      return { ok: false, id: message.id, code: 'revoked', error: reason }
+    }
     return this.#locks.run(message.from, async (): Promise<Ack> => {
       if (await this.#c.store.seen.has(message.from, message.id)) return { ok: true, id: message.id, duplicate: true }
       if (this.#inboxCount >= this.#init.inboxCap) {
@@ -121,7 +130,8 @@ export class DirectMessageReceiver {
       }
       // Counted before the write, so messages from two senders at once cannot pass the cap together.
       this.#inboxCount++
-      const entry: InboxEntry = { ...message, receivedAt: Date.now() }
+      const identity = this.#c.identities.identityOf(message.from)
+      const entry: InboxEntry = { ...message, receivedAt: Date.now(), ...(identity === undefined ? {} : { identity }) }
       try {
         await this.#c.store.addToInbox(entry)
       } catch (err) {

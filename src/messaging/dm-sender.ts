@@ -11,6 +11,7 @@
  *   `delivered` only on an ok ack, `failed` on a final refusal, else `queued` with the reason.
  * - Undelivered messages are retried with exponential backoff and at once when the peer connects.
  */
+
 import { raceAbort } from '../core/abort.ts'
 import {
   DEFAULT_DM_ACK_TIMEOUT_MS,
@@ -22,6 +23,7 @@ import {
 } from '../core/constants.ts'
 import { InvalidInputError, OutboxFullError, TimeoutError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
+import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import { type KeyAgreement, publicKeyFromPeerId, type Signer } from '../core/signer.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
@@ -51,6 +53,7 @@ export interface DirectMessageSenderComponents {
   store: DirectMessageStore
   signer: Signer
   keyAgreement: KeyAgreement
+  identities: IdentityDirectory
   log: Logger
   emit(type: 'dm:delivered' | 'dm:queued' | 'dm:failed', detail: unknown): void
 }
@@ -111,6 +114,8 @@ export class DirectMessageSender {
     }
     const recipientKey = this.#c.net.publicKeyOf(to)
     if (to === this.#c.signer.peerId) throw new InvalidInputError('cannot send a direct message to yourself')
+    const revoked = this.#c.identities.revocation(to)
+    if (revoked !== undefined) throw new InvalidInputError(`not sent: ${revocationReason(to, revoked)}`)
     // The slot is taken before the first await, so concurrent sends cannot pass the cap together.
     if (this.#outboxCount >= this.#init.outboxCap) {
       throw new OutboxFullError(
@@ -229,6 +234,17 @@ export class DirectMessageSender {
     if (!this.#running) return // stopping: what is queued stays queued
     const queue = (await this.#c.store.outbox(to)).filter((e) => e.failed !== true)
     if (queue.length === 0) return
+    const revoked = this.#c.identities.revocation(to)
+    if (revoked !== undefined) {
+      // Removed from its identity after these were queued: it gets nothing more.
+      const error = `recipient removed: ${revocationReason(to, revoked)}`
+      for (const entry of queue) {
+        await this.#c.store.putOutbox({ ...entry, lastError: error, failed: true })
+        this.#record(entry, { status: 'failed', error })
+        this.#c.emit('dm:failed', { id: entry.id, to, seq: entry.seq, error })
+      }
+      return
+    }
     let retryReason: string | undefined
     let retryAfterMs: number | undefined
     let stream: ProtocolStream | undefined

@@ -19,6 +19,8 @@ import { DM_ROOT, SeenRecords } from './dm-seen.ts'
 
 export interface InboxEntry extends DirectMessage {
   receivedAt: number
+  /** The sender's identity, when this node knew it at arrival. */
+  identity?: string
 }
 
 export interface OutboxEntry {

@@ -10,6 +10,7 @@
  * const result = await node.messaging.send(peerId, 'hi')   // { status: 'delivered' | 'queued' }
  * ```
  */
+
 import {
   DEFAULT_DM_BURST,
   DEFAULT_DM_MAX_BYTES,
@@ -20,6 +21,7 @@ import {
   DEFAULT_OUTBOX_CAP,
   DEFAULT_TOPIC_MAX_BYTES,
 } from '../core/constants.ts'
+import { type IdentityDirectory, noIdentities } from '../core/identities.ts'
 import type { ComponentLogger } from '../core/logger.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
@@ -75,6 +77,8 @@ export interface MessagingComponents {
   /** Opens direct messages sealed to this device. */
   keyAgreement: KeyAgreement
   logger: ComponentLogger
+  /** Identities and removed devices (the identity service); none known without it. */
+  identities?: IdentityDirectory
 }
 
 export interface MessagingEvents {
@@ -114,12 +118,13 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   const events = new EventTarget()
   const emit = (type: string, detail: unknown) => events.dispatchEvent(new CustomEvent(type, { detail }))
   const log = components.logger.forComponent('lateral:messaging')
+  const identities = components.identities ?? noIdentities
   const topics = new Topics(
     {
       maxMessageBytes: init.topicMaxBytes ?? DEFAULT_TOPIC_MAX_BYTES,
       ...(init.topicReaderQueue === undefined ? {} : { readerQueue: init.topicReaderQueue }),
     },
-    { net: components.net, signer: components.signer, log, emit },
+    { net: components.net, signer: components.signer, identities, log, emit },
   )
   const dms = new DirectMessages(
     {
@@ -147,6 +152,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       }),
       signer: components.signer,
       keyAgreement: components.keyAgreement,
+      identities,
       log,
       emit,
     },

@@ -4,8 +4,10 @@
  * before it is delivered or forwarded; a peer that forwards invalid ones is penalised and leaves
  * meshes.
  */
+
 import { TOPIC_NAMESPACE, TOPIC_READER_QUEUE } from '../core/constants.ts'
 import { InvalidInputError } from '../core/errors.ts'
+import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import type { Logger } from '../core/logger.ts'
 import type { SignedRecord } from '../core/signed-record.ts'
 import type { Signer } from '../core/signer.ts'
@@ -47,6 +49,8 @@ export interface TopicsComponents {
   net: Net
   /** Signs what this node publishes; its peer ID is the messages' `from`. */
   signer: Signer
+  /** Removed devices' messages are refused (ignored, without penalising who relayed them). */
+  identities: IdentityDirectory
   log: Logger
   emit(type: 'topic:message', detail: ReceivedTopicMessage): void
 }
@@ -196,6 +200,15 @@ export class Topics {
       const record = decodeTopicMessage(m.data, { maxBytes: this.#init.maxMessageBytes })
       if (record.payload.from !== m.from) throw new InvalidInputError('"from" is not the gossip signer')
       if (wireTopic(record.payload.topic) !== m.topic) throw new InvalidInputError('the record names another topic')
+      const revoked = this.#c.identities.revocation(record.payload.from)
+      if (revoked !== undefined) {
+        // Relays may not know of the removal yet: dropped without a penalty.
+        this.#c.log.info('refused a topic message from a removed device', {
+          topic: m.topic,
+          reason: revocationReason(record.payload.from, revoked),
+        })
+        return 'ignore'
+      }
       this.#verified.set(m.data, record)
       return 'accept'
     } catch (err) {

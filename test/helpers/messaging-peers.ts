@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { MemoryDatastore } from 'datastore-core'
+import type { IdentityDirectory } from '../../src/core/identities.ts'
 import { type ComponentLogger, type LogFields, silentLogger } from '../../src/core/logger.ts'
 import { createDeviceSigner, type DeviceSigner } from '../../src/identity/device-signer.ts'
 import { generateDeviceKey } from '../../src/identity/keystore.ts'
@@ -28,6 +29,8 @@ export interface MessagingPeer {
 export interface PeerOptions {
   /** Messaging init options; `false` for a raw peer without messaging. */
   messaging?: MessagingInit | false
+  /** What the peer knows of identities (default: none). */
+  identities?: IdentityDirectory
 }
 
 export interface MessagingPeers {
@@ -83,6 +86,7 @@ export function messagingPeers(): MessagingPeers {
               signer,
               keyAgreement: signer,
               logger,
+              ...(options.identities === undefined ? {} : { identities: options.identities }),
             })
       await messaging?.start()
       const peer: MessagingPeer = {

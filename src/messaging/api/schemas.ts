@@ -37,6 +37,7 @@ export const directMessage = Type.Object(
     attempts: Type.Optional(Type.Integer()),
     lastError: Type.Optional(Type.String()),
     failed: Type.Optional(Type.Boolean()),
+    identity: Type.Optional(Type.String({ description: "The sender's identity, when known at arrival" })),
     ...bodyFields,
   },
   { $id: 'DirectMessage' },
