@@ -166,3 +166,31 @@ export const BLOCKS_CLOSE_GRACE_MS = 1_000
 
 /** Identity (docs/protocols/identity.md). */
 export const DEFAULT_CONTACTS_MAX = 10_000
+
+/** Device pairing (src/identity/pairing/, docs/protocols/identity.md "Pairing"). */
+/** How long a pairing code stays valid after the new device made it, ms (10 minutes). */
+export const DEFAULT_PAIRING_CODE_TTL_MS = 600_000
+/** Multiaddrs a pairing code carries at most (each adds 20 to 60 characters to the code). */
+export const DEFAULT_PAIRING_CODE_MAX_ADDRESSES = 3
+/** Longest multiaddr (without its /p2p/ suffix) a pairing code carries; longer ones are left out. */
+export const PAIRING_CODE_MAX_ADDRESS_CHARS = 128
+/** Longest pairing code text; decoders refuse a longer one before decoding anything. */
+export const PAIRING_CODE_MAX_CHARS = 1024
+/** Codes a new device keeps waiting at once (made, not yet used or expired); past it the oldest is dropped. */
+export const DEFAULT_PAIRING_MAX_PENDING_CODES = 8
+/** Each handshake message (hello, commit, reveal, key confirmation) must arrive within this long, ms. */
+export const DEFAULT_PAIRING_STEP_TIMEOUT_MS = 15_000
+/** How long each person has to compare and confirm the short string, and to see the other confirm, ms. */
+export const DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS = 180_000
+/** Making and receiving each of the offer, join and welcome payloads, and the final ack, ms. */
+export const DEFAULT_PAIRING_PAYLOAD_TIMEOUT_MS = 60_000
+/** Largest offer, join or welcome payload, bytes (the welcome carries the identity log). */
+export const DEFAULT_PAIRING_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+/** Largest handshake frame (every message but offer, join and welcome), bytes: fixed by the protocol. */
+export const PAIRING_HANDSHAKE_MAX_FRAME_BYTES = 1024
+/** Pairing streams one connection may have open at once. */
+export const DEFAULT_PAIRING_INBOUND_STREAMS = 2
+/** A whole identity log exchange (ask, every frame) gives up after this. */
+export const DEFAULT_IDENTITY_SYNC_TIMEOUT_MS = 20_000
+/** Entries one identity log may hold. */
+export const DEFAULT_LOG_MAX_ENTRIES = 4096
