@@ -119,6 +119,42 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
   TimeoutError: { code: 'LAT_ERR_TIMEOUT', status: 504, exit: 9, summary: 'the operation ran out of time' },
   AbortedError: { code: 'LAT_ERR_ABORTED', status: 499, exit: 130, summary: 'the operation was cancelled' },
   NotStartedError: { code: 'LAT_ERR_NOT_STARTED', status: 503, exit: 1, summary: 'the node is not running' },
+  InvalidPairingCodeError: {
+    code: 'LAT_ERR_PAIRING_CODE_INVALID',
+    status: 400,
+    exit: 14,
+    summary: 'the pairing code is mistyped or unknown to the new device',
+  },
+  PairingCodeExpiredError: {
+    code: 'LAT_ERR_PAIRING_CODE_EXPIRED',
+    status: 410,
+    exit: 15,
+    summary: 'the pairing code has expired',
+  },
+  PairingCodeUsedError: {
+    code: 'LAT_ERR_PAIRING_CODE_USED',
+    status: 410,
+    exit: 15,
+    summary: 'the pairing code was already used',
+  },
+  PairingAbortedError: {
+    code: 'LAT_ERR_PAIRING_ABORTED',
+    status: 409,
+    exit: 16,
+    summary: 'the pairing was refused or cancelled on one of the devices',
+  },
+  PairingVerificationError: {
+    code: 'LAT_ERR_PAIRING_VERIFICATION',
+    status: 502,
+    exit: 17,
+    summary: 'the other device failed a pairing check',
+  },
+  PairingProtocolError: {
+    code: 'LAT_ERR_PAIRING_PROTOCOL',
+    status: 502,
+    exit: 17,
+    summary: 'the other device broke the pairing protocol',
+  },
 }
 
 /** The entry for an error, by its `.name`; anything unknown is an internal error. */

@@ -115,3 +115,48 @@ export class AlreadyExistsError extends LateralError {
 export class StorageFullError extends LateralError {
   override name = 'StorageFullError'
 }
+
+/** A pairing code is mistyped, is not a pairing code, or is not one the new device is waiting on. */
+export class InvalidPairingCodeError extends LateralError {
+  override name = 'InvalidPairingCodeError'
+}
+
+/** A pairing code is past its expiry: make a new one on the new device. */
+export class PairingCodeExpiredError extends LateralError {
+  override name = 'PairingCodeExpiredError'
+}
+
+/** A pairing code was already used (each works once, whatever the outcome): make a new one. */
+export class PairingCodeUsedError extends LateralError {
+  override name = 'PairingCodeUsedError'
+}
+
+/**
+ * A pairing ended without linking: a person refused or typed a different short string, or a
+ * device cancelled or refused the payload. `by` says which side ended it. Nothing was handed over.
+ */
+export class PairingAbortedError extends LateralError {
+  override name = 'PairingAbortedError'
+  readonly by: 'local' | 'remote'
+  /** `refused`: a person said no; `cancelled`: a caller gave up; `failed`: a payload or callback failed. */
+  readonly reason: 'refused' | 'cancelled' | 'failed'
+  constructor(message: string, by: 'local' | 'remote', reason: 'refused' | 'cancelled' | 'failed' = 'refused') {
+    super(message)
+    this.by = by
+    this.reason = reason
+  }
+}
+
+/**
+ * The other device failed a pairing check: a reveal that does not match its commitment, a key
+ * that is not the connection's peer (or the code's), or no proof of the code's secret. Someone
+ * may be interfering; the pairing is aborted.
+ */
+export class PairingVerificationError extends LateralError {
+  override name = 'PairingVerificationError'
+}
+
+/** The other device broke the pairing protocol: a malformed, oversized or unexpected message. */
+export class PairingProtocolError extends LateralError {
+  override name = 'PairingProtocolError'
+}
