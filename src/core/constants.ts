@@ -194,3 +194,29 @@ export const DEFAULT_PAIRING_INBOUND_STREAMS = 2
 export const DEFAULT_IDENTITY_SYNC_TIMEOUT_MS = 20_000
 /** Entries one identity log may hold. */
 export const DEFAULT_LOG_MAX_ENTRIES = 4096
+
+/** Identity log (src/identity/log/, docs/protocols/identity.md "Log"). */
+/**
+ * Largest identity log entry accepted or written, bytes, checked before decoding (did:plc caps an
+ * operation at 7.5 KB). A node set lower refuses logs that others accept; higher gains nothing.
+ */
+export const DEFAULT_IDENTITY_ENTRY_MAX_BYTES = 8 * 1024
+/** Entries held while their parents are unknown (per log); past it new orphans are refused. */
+export const DEFAULT_IDENTITY_PENDING_MAX = 256
+/**
+ * Largest join record (signed by a new device, embedded in its addDevice entry), bytes. Fixed by
+ * the protocol: a join record names one device, so it is far below this.
+ */
+export const IDENTITY_JOIN_MAX_BYTES = 1024
+/** Parents (`prev`) one entry names, 1 to this many. Fixed by the protocol. */
+export const IDENTITY_MAX_PREV = 8
+/**
+ * Current devices an identity may have: an addDevice past it is void. Fixed by the protocol (every
+ * peer must compute the same state), and small enough for a rotateDataKey entry, which seals the
+ * key to each device (about 190 bytes each), to stay under the entry size bound.
+ */
+export const IDENTITY_MAX_DEVICES = 32
+/** Device and display names: 1 to this many Unicode code points (NFC, no control characters). */
+export const IDENTITY_NAME_MAX_CHARS = 64
+/** A removal's reason text: at most this many code points. */
+export const IDENTITY_REASON_MAX_CHARS = 200

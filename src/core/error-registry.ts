@@ -155,6 +155,24 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 17,
     summary: 'the other device broke the pairing protocol',
   },
+  IdentityRuleError: {
+    code: 'LAT_ERR_IDENTITY_RULE',
+    status: 422,
+    exit: 18,
+    summary: 'an identity log entry breaks a rule of the log',
+  },
+  ForkError: {
+    code: 'LAT_ERR_IDENTITY_FORK',
+    status: 409,
+    exit: 18,
+    summary: 'a device signed two identity log entries with the same sequence number',
+  },
+  IdentityLogFullError: {
+    code: 'LAT_ERR_IDENTITY_LOG_FULL',
+    status: 507,
+    exit: 19,
+    summary: 'the identity log holds its most entries',
+  },
 }
 
 /** The entry for an error, by its `.name`; anything unknown is an internal error. */

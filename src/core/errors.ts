@@ -160,3 +160,38 @@ export class PairingVerificationError extends LateralError {
 export class PairingProtocolError extends LateralError {
   override name = 'PairingProtocolError'
 }
+
+/**
+ * An identity log entry breaks a rule of the log (docs/protocols/identity.md): its signer is not a
+ * device of the identity in its past, its `seq` is not the next, it names another identity, adds a
+ * device twice, removes one that is not there, and so on. The message names the entry and the rule.
+ */
+export class IdentityRuleError extends LateralError {
+  override name = 'IdentityRuleError'
+}
+
+/** Two entries of an identity log, from one device with one `seq`, which the device signed both of. */
+export interface ForkProof {
+  /** The signing device's peer ID. */
+  device: string
+  seq: number
+  /** The two entries' CIDs, sorted. */
+  cids: [string, string]
+  /** The two entries' bytes, in the order of `cids`: each verifies under the device's key. */
+  entries: [Uint8Array, Uint8Array]
+}
+
+/** A device signed two different identity log entries with the same `seq`: the second is refused. */
+export class ForkError extends LateralError {
+  override name = 'ForkError'
+  readonly proof: ForkProof
+  constructor(message: string, proof: ForkProof) {
+    super(message)
+    this.proof = proof
+  }
+}
+
+/** An identity log holds its most entries (or entries waiting for their parents): nothing more is taken. */
+export class IdentityLogFullError extends LateralError {
+  override name = 'IdentityLogFullError'
+}

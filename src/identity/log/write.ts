@@ -1,0 +1,50 @@
+/**
+ * What a device asks to write (`EntryInput`), made into an entry payload: the common fields the
+ * log chose (identity, prev, seq, time) plus the kind's own, with names normalised and, for a new
+ * data key, one sealed copy per current device.
+ */
+import { IdentityRuleError } from '../../core/errors.ts'
+import { sealDataKey } from './data-key.ts'
+import type { EntryCommon, EntryKind, PayloadOf } from './entries.ts'
+import { normaliseName } from './fields.ts'
+import type { MergeState } from './rules.ts'
+
+/** What a device writes; the log fills in identity, prev, seq and time. */
+export type EntryInput =
+  /** `join`: the join record the new device signed (createJoinRequest). */
+  | { kind: 'addDevice'; join: Uint8Array }
+  | { kind: 'removeDevice'; device: string; lost?: boolean; reason?: string }
+  /** `dataKey`: the new 32-byte key (newDataKey()); the log seals it to each current device. */
+  | { kind: 'rotateDataKey'; dataKey: Uint8Array }
+  | { kind: 'setProfile'; name: string }
+
+export type WritablePayload = { [K in Exclude<EntryKind, 'genesis'>]: { kind: K; payload: PayloadOf[K] } }[Exclude<
+  EntryKind,
+  'genesis'
+>]
+
+export function buildPayload(input: EntryInput, common: EntryCommon, state: MergeState): WritablePayload {
+  switch (input.kind) {
+    case 'addDevice':
+      return { kind: 'addDevice', payload: { ...common, join: input.join } }
+    case 'removeDevice': {
+      const { device, lost, reason } = input
+      return {
+        kind: 'removeDevice',
+        payload: { ...common, target: device, lost: lost === true, reason: normaliseName(reason ?? '') },
+      }
+    }
+    case 'rotateDataKey': {
+      const epoch = state.dataKey.epoch + 1
+      const sealed = [...state.devices.values()]
+        .map(({ record }) => record)
+        .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
+        .map((d) => sealDataKey(input.dataKey, d.x25519, { identity: common.identity, epoch, device: d.peerId }))
+      return { kind: 'rotateDataKey', payload: { ...common, epoch, sealed } }
+    }
+    case 'setProfile':
+      return { kind: 'setProfile', payload: { ...common, name: normaliseName(input.name) } }
+    default:
+      throw new IdentityRuleError(`unknown entry kind ${JSON.stringify((input as { kind: unknown }).kind)}`)
+  }
+}
