@@ -206,12 +206,17 @@ describe('identity log', () => {
     assert.equal(copy.state().name, 'C')
     assert.deepEqual(copy.add(a.bytes), { status: 'duplicate', cid: a.cid })
 
+    // One pending entry at most: the newest orphan pushes the oldest out, which is asked for again.
     const small = IdentityLog.fromGenesis(log.entry(log.id)!, { maxPending: 1, maxEntries: 3 })
     small.add(c.bytes)
-    assert.throws(() => small.add(b.bytes), { name: 'IdentityLogFullError', message: /waiting for their parents/ })
-    small.add(a.bytes)
-    small.add(b.bytes) // releases c: a log of 4 entries, one more than the bound
+    assert.deepEqual(small.add(b.bytes), { status: 'pending', cid: b.cid, missing: [a.cid] })
+    assert.deepEqual(small.add(a.bytes), { status: 'added', cid: a.cid, released: [b.cid], dropped: [] })
     assert.equal(small.size, 3)
+    assert.throws(() => small.add(c.bytes), { name: 'IdentityLogFullError', message: /holds 3 entries, the most/ })
+    assert.throws(() => IdentityLog.fromGenesis(log.entry(log.id)!, { maxPending: 0 }).add(c.bytes), {
+      name: 'IdentityLogFullError',
+      message: /keeps no entries waiting/,
+    })
     assert.throws(() => verifyLog(log.id, log.entries(), { maxEntries: 3 }), IdentityLogFullError)
     const full = verifyLog(log.id, log.entries().slice(0, 3), { maxEntries: 3 })
     assert.throws(() => full.add(c.bytes), { name: 'IdentityLogFullError', message: /holds 3 entries, the most/ })

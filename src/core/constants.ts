@@ -201,7 +201,7 @@ export const DEFAULT_LOG_MAX_ENTRIES = 4096
  * operation at 7.5 KB). A node set lower refuses logs that others accept; higher gains nothing.
  */
 export const DEFAULT_IDENTITY_ENTRY_MAX_BYTES = 8 * 1024
-/** Entries held while their parents are unknown (per log); past it new orphans are refused. */
+/** Entries held while their parents are unknown (per log); past it the oldest is dropped (and fetched again if needed). */
 export const DEFAULT_IDENTITY_PENDING_MAX = 256
 /**
  * Largest join record (signed by a new device, embedded in its addDevice entry), bytes. Fixed by

@@ -191,7 +191,7 @@ export class ForkError extends LateralError {
   }
 }
 
-/** An identity log holds its most entries (or entries waiting for their parents): nothing more is taken. */
+/** An identity log holds its most entries: nothing more is taken. */
 export class IdentityLogFullError extends LateralError {
   override name = 'IdentityLogFullError'
 }

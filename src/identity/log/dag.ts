@@ -161,25 +161,32 @@ export class EntryDag {
     }
     const other = this.#seats.get(`${entry.device} ${entry.seq}`)
     if (other !== undefined && other !== entry.cid) {
-      const otherBytes = (this.#held.get(other)?.entry ?? this.#pending.get(other)?.entry)?.bytes as Uint8Array
-      const pair = [
-        [other, otherBytes],
-        [entry.cid, entry.bytes],
-      ].sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1)) as Array<[string, Uint8Array]>
-      const [a, b] = pair as [[string, Uint8Array], [string, Uint8Array]]
+      const earlier = (this.#held.get(other)?.entry ?? this.#pending.get(other)?.entry) as IdentityEntry
+      const [a, b] = [earlier, entry].sort((x, y) => (x.cid < y.cid ? -1 : 1)) as [IdentityEntry, IdentityEntry]
       throw new ForkError(
-        `fork: device ${entry.device} signed two entries with seq ${entry.seq}: ${a[0]} and ${b[0]}`,
-        { device: entry.device, seq: entry.seq, cids: [a[0], b[0]], entries: [a[1], b[1]] },
+        `fork: device ${entry.device} signed two entries with seq ${entry.seq}: ${a.cid} and ${b.cid}`,
+        {
+          device: entry.device,
+          seq: entry.seq,
+          cids: [a.cid, b.cid],
+          entries: [a.bytes, b.bytes],
+        },
       )
     }
   }
 
+  /**
+   * Keep an entry until its parents come. When the pending set is full the oldest pending entry
+   * is dropped: junk from a stranger cannot lock the set, and what an honest peer sent is asked
+   * for again (`missing()` names the dropped entry to the entries that wait for it).
+   */
   #hold(entry: IdentityEntry, missing: string[]): void {
+    if (this.#init.maxPending <= 0) {
+      throw new IdentityLogFullError(`identity log ${this.identity} keeps no entries waiting for their parents`)
+    }
     if (this.#pending.size >= this.#init.maxPending) {
-      throw new IdentityLogFullError(
-        `identity log ${this.identity} holds ${this.#pending.size} entries waiting for their parents, the most; ` +
-          `entry ${entry.cid} is refused (send parents first)`,
-      )
+      const [oldest] = this.#pending.keys()
+      if (oldest !== undefined) this.#unhold(oldest)
     }
     this.#pending.set(entry.cid, { entry, missing: new Set(missing) })
     this.#seats.set(`${entry.device} ${entry.seq}`, entry.cid)
@@ -188,6 +195,19 @@ export class EntryDag {
       set.add(entry.cid)
       this.#waiting.set(cid, set)
     }
+  }
+
+  #unhold(cid: string): Pending | undefined {
+    const pending = this.#pending.get(cid)
+    if (pending === undefined) return undefined
+    this.#pending.delete(cid)
+    this.#seats.delete(`${pending.entry.device} ${pending.entry.seq}`)
+    for (const parent of pending.missing) {
+      const waiters = this.#waiting.get(parent)
+      waiters?.delete(cid)
+      if (waiters?.size === 0) this.#waiting.delete(parent)
+    }
+    return pending
   }
 
   /** Add the pending entries that waited for `cid`, and those that waited for them, and so on. */
@@ -220,11 +240,7 @@ export class EntryDag {
     const waiters = this.#waiting.get(cid)
     this.#waiting.delete(cid)
     for (const child of waiters ?? []) {
-      const pending = this.#pending.get(child)
-      if (pending === undefined) continue
-      this.#pending.delete(child)
-      this.#seats.delete(`${pending.entry.device} ${pending.entry.seq}`)
-      for (const other of pending.missing) this.#waiting.get(other)?.delete(child)
+      if (this.#unhold(child) === undefined) continue
       result.dropped.push({ cid: child, error: new IdentityRuleError(`entry ${child} descends from refused ${cid}`) })
       this.#dropDescendants(child, result)
     }
