@@ -8,7 +8,7 @@
  * the failures are the rewriting's doing and not the harness's.
  */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { randomBytes } from '../src/core/crypto.ts'
 import { encodeFrame } from '../src/core/framing.ts'
 import type { DeviceSigner } from '../src/identity/device-signer.ts'
@@ -35,6 +35,7 @@ import {
   reason,
   record,
   type SideRecord,
+  stopResponders,
 } from './helpers/pairing-fixture.ts'
 
 type Rewrite = (message: PairingMessage) => PairingMessage[] | Promise<PairingMessage[]>
@@ -352,6 +353,8 @@ function adaptive(learnFrom: 'new' | 'old'): Pick<Scenario, 'toR' | 'toI'> {
 }
 
 describe('pairing through a man in the middle', { timeout: 60_000 }, () => {
+  after(stopResponders)
+
   it('control: a relay that passes everything on lets an honest pairing complete with one string', async () => {
     const o = await throughRelay({ labels: 'lying', toR: () => pass, toI: () => pass })
     assert.equal(o.initiator.status, 'fulfilled', o.initiator.status === 'rejected' ? String(o.initiator.reason) : '')
@@ -388,6 +391,20 @@ describe('pairing through a man in the middle', { timeout: 60_000 }, () => {
     assertDefeated(o)
     assert.equal(reason(o.initiator).name, 'PairingAbortedError')
     assert.equal(reason(o.responder).name, 'PairingAbortedError')
+  })
+
+  it('a relay that reveals another nonce than the one committed to is caught by the commitment, before any string', async () => {
+    // It forwards the commitments untouched and changes the new device's nonce on its way to the
+    // old device (as a relay would to steer the string after seeing the old device's nonce).
+    const o = await throughRelay({
+      labels: 'lying',
+      toR: () => pass,
+      toI: () => (m) => (m.t === 'reveal' ? [{ t: 'reveal', key: m.key, nonce: randomBytes(NONCE_BYTES) }] : [m]),
+    })
+    assertDefeated(o)
+    assert.equal(reason(o.initiator).name, 'PairingVerificationError')
+    assert.match(reason(o.initiator).message, /commitment/)
+    assert.deepEqual([...o.oldSide.shown, ...o.newSide.shown], [])
   })
 
   for (const learnFrom of ['new', 'old'] as const) {

@@ -5,7 +5,7 @@
  * never more than the bound held or allocated, and never a crash.
  */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import * as cbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { encodeFrame, frameHeader } from '../src/core/framing.ts'
@@ -15,7 +15,7 @@ import { decodeMessage, encodeMessage, type PairingMessage } from '../src/identi
 import { spyAllocations } from './helpers/allocation-spy.ts'
 import { anyCborValue, chunked, concat, mutated } from './helpers/mutations.ts'
 import { duplexPair } from './helpers/pairing-duplex.ts'
-import { confirmer, inviteOptions, newDevice, newDeviceResponder } from './helpers/pairing-fixture.ts'
+import { confirmer, inviteOptions, newDevice, newDeviceResponder, stopResponders } from './helpers/pairing-fixture.ts'
 
 const MAX_HEADER = 5
 const cuts = fc.array(fc.nat(), { maxLength: 12 })
@@ -63,6 +63,8 @@ function readAll(chunks: Uint8Array[], max: number): { frames: Uint8Array[]; err
 }
 
 describe('pairing decoders (properties)', () => {
+  after(stopResponders)
+
   it('messages round-trip through frames whatever the chunking (numRuns 300)', () => {
     fc.assert(
       fc.property(fc.array(message, { maxLength: 6 }), cuts, (list, points) => {

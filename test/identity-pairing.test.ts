@@ -5,7 +5,7 @@
  * handed over. The network variant is in identity-pairing-net.test.ts.
  */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { equalBytes, randomBytes } from '../src/core/crypto.ts'
 import { decodePairingCode, pair } from '../src/identity/pairing/index.ts'
 import { codeIdOf, commitmentOf, NONCE_BYTES } from '../src/identity/pairing/transcript.ts'
@@ -23,12 +23,15 @@ import {
   pairOptions,
   reason,
   record,
+  stopResponders,
   WELCOME,
 } from './helpers/pairing-fixture.ts'
 
 const HANDED_OVER = ['offer', 'join', 'welcome']
 
 describe('device pairing', { timeout: 20_000 }, () => {
+  after(stopResponders)
+
   it('both people confirm: the same short string on both screens, the join and the welcome cross once', async () => {
     const created = newDeviceResponder()
     const oldDevice = newDevice()

@@ -190,6 +190,11 @@ export const DEFAULT_PAIRING_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 export const PAIRING_HANDSHAKE_MAX_FRAME_BYTES = 1024
 /** Pairing streams one connection may have open at once. */
 export const DEFAULT_PAIRING_INBOUND_STREAMS = 2
+/**
+ * Ending a pairing stream (the last message or an abort, then the close) waits this long for the
+ * other side, then resets the stream, ms: a courtesy that bounds how long a finished pairing holds it.
+ */
+export const PAIRING_CLOSE_GRACE_MS = 1_000
 /** A whole identity log exchange (ask, every frame) gives up after this. */
 export const DEFAULT_IDENTITY_SYNC_TIMEOUT_MS = 20_000
 /** Entries one identity log may hold. */

@@ -64,10 +64,19 @@ export interface NewDevice {
   side: SideRecord
 }
 
+const responders: PairingResponder[] = []
+
+/** A new device with a responder, stopped by `stopResponders()` (its code timers keep the process alive). */
 export function newDeviceResponder(init: PairingResponderInit = {}): NewDevice {
   const signer = newDevice()
   const responder = new PairingResponder({ signer, addresses: () => ['/memory/test'] }, init)
+  responders.push(responder)
   return { signer, responder, side: record() }
+}
+
+/** Stop every responder the fixture made (a suite's `after`). */
+export function stopResponders(): void {
+  for (const r of responders.splice(0)) r.stop()
 }
 
 export function inviteOptions(

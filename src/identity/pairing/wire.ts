@@ -4,6 +4,7 @@
  * stream closed). An `abort` from the other side is turned into the error it stands for.
  */
 import type { AbortOptions } from '../../core/abort.ts'
+import { PAIRING_CLOSE_GRACE_MS } from '../../core/constants.ts'
 import {
   InvalidPairingCodeError,
   LateralError,
@@ -30,9 +31,6 @@ export interface PairingStream {
   close(options?: AbortOptions): Promise<void>
   abort(err: Error): void
 }
-
-/** An abort message is sent, and the stream closed, within this long before the stream is reset, ms. */
-const FAREWELL_MS = 1_000
 
 export class PairingWire {
   readonly stream: PairingStream
@@ -129,7 +127,7 @@ export class PairingWire {
   async fail(err: unknown): Promise<void> {
     const { reason, message } = abortReasonOf(err)
     try {
-      await this.send({ t: 'abort', reason, message: message.slice(0, 300) }, FAREWELL_MS)
+      await this.send({ t: 'abort', reason, message: message.slice(0, 300) }, PAIRING_CLOSE_GRACE_MS)
     } catch {
       // The stream is gone already: the other side sees it end instead.
     }
@@ -139,7 +137,7 @@ export class PairingWire {
   /** Close gracefully within a short grace, else reset. */
   async close(): Promise<void> {
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(FAREWELL_MS) })
+      await this.stream.close({ signal: AbortSignal.timeout(PAIRING_CLOSE_GRACE_MS) })
     } catch (err) {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)))
     }
