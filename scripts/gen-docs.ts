@@ -152,6 +152,8 @@ export async function apiDoc(): Promise<string> {
     '| `peer:disconnect` | `{"peerId"}` |',
     '| `peer:identify` | `{"peerId", "protocols", "agent"}` |',
     '| `addresses:change` | `{"addresses"}` |',
+    '| `identity:change` | the identity (as `GET /v1/identity`) after its log changed: a device added or removed, a name, a new data key |',
+    '| `pairing:update` | a Pairing (as `GET /v1/identity/pairings/{id}`): code ready, strings to compare, done or aborted |',
     '| `topic:message` | a TopicMessage (topics joined through the API) |',
     '| `topic:sent` | a TopicMessage this node published through the API |',
     '| `dm:received` | a DirectMessage |',

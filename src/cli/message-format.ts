@@ -5,6 +5,8 @@ export interface MessageLike {
   type: string
   text?: string
   base64: string
+  /** The sender's contact name, when the sender's identity has one here. */
+  contact?: string
 }
 
 export function shortPeer(peerId: string): string {
@@ -14,5 +16,6 @@ export function shortPeer(peerId: string): string {
 export function formatMessage(m: MessageLike, prefix = ''): string {
   const when = new Date(m.time).toISOString().replace('T', ' ').slice(0, 19)
   const body = m.text ?? `(${m.type}, ${Buffer.from(m.base64, 'base64').length} bytes)`
-  return `${when}  ${prefix}${shortPeer(m.from)}  ${body}`
+  const who = m.contact === undefined ? shortPeer(m.from) : `${m.contact} (${shortPeer(m.from)})`
+  return `${when}  ${prefix}${who}  ${body}`
 }

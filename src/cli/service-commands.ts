@@ -5,11 +5,17 @@
  */
 import type { Command } from 'commander'
 import { registerContent } from '../content/cli/content.ts'
+import { registerContact } from '../identity/cli/contact.ts'
+import { registerDevice } from '../identity/cli/device.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
 import type { ServiceName } from '../node/registry.ts'
 
 export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command) => void } = {
+  identity: (program) => {
+    registerDevice(program)
+    registerContact(program)
+  },
   messaging: (program) => {
     registerTopic(program)
     registerMsg(program)

@@ -225,3 +225,7 @@ export const IDENTITY_MAX_DEVICES = 32
 export const IDENTITY_NAME_MAX_CHARS = 64
 /** A removal's reason text: at most this many code points. */
 export const IDENTITY_REASON_MAX_CHARS = 200
+/** Head announcements of this node's identity log, besides every change and every new connection. */
+export const DEFAULT_IDENTITY_ANNOUNCE_MS = 30_000
+/** Other people's identity logs kept at most (contacts' and those of devices met). */
+export const DEFAULT_KNOWN_IDENTITIES = 1_000

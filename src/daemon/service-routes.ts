@@ -4,11 +4,13 @@
  * (`src/<service>/api/`).
  */
 import { contentApi } from '../content/api/routes.ts'
+import { identityApi } from '../identity/api/routes.ts'
 import { messagingApi } from '../messaging/api/routes.ts'
 import type { ServiceName } from '../node/registry.ts'
 import type { ServiceApi } from './service-api.ts'
 
 export const SERVICE_APIS: { readonly [K in ServiceName]: ServiceApi } = {
+  identity: identityApi,
   messaging: messagingApi,
   content: contentApi,
 }

@@ -1,2 +1,3 @@
 export { createDeviceSigner, type DeviceSigner } from './device-signer.ts'
 export * from './keystore.ts'
+export * from './views.ts'

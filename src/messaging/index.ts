@@ -8,5 +8,6 @@ export {
   type MessagingEvents,
   type MessagingInit,
   type OutboxView,
+  type PersonSendResult,
 } from './messaging.ts'
 export type { ReceivedTopicMessage, Topic } from './topics.ts'

@@ -21,7 +21,8 @@ import {
   DEFAULT_OUTBOX_CAP,
   DEFAULT_TOPIC_MAX_BYTES,
 } from '../core/constants.ts'
-import { type IdentityDirectory, noIdentities } from '../core/identities.ts'
+import { InvalidInputError, NotFoundError } from '../core/errors.ts'
+import type { IdentityDirectory } from '../core/identities.ts'
 import type { ComponentLogger } from '../core/logger.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
@@ -69,6 +70,14 @@ export interface MessagingInit {
 }
 
 /** What messaging uses. It never sees the device key: it signs and opens through these. */
+/** A message to a person: how it went on each of their devices. */
+export interface PersonSendResult {
+  identity: string
+  /** delivered: on every device; failed: on none; else queued (some wait in the outbox). */
+  status: SendResult['status']
+  devices: SendResult[]
+}
+
 export interface MessagingComponents {
   net: Net
   datastore: Datastore
@@ -77,8 +86,8 @@ export interface MessagingComponents {
   /** Opens direct messages sealed to this device. */
   keyAgreement: KeyAgreement
   logger: ComponentLogger
-  /** Identities and removed devices (the identity service); none known without it. */
-  identities?: IdentityDirectory
+  /** Identities and removed devices: the identity service (or `noIdentities`). */
+  identity: IdentityDirectory
 }
 
 export interface MessagingEvents {
@@ -107,6 +116,11 @@ export interface Messaging {
   topicPeers(name: string): string[]
   /** Send a direct message; resolves when delivered, or queued for retry when the peer is away. */
   send(peerId: string, body: string | Uint8Array, options?: { type?: string }): Promise<SendResult>
+  /**
+   * Send to a person: sealed to each current device of the identity (but this one), each through
+   * its own outbox (order, retry), so a device offline now gets it when it is back.
+   */
+  sendToPerson(identity: string, body: string | Uint8Array, options?: { type?: string }): Promise<PersonSendResult>
   inbox(): Promise<InboxEntry[]>
   deleteFromInbox(ids?: string[]): Promise<number>
   outbox(): Promise<OutboxView[]>
@@ -118,7 +132,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   const events = new EventTarget()
   const emit = (type: string, detail: unknown) => events.dispatchEvent(new CustomEvent(type, { detail }))
   const log = components.logger.forComponent('lateral:messaging')
-  const identities = components.identities ?? noIdentities
+  const identities = components.identity
   const topics = new Topics(
     {
       maxMessageBytes: init.topicMaxBytes ?? DEFAULT_TOPIC_MAX_BYTES,
@@ -158,6 +172,9 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     },
   )
   const TEXT = 'text/plain; charset=utf-8'
+  const bytesOf = (body: string | Uint8Array) => (typeof body === 'string' ? new TextEncoder().encode(body) : body)
+  const typeOf = (body: string | Uint8Array, type?: string) =>
+    type ?? (typeof body === 'string' ? TEXT : 'application/octet-stream')
   return {
     async start() {
       topics.start()
@@ -173,18 +190,38 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     joined: () => topics.joined(),
     publish: (name, body, options = {}) => topics.publish(name, body, options.type),
     topicPeers: (name) => topics.peers(name),
-    send: (peerId, body, options = {}) =>
-      dms.send(
-        peerId,
-        typeof body === 'string' ? new TextEncoder().encode(body) : body,
-        options.type ?? (typeof body === 'string' ? TEXT : 'application/octet-stream'),
-      ),
+    send: (peerId, body, options = {}) => dms.send(peerId, bytesOf(body), typeOf(body, options.type)),
+    async sendToPerson(identity, body, options = {}) {
+      const devices = identities.devicesOf(identity)
+      if (devices === undefined) {
+        throw new NotFoundError(
+          `identity ${identity} is not known here yet: its log arrives when one of its devices connects or announces it`,
+        )
+      }
+      const targets = devices.filter((d) => d !== components.signer.peerId)
+      if (targets.length === 0) throw new InvalidInputError(`identity ${identity} has no other device to send to`)
+      const results = await Promise.all(
+        targets.map((device) =>
+          dms
+            .send(device, bytesOf(body), typeOf(body, options.type))
+            .catch((err: Error): SendResult => ({ id: '', to: device, seq: 0, status: 'failed', error: err.message })),
+        ),
+      )
+      return { identity, status: summarise(results), devices: results }
+    },
     inbox: () => dms.inbox(),
     deleteFromInbox: (ids) => dms.deleteFromInbox(ids),
     outbox: () => dms.outbox(),
     addEventListener: (type, listener) => events.addEventListener(type, listener as (evt: Event) => void),
     removeEventListener: (type, listener) => events.removeEventListener(type, listener as (evt: Event) => void),
   }
+}
+
+/** One word for a message to several devices: delivered to all, failed for all, else queued. */
+function summarise(results: SendResult[]): SendResult['status'] {
+  if (results.every((r) => r.status === 'delivered')) return 'delivered'
+  if (results.every((r) => r.status === 'failed')) return 'failed'
+  return 'queued'
 }
 
 /** The entries of `o` that are set (optional init fields must be absent, not undefined). */

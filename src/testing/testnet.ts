@@ -53,7 +53,7 @@ export interface Testnet {
   /** Run `lateral <args>` against daemon i's home. */
   cli(i: number, args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>
   /** Start a long-running `lateral <args>` against daemon i's home. */
-  spawnCli(i: number, args: string[]): CliProcess
+  spawnCli(i: number, args: string[], options?: { stdin?: boolean }): CliProcess
   /** API GET on daemon i, JSON parsed. */
   api<T>(i: number, path: string): Promise<T>
   /** Send a signal to daemon i and wait for it to exit. */
@@ -94,13 +94,15 @@ export interface CliProcess {
   exited(): Promise<number | null>
   /** Everything printed on stderr so far. */
   stderr(): string
+  /** Write a line to its standard input (spawned with `stdin: true`). */
+  writeLine(line: string): void
 }
 
 /** Start a long-running CLI command (`topic sub`, `msg inbox --follow`) as a process. */
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, [LATERAL_BIN, ...args], {
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
   const lines: string[] = []
   let partial = ''
@@ -120,6 +122,10 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
     lines,
     exited: () => exit,
     stderr: () => stderr,
+    writeLine: (line) => {
+      if (child.stdin === null) throw new Error('spawned without stdin')
+      child.stdin.write(`${line}\n`)
+    },
     waitForLine: (match, timeoutMs = 20_000) =>
       waitFor(() => lines.find(match), { timeoutMs, intervalMs: 50, what: `a line from lateral ${args.join(' ')}` }),
     async stop(signal = 'SIGINT') {
@@ -233,7 +239,8 @@ export async function createTestnet(size: number, init: TestnetInit = {}): Promi
     daemons,
     cli: (i, args, options = {}) =>
       runCli([...args, '--home', (daemons[i] as TestDaemon).home], { ...options, env: { ...env, ...options.env } }),
-    spawnCli: (i, args) => spawnCli([...args, '--home', (daemons[i] as TestDaemon).home], { env }),
+    spawnCli: (i, args, options = {}) =>
+      spawnCli([...args, '--home', (daemons[i] as TestDaemon).home], { env, ...options }),
     api: (i, path) => apiGet((daemons[i] as TestDaemon).info, path),
     kill,
     async restart(i, options = {}) {

@@ -8,6 +8,7 @@ import { messagingView } from '../../src/messaging/web/chat.tsx'
 import type { ServiceView } from './service-view.ts'
 
 export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } = {
+  identity: null,
   content: contentView,
   messaging: messagingView,
 }

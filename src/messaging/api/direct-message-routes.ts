@@ -5,6 +5,8 @@ import type { RouteContext } from '../../daemon/service-api.ts'
 import { bodyView } from '../../daemon/views.ts'
 import { readBody } from './message-body.ts'
 import {
+  type AnySendReply,
+  anySendReply,
   type DirectMessagesReply,
   directMessagesReply,
   type InboxDeleteBody,
@@ -12,9 +14,7 @@ import {
   inboxDeleteBody,
   inboxDeleteReply,
   type SendBody,
-  type SendReply,
   sendBody,
-  sendReply,
 } from './schemas.ts'
 
 export const directMessageRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }) => {
@@ -24,23 +24,35 @@ export const directMessageRoutes: FastifyPluginAsync<RouteContext> = async (app,
     '/v1/messages',
     {
       schema: {
-        summary: 'Send an end-to-end encrypted direct message; says whether it was delivered or queued',
+        summary:
+          'Send an end-to-end encrypted direct message to a device, or to a person (identity ID or contact name: every current device); says whether it was delivered or queued',
         body: sendBody,
-        response: { 200: sendReply, ...errorResponses },
+        response: { 200: anySendReply, ...errorResponses },
       },
     },
-    async (req): Promise<SendReply> => {
+    async (req): Promise<AnySendReply> => {
       const { body, type } = readBody(req.body)
-      return m.send(req.body.to, body, type === undefined ? {} : { type })
+      const options = type === undefined ? {} : { type }
+      const target = await node.identity.contacts.resolve(req.body.to)
+      if (target.identity === undefined) return m.send(req.body.to, body, options)
+      const sent = await m.sendToPerson(target.identity, body, options)
+      return target.contact === undefined ? sent : { ...sent, contact: target.contact }
     },
   )
 
   app.get(
     '/v1/messages/inbox',
     { schema: { summary: 'Received direct messages, oldest first', response: { 200: directMessagesReply } } },
-    async (): Promise<DirectMessagesReply> => ({
-      messages: (await m.inbox()).map(({ body, ...rest }) => ({ ...rest, ...bodyView(rest.type, body) })),
-    }),
+    async (): Promise<DirectMessagesReply> => {
+      const contacts = await node.identity.contacts.list()
+      const nameOf = (identity?: string) => contacts.find((c) => c.identity === identity)?.name
+      return {
+        messages: (await m.inbox()).map(({ body, ...rest }) => {
+          const contact = nameOf(rest.identity)
+          return { ...rest, ...(contact === undefined ? {} : { contact }), ...bodyView(rest.type, body) }
+        }),
+      }
+    },
   )
 
   app.post<{ Body: InboxDeleteBody }>(

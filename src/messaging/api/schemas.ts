@@ -38,6 +38,7 @@ export const directMessage = Type.Object(
     lastError: Type.Optional(Type.String()),
     failed: Type.Optional(Type.Boolean()),
     identity: Type.Optional(Type.String({ description: "The sender's identity, when known at arrival" })),
+    contact: Type.Optional(Type.String({ description: "This node's contact name for that identity, if any" })),
     ...bodyFields,
   },
   { $id: 'DirectMessage' },
@@ -58,7 +59,10 @@ export const messageBody = Type.Object(messageFields, { additionalProperties: fa
 export type MessageBody = Static<typeof messageBody>
 
 export const sendBody = Type.Object(
-  { ...messageFields, to: Type.String({ minLength: 1, maxLength: 128 }) },
+  {
+    ...messageFields,
+    to: Type.String({ minLength: 1, maxLength: 128, description: 'A peer ID, an identity ID, or a contact name' }),
+  },
   { additionalProperties: false },
 )
 export type SendBody = Static<typeof sendBody>
@@ -79,6 +83,20 @@ export const sendReply = Type.Object({
   error: Type.Optional(Type.String()),
 })
 export type SendReply = Static<typeof sendReply>
+
+/** A message to a person: how it went on each of their devices. */
+export const personSendReply = Type.Object({
+  identity: Type.String(),
+  contact: Type.Optional(Type.String()),
+  status: stringEnum(['delivered', 'queued', 'failed'], {
+    description: 'delivered: on every device; failed: on none; else queued',
+  }),
+  devices: Type.Array(sendReply),
+})
+export type PersonSendReply = Static<typeof personSendReply>
+
+export const anySendReply = Type.Union([sendReply, personSendReply])
+export type AnySendReply = Static<typeof anySendReply>
 
 export const topicsReply = Type.Object({
   topics: Type.Array(Type.Object({ name: Type.String(), peers: Type.Integer() })),

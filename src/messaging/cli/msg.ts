@@ -5,6 +5,7 @@ import { formatMessage, shortPeer } from '../../cli/message-format.ts'
 import { emit, examples, globals, table } from '../../cli/output.ts'
 import { InvalidInputError, MessageRefusedError } from '../../core/errors.ts'
 import type {
+  AnySendReply,
   DirectMessagesReply,
   DirectMessageView,
   InboxDeleteBody,
@@ -24,19 +25,37 @@ export function registerMsg(program: Command): void {
 
   msg
     .command('send')
-    .description('send a direct message; says whether it was delivered or queued for retry')
-    .argument('<peer>', 'recipient peer ID')
+    .description(
+      'send a direct message to a device, or to a person (every current device); says whether it was delivered or queued',
+    )
+    .argument('<to>', 'a peer ID, an identity ID, or a contact name (lateral contact add)')
     .argument('<text>', 'message text')
     .addHelpText(
       'after',
-      examples('lateral msg send 12D3KooWAbc... "see you at 6"', 'lateral msg send 12D3KooWAbc... "hi" --json'),
+      examples('lateral msg send bob "see you at 6"', 'lateral msg send 12D3KooWAbc... "hi" --json'),
     )
     .action(async (peer: string, text: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const result = await (await ApiClient.forHome(g.home)).post<SendReply>('/v1/messages', {
+      const reply = await (await ApiClient.forHome(g.home)).post<AnySendReply>('/v1/messages', {
         to: peer,
         text,
       } satisfies SendBody)
+      if ('devices' in reply) {
+        const who = reply.contact ?? reply.identity
+        if (reply.status === 'failed') {
+          throw new MessageRefusedError(`message refused by every device of ${who}: ${reply.devices[0]?.error ?? ''}`)
+        }
+        emit(g, reply, () =>
+          [
+            `To ${who}:`,
+            ...reply.devices.map(
+              (d) => `  ${shortPeer(d.to)}  ${d.status}${d.error === undefined ? '' : ` (${d.error})`}`,
+            ),
+          ].join('\n'),
+        )
+        return
+      }
+      const result: SendReply = reply
       if (result.status === 'failed')
         throw new MessageRefusedError(`message refused by ${peer}: ${result.error ?? 'unknown reason'}`)
       emit(g, result, () =>

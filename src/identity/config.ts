@@ -1,0 +1,43 @@
+/** The `identity` section of config.json (docs/config.md, docs/protocols/identity.md). */
+
+import { Type } from '@sinclair/typebox'
+import {
+  DEFAULT_CONTACTS_MAX,
+  DEFAULT_IDENTITY_ANNOUNCE_MS,
+  DEFAULT_IDENTITY_SYNC_TIMEOUT_MS,
+  DEFAULT_KNOWN_IDENTITIES,
+  DEFAULT_LOG_MAX_ENTRIES,
+  DEFAULT_PAIRING_CODE_TTL_MS,
+  DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS,
+  DEFAULT_PAIRING_STEP_TIMEOUT_MS,
+} from '../core/constants.ts'
+import { count, millis, type Static, section } from '../core/settings.ts'
+
+export const identityConfig = section('The identity: devices, pairing, contacts', {
+  deviceName: Type.String({
+    minLength: 0,
+    maxLength: 64,
+    default: '',
+    description: "this device's name in the identity when it starts one (empty: the machine's host name)",
+  }),
+  pairingCodeTtlMs: millis('a pairing code works once, within this time', DEFAULT_PAIRING_CODE_TTL_MS),
+  pairingStepTimeoutMs: millis(
+    'each step of the pairing handshake must arrive within this',
+    DEFAULT_PAIRING_STEP_TIMEOUT_MS,
+  ),
+  pairingConfirmTimeoutMs: millis(
+    'how long both people have to compare and confirm the short string',
+    DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS,
+  ),
+  logMaxEntries: count('entries one identity log may hold', DEFAULT_LOG_MAX_ENTRIES, { minimum: 16 }),
+  syncTimeoutMs: millis('fetching an identity log from a peer gives up after this', DEFAULT_IDENTITY_SYNC_TIMEOUT_MS),
+  announceIntervalMs: millis(
+    'this node announces its log heads this often (and at every change and new connection)',
+    DEFAULT_IDENTITY_ANNOUNCE_MS,
+  ),
+  knownIdentities: count("other people's identity logs kept (contacts first)", DEFAULT_KNOWN_IDENTITIES, {
+    minimum: 1,
+  }),
+  contactsMax: count('contacts kept at most', DEFAULT_CONTACTS_MAX, { minimum: 1 }),
+})
+export type IdentityConfig = Static<typeof identityConfig>

@@ -1,0 +1,355 @@
+/**
+ * The identity service: this device's identity (a log of the devices of one person), linking a
+ * new device with a short code, removing devices, syncing logs with peers, contacts, and the
+ * directory other services ask (who is a device of whom, which devices were removed).
+ */
+import { hostname } from 'node:os'
+import * as cbor from '@ipld/dag-cbor'
+import { Key } from 'interface-datastore'
+import { InvalidInputError, NotFoundError } from '../core/errors.ts'
+import type { IdentityDirectory, Revocation } from '../core/identities.ts'
+import type { ComponentLogger, Logger } from '../core/logger.ts'
+import type { Startable } from '../core/service.ts'
+import type { KeyAgreement, Signer } from '../core/signer.ts'
+import type { Net } from '../net/index.ts'
+import type { Datastore } from '../store/datastore.ts'
+import type { IdentityConfig } from './config.ts'
+import { ContactBook } from './contacts/contact-book.ts'
+import type { Identity, IdentityEvents } from './identity-api.ts'
+import { KnownIdentities } from './known-identities.ts'
+import { linkAsExistingDevice, linkAsNewDevice, type WelcomeOutcome } from './linking.ts'
+import { createIdentityLogStore, IdentityLog, type IdentityLogStore, newDataKey } from './log/index.ts'
+import { PAIRING_PROTOCOL, PairingResponder, servePairing } from './pairing/index.ts'
+import { Pairings } from './pairings.ts'
+import { type HeadsAnnouncement, HeadsChannel } from './sync/heads.ts'
+import { LogSync } from './sync/log-sync.ts'
+import type { IdentityReply, PairingView } from './views.ts'
+
+const SELF_KEY = new Key('/lateral/identity/self')
+
+export interface IdentityComponents {
+  net: Net
+  datastore: Datastore
+  signer: Signer
+  keyAgreement: KeyAgreement
+  logger: ComponentLogger
+}
+
+export class IdentityService implements Identity, IdentityDirectory, Startable {
+  readonly contacts: ContactBook
+  readonly #config: IdentityConfig
+  readonly #c: IdentityComponents
+  readonly #log: Logger
+  readonly #store: IdentityLogStore
+  readonly #known: KnownIdentities
+  readonly #events = new EventTarget()
+  readonly #pairings: Pairings
+  readonly #responder: PairingResponder
+  readonly #sync: LogSync
+  readonly #heads: HeadsChannel
+  readonly #lastSeen = new Map<string, number>()
+  #own: IdentityLog | undefined
+  #timer: ReturnType<typeof setInterval> | undefined
+  #fetching = new Set<string>()
+
+  constructor(components: IdentityComponents, config: IdentityConfig) {
+    this.#c = components
+    this.#config = config
+    this.#log = components.logger.forComponent('lateral:identity')
+    this.contacts = new ContactBook(components.datastore, { max: config.contactsMax })
+    const logInit = { maxEntries: config.logMaxEntries }
+    this.#store = createIdentityLogStore(components.datastore)
+    this.#known = new KnownIdentities({ ...logInit, max: config.knownIdentities }, this.#store, this.#log)
+    this.#pairings = new Pairings((view) => this.#emit('pairing:update', view))
+    this.#responder = new PairingResponder(
+      { signer: components.signer, addresses: () => components.net.addresses(), logger: components.logger },
+      {
+        codeTtlMs: config.pairingCodeTtlMs,
+        stepTimeoutMs: config.pairingStepTimeoutMs,
+        confirmTimeoutMs: config.pairingConfirmTimeoutMs,
+      },
+    )
+    this.#sync = new LogSync(
+      { timeoutMs: config.syncTimeoutMs, maxEntries: config.logMaxEntries },
+      { net: components.net, log: this.#log, source: { entriesOf: (id) => this.#logOf(id)?.entries() } },
+    )
+    this.#heads = new HeadsChannel({
+      net: components.net,
+      log: this.#log,
+      onHeads: (from, a) => void this.#onHeads(from, a),
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.#known.load()
+    this.#own = await this.#loadOwn()
+    this.#known.pin(this.#own.id)
+    for (const c of await this.contacts.list()) this.#known.pin(c.identity)
+    await this.#sync.start()
+    await servePairing(this.#c.net, this.#responder)
+    this.#heads.start()
+    this.#c.net.addEventListener('peer:connect', this.#onConnect)
+    this.#timer = setInterval(() => void this.#announce(), this.#config.announceIntervalMs)
+    this.#timer.unref?.()
+    void this.#announce()
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#c.net.removeEventListener('peer:connect', this.#onConnect)
+    this.#pairings.close()
+    this.#heads.stop()
+    await this.#c.net.unhandle(PAIRING_PROTOCOL).catch(() => {})
+    await this.#sync.stop()
+  }
+
+  // IdentityDirectory
+
+  self(): string {
+    return this.#ownLog().id
+  }
+
+  identityOf(peerId: string): string | undefined {
+    const own = this.#ownLog()
+    if (own.isMember(peerId) || own.revokedAt(peerId) !== undefined) return own.id
+    return this.#known.identityOf(peerId)
+  }
+
+  devicesOf(identityId: string): string[] | undefined {
+    return this.#logOf(identityId)
+      ?.state()
+      .devices.map((d) => d.peerId)
+  }
+
+  revocation(peerId: string): Revocation | undefined {
+    const own = this.#ownLog().revokedAt(peerId)
+    if (own !== undefined) return { identity: this.self(), at: own.at, reason: own.lost ? 'lost' : 'removed' }
+    return this.#known.revocation(peerId)
+  }
+
+  // Identity
+
+  view(): IdentityReply {
+    const s = this.#ownLog().state()
+    const me = this.#c.signer.peerId
+    return {
+      id: s.id,
+      ...(s.name === undefined ? {} : { name: s.name }),
+      devices: s.devices.map((d) => ({
+        peerId: d.peerId,
+        name: d.name,
+        addedAt: d.addedAt,
+        ...(d.addedBy === undefined ? {} : { addedBy: d.addedBy }),
+        ...(this.#lastSeen.has(d.peerId) ? { lastSeen: this.#lastSeen.get(d.peerId) as number } : {}),
+        self: d.peerId === me,
+      })),
+      removed: s.removed.map((r) => ({ peerId: r.peerId, removedAt: r.at, removedBy: r.by, lost: r.lost })),
+      heads: s.heads,
+      entries: s.entries,
+      dataKeyEpoch: s.dataKey.epoch,
+    }
+  }
+
+  async setName(name: string): Promise<IdentityReply> {
+    await this.#write({ kind: 'setProfile', name })
+    return this.view()
+  }
+
+  async link(options: { name?: string } = {}): Promise<PairingView> {
+    const name = options.name ?? this.#deviceName()
+    const { view, signal } = this.#pairings.open('new-device')
+    const result = linkAsNewDevice({
+      responder: this.#responder,
+      signer: this.#c.signer,
+      keyAgreement: this.#c.keyAgreement,
+      name,
+      confirm: this.#pairings.confirmer(view.id),
+      signal,
+      maxEntries: this.#config.logMaxEntries,
+    })
+    const started = this.#pairings.update(view.id, { code: result.code, expiresAt: result.expiresAt })
+    void result.welcome.then(
+      (welcome) => this.#joined(view.id, welcome),
+      (err: Error) => this.#pairings.end(view.id, { error: err }),
+    )
+    return started
+  }
+
+  async add(code: string): Promise<PairingView> {
+    const { view, signal } = this.#pairings.open('existing-device')
+    void linkAsExistingDevice({
+      net: this.#c.net,
+      signer: this.#c.signer,
+      keyAgreement: this.#c.keyAgreement,
+      code,
+      confirm: this.#pairings.confirmer(view.id),
+      signal,
+      log: () => this.#ownLog(),
+      write: (input) => this.#write(input),
+    }).then(
+      (peer) => {
+        this.#pairings.update(view.id, { peer })
+        this.#pairings.end(view.id, { identity: this.self() })
+      },
+      (err: Error) => this.#pairings.end(view.id, { error: err }),
+    )
+    return view
+  }
+
+  async confirm(pairingId: string, shortString: string): Promise<PairingView> {
+    return this.#pairings.confirm(pairingId, shortString)
+  }
+
+  async cancel(pairingId: string): Promise<PairingView> {
+    return this.#pairings.cancel(pairingId)
+  }
+
+  pairing(pairingId: string): PairingView {
+    return this.#pairings.get(pairingId)
+  }
+
+  async remove(device: string, options: { lost?: boolean } = {}): Promise<IdentityReply> {
+    const s = this.#ownLog().state()
+    const target = s.devices.find((d) => d.peerId === device) ?? s.devices.find((d) => d.name === device)
+    if (target === undefined) throw new NotFoundError(`no device ${JSON.stringify(device)} in this identity`)
+    await this.#write({ kind: 'removeDevice', device: target.peerId, ...(options.lost === true ? { lost: true } : {}) })
+    // The removed device saw the old data key: the others get a new one it never sees.
+    await this.#write({ kind: 'rotateDataKey', dataKey: newDataKey() })
+    return this.view()
+  }
+
+  addEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void {
+    this.#events.addEventListener(type, listener as (evt: Event) => void)
+  }
+
+  removeEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void {
+    this.#events.removeEventListener(type, listener as (evt: Event) => void)
+  }
+
+  /** Keep a contact's log fresh: ask a device of theirs when one is connected. */
+  async track(identityId: string): Promise<void> {
+    this.#known.pin(identityId)
+  }
+
+  // internals
+
+  #ownLog(): IdentityLog {
+    if (this.#own === undefined) throw new InvalidInputError('the identity service has not started')
+    return this.#own
+  }
+
+  #logOf(id: string): IdentityLog | undefined {
+    return this.#own?.id === id ? this.#own : this.#known.get(id)
+  }
+
+  #deviceName(): string {
+    return this.#config.deviceName === '' ? hostname().slice(0, 64) || 'device' : this.#config.deviceName
+  }
+
+  async #loadOwn(): Promise<IdentityLog> {
+    if (await this.#c.datastore.has(SELF_KEY)) {
+      const id = cbor.decode(await this.#c.datastore.get(SELF_KEY)) as string
+      const log = await this.#store.load(id, { maxEntries: this.#config.logMaxEntries })
+      if (log?.isMember(this.#c.signer.peerId) === true) return log
+      this.#log.warn('this device is no longer in its stored identity: starting a new one', { identity: id })
+    }
+    // A device starts as an identity of one device, with its first data key.
+    const log = await IdentityLog.create(
+      this.#c.signer,
+      this.#c.keyAgreement,
+      { name: this.#deviceName() },
+      {
+        maxEntries: this.#config.logMaxEntries,
+      },
+    )
+    await log.append(this.#c.signer, { kind: 'rotateDataKey', dataKey: newDataKey() })
+    await this.#adopt(log)
+    this.#log.info('started a new identity', { identity: log.id })
+    return log
+  }
+
+  async #adopt(log: IdentityLog): Promise<void> {
+    await this.#store.save(log)
+    await this.#c.datastore.put(SELF_KEY, cbor.encode(log.id))
+    this.#own = log
+    this.#known.pin(log.id)
+  }
+
+  async #write(input: Parameters<IdentityLog['append']>[1]): Promise<void> {
+    const own = this.#ownLog()
+    await own.append(this.#c.signer, input)
+    await this.#store.save(own)
+    this.#changed()
+  }
+
+  #changed(): void {
+    this.#emit('identity:change', this.view())
+    void this.#announce()
+  }
+
+  async #joined(pairingId: string, welcome: WelcomeOutcome): Promise<void> {
+    try {
+      const previous = this.#own
+      await this.#adopt(welcome.log)
+      if (previous !== undefined && previous.id !== welcome.log.id) {
+        const others = previous.state().devices.length - 1
+        if (others > 0 || (await this.contacts.list()).length > 0) {
+          this.#log.warn('this device left its own identity to join another', {
+            left: previous.id,
+            joined: welcome.log.id,
+            otherDevicesLeft: others,
+          })
+        }
+      }
+      this.#pairings.update(pairingId, { peer: welcome.peer })
+      this.#pairings.end(pairingId, { identity: welcome.log.id })
+      this.#changed()
+    } catch (err) {
+      this.#pairings.end(pairingId, { error: err as Error })
+    }
+  }
+
+  async #announce(): Promise<void> {
+    if (this.#own === undefined) return
+    await this.#heads.announce({ id: this.#own.id, heads: this.#own.heads() })
+  }
+
+  readonly #onConnect = (evt: CustomEvent<{ peerId: string }>): void => {
+    const peer = evt.detail.peerId
+    if (this.#own?.isMember(peer) === true) this.#lastSeen.set(peer, Date.now())
+    void this.#announce()
+  }
+
+  async #onHeads(from: string, a: HeadsAnnouncement): Promise<void> {
+    const own = this.#own
+    if (own?.isMember(from) === true) this.#lastSeen.set(from, Date.now())
+    const key = `${a.id}:${from}`
+    const mine = own?.id === a.id
+    const missing = mine ? a.heads.some((h) => own?.entry(h) === undefined) : this.#known.lacks(a.id, a.heads)
+    if (!missing || this.#fetching.has(key)) return
+    this.#fetching.add(key)
+    try {
+      const entries = await this.#sync.fetch(from, a.id)
+      if (entries === undefined) return
+      if (mine && own !== undefined) {
+        const before = own.heads().join()
+        for (const bytes of entries) own.add(bytes)
+        if (own.heads().join() !== before) {
+          await this.#store.save(own)
+          this.#changed()
+        }
+      } else {
+        await this.#known.merge(a.id, entries)
+      }
+    } catch (err) {
+      this.#log.info('refused an identity log from a peer', { from, identity: a.id, reason: (err as Error).message })
+    } finally {
+      this.#fetching.delete(key)
+    }
+  }
+
+  #emit<K extends keyof IdentityEvents>(type: K, detail: IdentityEvents[K]['detail']): void {
+    this.#events.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+}

@@ -1,0 +1,92 @@
+// Linking devices across real daemon processes through the CLI, as a script would: each side
+// prints its short string as a JSON line and reads the other side's on standard input (issue 11).
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { IdentityReply } from '../src/identity/views.ts'
+import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
+
+interface Linking {
+  code: number | null
+  other: number | null
+  stderr: string
+}
+
+/** `device link` on `fresh`, `device add CODE` on `member`; each types what the other printed (or `typed`). */
+async function linkByCli(net: Testnet, member: number, fresh: number, typed?: (s: string) => string): Promise<Linking> {
+  const link = net.spawnCli(fresh, ['device', 'link', '--name', `device-${fresh}`, '--json'], { stdin: true })
+  const codeLine = await link.waitForLine((l) => l.includes('"code"'))
+  const code = (JSON.parse(codeLine) as { code: string }).code
+  const add = net.spawnCli(member, ['device', 'add', code, '--json'], { stdin: true })
+  const [a, b] = await Promise.all([
+    link.waitForLine((l) => l.includes('"shortString"'), 30_000),
+    add.waitForLine((l) => l.includes('"shortString"'), 30_000),
+  ])
+  const onFresh = (JSON.parse(a) as { shortString: string }).shortString
+  const onMember = (JSON.parse(b) as { shortString: string }).shortString
+  add.writeLine(onFresh)
+  link.writeLine(typed === undefined ? onMember : typed(onMember))
+  const [code1, code2] = await Promise.all([link.exited(), add.exited()])
+  return { code: code1, other: code2, stderr: link.stderr() + add.stderr() }
+}
+
+describe('linking devices across daemons', () => {
+  let net: Testnet
+  before(async () => {
+    net = await createTestnet(3, { bootstrap: 'first' })
+  })
+  after(async () => {
+    await net?.stop()
+  })
+
+  it('links two daemons through the CLI; both then show one identity with two devices', async () => {
+    const started = Date.now()
+    const result = await linkByCli(net, 0, 1)
+    const ms = Date.now() - started
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.other, 0, result.stderr)
+    const a = await net.api<IdentityReply>(0, '/v1/identity')
+    const b = await net.api<IdentityReply>(1, '/v1/identity')
+    assert.equal(a.id, b.id)
+    assert.deepEqual(a.devices.map((d) => d.peerId).sort(), [net.daemons[0]?.peerId, net.daemons[1]?.peerId].sort())
+    assert.deepEqual(b.heads, a.heads)
+    const shown = await net.cli(1, ['identity', '--json'])
+    assert.equal((JSON.parse(shown.stdout) as IdentityReply).devices.length, 2)
+    process.stderr.write(`linked two daemons in ${ms} ms (CLI processes included)\n`)
+  })
+
+  it('a wrong string typed on one side aborts both and adds nothing', async () => {
+    const before = await net.api<IdentityReply>(0, '/v1/identity')
+    const third = await net.api<IdentityReply>(2, '/v1/identity')
+    const result = await linkByCli(net, 0, 2, (s) => s.replace(/\d/, (d) => String((Number(d) + 1) % 10)))
+    assert.notEqual(result.code, 0)
+    assert.notEqual(result.other, 0)
+    const after = await net.api<IdentityReply>(0, '/v1/identity')
+    assert.equal(after.entries, before.entries)
+    assert.equal((await net.api<IdentityReply>(2, '/v1/identity')).id, third.id)
+  })
+
+  it('a used code and an expired code are refused', async () => {
+    const link = net.spawnCli(2, ['device', 'link', '--json'], { stdin: true })
+    const code = (JSON.parse(await link.waitForLine((l) => l.includes('"code"'))) as { code: string }).code
+    await link.stop('SIGINT') // the person gave up: the code is cancelled and refused from then on
+    const used = await net.cli(0, ['device', 'add', code, '--json'])
+    assert.notEqual(used.code, 0)
+    assert.match(used.stderr, /used|cancel|expired|no longer/i)
+
+    // A code that outlives its time: a daemon whose codes last 1 s.
+    const config = join(net.daemons[2]?.home as string, 'config.json')
+    const current = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>
+    await writeFile(config, JSON.stringify({ ...current, identity: { pairingCodeTtlMs: 1000 } }))
+    await net.kill(2)
+    await net.restart(2)
+    const late = net.spawnCli(2, ['device', 'link', '--json'], { stdin: true })
+    const lateCode = (JSON.parse(await late.waitForLine((l) => l.includes('"code"'))) as { code: string }).code
+    await new Promise((r) => setTimeout(r, 1500))
+    const expired = await net.cli(0, ['device', 'add', lateCode, '--json'])
+    assert.notEqual(expired.code, 0)
+    assert.match(expired.stderr, /expired/i)
+    assert.notEqual(await late.exited(), 0)
+  })
+})
