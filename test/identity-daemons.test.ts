@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { IdentityReply } from '../src/identity/views.ts'
 import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
+import { waitFor } from '../src/testing/wait.ts'
 
 interface Linking {
   code: number | null
@@ -54,6 +55,51 @@ describe('linking devices across daemons', () => {
     const shown = await net.cli(1, ['identity', '--json'])
     assert.equal((JSON.parse(shown.stdout) as IdentityReply).devices.length, 2)
     process.stderr.write(`linked two daemons in ${ms} ms (CLI processes included)\n`)
+  })
+
+  it('a message to a person reaches a device that was offline when it is back; a restart keeps identity, contacts and log', async () => {
+    const ada = await net.api<IdentityReply>(0, '/v1/identity')
+    assert.equal(ada.devices.length, 2)
+    // The friend names Ada, and learns her devices from the heads her devices announce.
+    const added = await net.cli(2, ['contact', 'add', 'ada', ada.id, '--json'])
+    assert.equal(added.code, 0, added.stderr)
+    const kept = await net.cli(1, ['contact', 'add', 'friend', (await net.api<IdentityReply>(2, '/v1/identity')).id])
+    assert.equal(kept.code, 0, kept.stderr)
+    await waitFor(
+      async () => {
+        const r = await net.cli(2, ['msg', 'send', 'ada', 'probe', '--json'])
+        return r.code === 0 || !/not known here/.test(r.stderr) ? r : undefined
+      },
+      { what: "the friend to learn Ada's devices", timeoutMs: 30_000, intervalMs: 500 },
+    )
+    await net.kill(1) // Ada's phone is off
+    const sent = await net.cli(2, ['msg', 'send', 'ada', 'are you there?', '--json'])
+    assert.equal(sent.code, 0, sent.stderr)
+    const reply = JSON.parse(sent.stdout) as { status: string; devices: Array<{ to: string; status: string }> }
+    assert.equal(reply.status, 'queued')
+    assert.deepEqual(Object.fromEntries(reply.devices.map((d) => [d.to, d.status])), {
+      [net.daemons[0]?.peerId as string]: 'delivered',
+      [net.daemons[1]?.peerId as string]: 'queued',
+    })
+
+    await net.restart(1)
+    const after = await net.api<IdentityReply>(1, '/v1/identity')
+    assert.equal(after.id, ada.id, 'the restarted daemon keeps its identity')
+    assert.ok(after.entries >= ada.entries, 'and its log')
+    const contacts = await net.api<{ contacts: Array<{ name: string }> }>(1, '/v1/contacts')
+    assert.deepEqual(
+      contacts.contacts.map((c) => c.name),
+      ['friend'],
+    )
+    await waitFor(
+      async () => {
+        const inbox = await net.api<{ messages: Array<{ text?: string; contact?: string }> }>(1, '/v1/messages/inbox')
+        return inbox.messages.find((m) => m.text === 'are you there?')
+      },
+      { what: 'the queued message to reach the phone once it is back', timeoutMs: 90_000, intervalMs: 500 },
+    )
+    const inbox = await net.api<{ messages: Array<{ text?: string; contact?: string }> }>(1, '/v1/messages/inbox')
+    assert.equal(inbox.messages.find((m) => m.text === 'are you there?')?.contact, 'friend')
   })
 
   it('a wrong string typed on one side aborts both and adds nothing', async () => {

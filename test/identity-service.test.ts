@@ -92,6 +92,8 @@ describe('identity service', () => {
       timeoutMs: 20_000,
     })
     const epoch = laptop.identity.view().dataKeyEpoch
+    const shared = phone.identity.dataKey()
+    assert.deepEqual(shared, laptop.identity.dataKey(), 'the new device holds the identity data key')
 
     const removedAt = Date.now()
     await laptop.identity.remove('phone', { lost: true })
@@ -102,6 +104,16 @@ describe('identity service', () => {
     })
     const reached = Date.now() - removedAt
     assert.ok(reached < 60_000, `reached in ${reached} ms`)
+    // The removed device learns the new head too, and finds no copy of the new key for itself.
+    const fresh = laptop.identity.dataKey()
+    assert.equal(fresh.epoch, epoch + 1)
+    assert.notDeepEqual(fresh.key, shared.key)
+    await waitFor(() => phone.identity.view().removed.some((r) => r.peerId === phone.peerId), {
+      what: 'the phone to see its removal',
+      timeoutMs: 20_000,
+    })
+    assert.throws(() => phone.identity.dataKey(), /has no data key/)
+    process.stderr.write(`removal reached the third peer in ${reached} ms\n`)
     const sent = await phone.messaging.send(friend.peerId, 'still me?')
     assert.equal(sent.status, 'failed')
     assert.match(sent.error ?? '', /revoked: device .* was reported lost and removed from identity/)

@@ -29,6 +29,11 @@ export interface Identity {
   pairing(pairingId: string): PairingView
   /** Remove a device (by peer ID or name): its signatures are refused from then on; the data key is rotated. */
   remove(device: string, options?: { lost?: boolean }): Promise<IdentityReply>
+  /**
+   * This device's copy of the identity's current data key (for the identity's own encrypted
+   * data). NotFoundError when the log holds none for this device, e.g. after it was removed.
+   */
+  dataKey(): { epoch: number; key: Uint8Array }
   readonly contacts: ContactBook
   addEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void
   removeEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void

@@ -219,6 +219,10 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     return this.view()
   }
 
+  dataKey(): { epoch: number; key: Uint8Array } {
+    return this.#ownLog().openDataKey(this.#c.keyAgreement, this.#c.signer.peerId)
+  }
+
   addEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void {
     this.#events.addEventListener(type, listener as (evt: Event) => void)
   }
