@@ -6,11 +6,12 @@
  */
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
+import { renderUnicodeCompact } from 'uqr'
 import { ApiClient } from '../../cli/client.ts'
 import { liveEvents, untilInterrupted } from '../../cli/events.ts'
 import { emit, examples, type Globals, globals, table, warn } from '../../cli/output.ts'
 import { AbortedError } from '../../core/errors.ts'
-import type { IdentityReply, PairingView } from '../api/schemas.ts'
+import type { ContactsReply, IdentityReply, PairingView } from '../api/schemas.ts'
 
 const when = (ms: number | undefined) =>
   ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
@@ -59,6 +60,10 @@ async function follow(client: ApiClient, started: PairingView, g: Globals): Prom
   const show = (line: unknown, human: string) => {
     if (g.json) process.stdout.write(`${JSON.stringify(line)}\n`)
     else process.stderr.write(`${human}\n`)
+  }
+  if (started.code !== undefined && !g.json && process.stderr.isTTY === true) {
+    // Scanned by the other device's camera, or the text typed or pasted.
+    process.stderr.write(`${renderUnicodeCompact(started.code, { ecc: 'L' })}\n`)
   }
   if (started.code !== undefined) {
     show(
@@ -151,6 +156,15 @@ Joining another identity replaces this device's own one-device identity.`,
     .action(async (opts: { name?: string }, cmd: Command) => {
       const g = globals(cmd)
       const client = await ApiClient.forHome(g.home)
+      const [own, { contacts }] = await Promise.all([
+        client.get<IdentityReply>('/v1/identity'),
+        client.get<ContactsReply>('/v1/contacts'),
+      ])
+      if (own.devices.length > 1 || contacts.length > 0) {
+        warn(
+          `this device leaves its identity ${own.id} (${own.devices.length - 1} other device(s), ${contacts.length} contact(s) here) to join the one that adds it`,
+        )
+      }
       const started = await client.post<PairingView>(
         '/v1/identity/pairings',
         opts.name === undefined ? {} : { name: opts.name },
