@@ -4,11 +4,12 @@
  */
 import { contentView } from '../../src/content/web/files.tsx'
 import type { ServiceName } from '../../src/daemon/schemas.ts'
+import { identityView } from '../../src/identity/web/identity-view.tsx'
 import { messagingView } from '../../src/messaging/web/chat.tsx'
 import type { ServiceView } from './service-view.ts'
 
 export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } = {
-  identity: null,
+  identity: identityView,
   content: contentView,
   messaging: messagingView,
 }

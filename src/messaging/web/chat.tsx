@@ -194,7 +194,7 @@ function Direct({ self }: { self: string | undefined }) {
       >
         <input
           name="to"
-          placeholder="To: peer ID (12D3KooW…)"
+          placeholder="To: contact name, identity ID or peer ID (12D3KooW…)"
           value={to}
           onInput={(e) => setTo((e.target as HTMLInputElement).value)}
         />
@@ -218,8 +218,14 @@ function Direct({ self }: { self: string | undefined }) {
         {(inbox.data?.messages ?? []).length === 0 ? <li class="muted">Empty.</li> : null}
         {[...(inbox.data?.messages ?? [])].reverse().map((m) => (
           <li key={m.id}>
-            <button type="button" class="link" title="Reply" onClick={() => setTo(m.from)}>
-              {short(m.from)}
+            <button
+              type="button"
+              class="link"
+              title={`Reply to ${m.contact ?? m.from}${m.identity === undefined ? '' : `\nidentity ${m.identity}`}\ndevice ${m.from}`}
+              onClick={() => setTo(m.contact ?? m.from)}
+              data-testid="sender"
+            >
+              {m.contact === undefined ? short(m.from) : `${m.contact} (${short(m.from)})`}
             </button>{' '}
             <span class="when">{clock(m.time)}</span> <Body m={m} />
           </li>

@@ -7,6 +7,7 @@ import type {
   PingBody,
   PingReply,
 } from '../../../src/daemon/schemas.ts'
+import type { IdentityReply } from '../../../src/identity/api/schemas.ts'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../components.tsx'
 import { bytes, duration, short } from '../format.ts'
@@ -17,6 +18,9 @@ export function PeersView({ self }: { self: string | undefined }) {
     everyMs: 3000,
     refreshOn: ['peer:connect', 'peer:disconnect', 'peer:identify'],
   })
+  // Peers that are devices of this node's own identity are named (the person's other devices).
+  const identity = useLoad(() => api.get<IdentityReply>('/v1/identity'), { refreshOn: ['identity:change'] })
+  const deviceName = (peerId: string) => identity.data?.devices.find((d) => d.peerId === peerId)?.name
   const [address, setAddress] = useState('')
   const [pings, setPings] = useState<Record<string, number[] | string>>({})
   const connect = useAction(async (target: string) => {
@@ -67,6 +71,11 @@ export function PeersView({ self }: { self: string | undefined }) {
                     <tr key={p.peerId} data-peer={p.peerId}>
                       <td>
                         <code title={p.peerId}>{short(p.peerId)}</code> <Copy text={p.peerId} />
+                        {deviceName(p.peerId) === undefined ? null : (
+                          <div class="small" data-testid="my-device">
+                            <span class="badge done">my device</span> {deviceName(p.peerId)}
+                          </div>
+                        )}
                         {p.agent === undefined ? null : <div class="muted small">{p.agent}</div>}
                       </td>
                       <td>
