@@ -26,6 +26,8 @@ import { LogSync } from './sync/log-sync.ts'
 import type { IdentityReply, PairingView } from './views.ts'
 
 const SELF_KEY = new Key('/lateral/identity/self')
+/** Head announcements at most this often (each connection asks for one). */
+const ANNOUNCE_MIN_GAP_MS = 1_000
 
 export interface IdentityComponents {
   net: Net
@@ -51,6 +53,9 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   #own: IdentityLog | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #fetching = new Set<string>()
+  readonly #connected = new Set<string>()
+  #lastAnnounce = 0
+  #announceTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(components: IdentityComponents, config: IdentityConfig) {
     this.#c = components
@@ -76,7 +81,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#heads = new HeadsChannel({
       net: components.net,
       log: this.#log,
-      onHeads: (from, a) => void this.#onHeads(from, a),
+      onHeads: (from, a, via) => void this.#onHeads(from, a, via),
     })
   }
 
@@ -88,7 +93,9 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     await this.#sync.start()
     await servePairing(this.#c.net, this.#responder)
     this.#heads.start()
+    for (const c of await this.#c.net.connections()) this.#connected.add(c.peerId)
     this.#c.net.addEventListener('peer:connect', this.#onConnect)
+    this.#c.net.addEventListener('peer:disconnect', this.#onDisconnect)
     this.#timer = setInterval(() => void this.#announce(), this.#config.announceIntervalMs)
     this.#timer.unref?.()
     void this.#announce()
@@ -97,7 +104,10 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
+    if (this.#announceTimer !== undefined) clearTimeout(this.#announceTimer)
+    this.#announceTimer = undefined
     this.#c.net.removeEventListener('peer:connect', this.#onConnect)
+    this.#c.net.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.#pairings.close()
     this.#heads.stop()
     await this.#c.net.unhandle(PAIRING_PROTOCOL).catch(() => {})
@@ -314,27 +324,51 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     }
   }
 
+  /** Announce the heads now, or once a second at most: connections come in bursts. */
   async #announce(): Promise<void> {
-    if (this.#own === undefined) return
+    if (this.#own === undefined || this.#announceTimer !== undefined) return
+    const wait = this.#lastAnnounce + ANNOUNCE_MIN_GAP_MS - Date.now()
+    if (wait > 0) {
+      this.#announceTimer = setTimeout(() => {
+        this.#announceTimer = undefined
+        void this.#announce()
+      }, wait)
+      this.#announceTimer.unref?.()
+      return
+    }
+    this.#lastAnnounce = Date.now()
     await this.#heads.announce({ id: this.#own.id, heads: this.#own.heads() })
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<{ peerId: string }>): void => {
+    this.#connected.delete(evt.detail.peerId)
   }
 
   readonly #onConnect = (evt: CustomEvent<{ peerId: string }>): void => {
     const peer = evt.detail.peerId
+    this.#connected.add(peer)
     if (this.#own?.isMember(peer) === true) this.#lastSeen.set(peer, Date.now())
     void this.#announce()
   }
 
-  async #onHeads(from: string, a: HeadsAnnouncement): Promise<void> {
+  /**
+   * Heads of an identity this node cares about (its own, one it keeps, or that of a device it
+   * is connected to): fetch what it lacks from the author when connected, else from the peer
+   * that forwarded the announcement. Never dials anyone for it.
+   */
+  async #onHeads(from: string, a: HeadsAnnouncement, via: string): Promise<void> {
     const own = this.#own
     if (own?.isMember(from) === true) this.#lastSeen.set(from, Date.now())
-    const key = `${a.id}:${from}`
     const mine = own?.id === a.id
+    const cares = mine || this.#known.get(a.id) !== undefined || this.#connected.has(from)
+    if (!cares) return
     const missing = mine ? a.heads.some((h) => own?.entry(h) === undefined) : this.#known.lacks(a.id, a.heads)
-    if (!missing || this.#fetching.has(key)) return
+    const source = this.#connected.has(from) ? from : via
+    const key = `${a.id}:${source}`
+    if (!missing || this.#fetching.has(key) || !this.#connected.has(source)) return
     this.#fetching.add(key)
     try {
-      const entries = await this.#sync.fetch(from, a.id)
+      const entries = await this.#sync.fetch(source, a.id)
       if (entries === undefined) return
       if (mine && own !== undefined) {
         const before = own.heads().join()

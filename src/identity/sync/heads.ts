@@ -56,8 +56,11 @@ function cid(value: unknown): string {
 export interface HeadsComponents {
   net: Net
   log: Logger
-  /** A device announced heads of an identity (the author is authenticated by gossipsub). */
-  onHeads(from: string, announcement: HeadsAnnouncement): void
+  /**
+   * A device (`from`, authenticated by gossipsub) announced heads of an identity; `via` is the
+   * connected peer that forwarded it (it may hold the log too).
+   */
+  onHeads(from: string, announcement: HeadsAnnouncement, via: string): void
 }
 
 export class HeadsChannel {
@@ -107,7 +110,7 @@ export class HeadsChannel {
     const m = evt.detail
     if (m.topic !== HEADS_TOPIC || m.from === this.#c.net.peerId) return
     try {
-      this.#c.onHeads(m.from, decodeHeads(m.data))
+      this.#c.onHeads(m.from, decodeHeads(m.data), m.propagationSource)
     } catch (err) {
       this.#c.log.debug('dropped a heads announcement', { from: m.from, error: (err as Error).message })
     }
