@@ -19,6 +19,7 @@ import {
   newDevice,
   newDeviceResponder,
   OFFER,
+  pairAgreeing,
   pairDirect,
   pairOptions,
   reason,
@@ -198,19 +199,7 @@ describe('device pairing', { timeout: 20_000 }, () => {
     )
     assert.equal(invitation.expiresAt, now + 600_000, 'ten minutes by default')
     now += 600_000
-    const oldDevice = newDevice()
-    const side = record()
-    const { initiator, responder } = await pairDirect(
-      oldDevice,
-      created,
-      invitation,
-      pairOptions(
-        oldDevice,
-        invitation.code,
-        side,
-        confirmer(side, () => true),
-      ),
-    )
+    const { initiator, responder, side } = await pairAgreeing(created, invitation)
     assert.equal(reason(initiator).name, 'PairingCodeExpiredError')
     assert.equal(reason(responder).name, 'PairingCodeExpiredError')
     assert.deepEqual(side.shown, [])
@@ -399,19 +388,7 @@ describe('device pairing', { timeout: 20_000 }, () => {
         },
       ),
     )
-    const oldDevice = newDevice()
-    const side = record()
-    const { initiator, responder } = await pairDirect(
-      oldDevice,
-      created,
-      invitation,
-      pairOptions(
-        oldDevice,
-        invitation.code,
-        side,
-        confirmer(side, () => true),
-      ),
-    )
+    const { initiator, responder } = await pairAgreeing(created, invitation)
     assert.equal(reason(responder).name, 'PairingAbortedError')
     const err = reason(initiator)
     assert.equal(err.name, 'PairingAbortedError')

@@ -167,7 +167,7 @@ export const BLOCKS_CLOSE_GRACE_MS = 1_000
 /** Identity (docs/protocols/identity.md). */
 export const DEFAULT_CONTACTS_MAX = 10_000
 
-/** Device pairing (src/identity/pairing/, docs/protocols/identity.md "Pairing"). */
+/** Device pairing (src/identity/pairing/, docs/protocols/pairing.md). */
 /** How long a pairing code stays valid after the new device made it, ms (10 minutes). */
 export const DEFAULT_PAIRING_CODE_TTL_MS = 600_000
 /** Multiaddrs a pairing code carries at most (each adds 20 to 60 characters to the code). */

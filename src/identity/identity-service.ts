@@ -61,10 +61,14 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#c = components
     this.#config = config
     this.#log = components.logger.forComponent('lateral:identity')
-    this.contacts = new ContactBook(components.datastore, { max: config.contactsMax })
     const logInit = { maxEntries: config.logMaxEntries }
     this.#store = createIdentityLogStore(components.datastore)
     this.#known = new KnownIdentities({ ...logInit, max: config.knownIdentities }, this.#store, this.#log)
+    // A contact's log is never evicted to make room for others.
+    this.contacts = new ContactBook(components.datastore, {
+      max: config.contactsMax,
+      onAdd: (contact) => this.#known.pin(contact.identity),
+    })
     this.#pairings = new Pairings((view) => this.#emit('pairing:update', view))
     this.#responder = new PairingResponder(
       { signer: components.signer, addresses: () => components.net.addresses(), logger: components.logger },
@@ -241,11 +245,6 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#events.removeEventListener(type, listener as (evt: Event) => void)
   }
 
-  /** Keep a contact's log fresh: ask a device of theirs when one is connected. */
-  async track(identityId: string): Promise<void> {
-    this.#known.pin(identityId)
-  }
-
   // internals
 
   #ownLog(): IdentityLog {
@@ -360,7 +359,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     const own = this.#own
     if (own?.isMember(from) === true) this.#lastSeen.set(from, Date.now())
     const mine = own?.id === a.id
-    const cares = mine || this.#known.get(a.id) !== undefined || this.#connected.has(from)
+    const cares = mine || this.#known.isPinned(a.id) || this.#known.get(a.id) !== undefined || this.#connected.has(from)
     if (!cares) return
     const missing = mine ? a.heads.some((h) => own?.entry(h) === undefined) : this.#known.lacks(a.id, a.heads)
     const source = this.#connected.has(from) ? from : via

@@ -43,8 +43,9 @@ export class KnownIdentities {
     this.#pinned.add(id)
   }
 
-  unpin(id: string): void {
-    this.#pinned.delete(id)
+  /** Whether this node wants the identity's log whoever announces it (a contact, its own). */
+  isPinned(id: string): boolean {
+    return this.#pinned.has(id)
   }
 
   get(id: string): IdentityLog | undefined {

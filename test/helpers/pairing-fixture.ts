@@ -135,6 +135,24 @@ export async function pairDirect(
   return { initiator, responder, streams }
 }
 
+/** A fresh old device pairs with `invited`'s invitation, its person confirming whatever it is shown. */
+export async function pairAgreeing(invited: NewDevice, invitation: PairingInvitation) {
+  const oldDevice = newDevice()
+  const side = record()
+  const result = await pairDirect(
+    oldDevice,
+    invited,
+    invitation,
+    pairOptions(
+      oldDevice,
+      invitation.code,
+      side,
+      confirmer(side, () => true),
+    ),
+  )
+  return { ...result, side, oldDevice }
+}
+
 /** The message types a stream's recorded bytes carry (frames decoded loosely, for assertions). */
 export function messageTypes(written: Uint8Array[]): string[] {
   const bytes = Buffer.concat(written)

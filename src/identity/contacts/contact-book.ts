@@ -23,6 +23,8 @@ export interface Contact {
 export interface ContactBookInit {
   /** Contacts kept at most (DEFAULT_CONTACTS_MAX). */
   max?: number
+  /** Called after a contact is added. */
+  onAdd?: (contact: Contact) => void
 }
 
 /** A contact name: 1..64 letters, digits, spaces, `.`, `_` or `-`, starting with a letter or digit (NFC). */
@@ -61,10 +63,12 @@ export function isIdentityId(value: string): boolean {
 export class ContactBook {
   readonly #ds: Datastore
   readonly #max: number
+  readonly #onAdd: ((contact: Contact) => void) | undefined
 
   constructor(datastore: Datastore, init: ContactBookInit = {}) {
     this.#ds = datastore
     this.#max = init.max ?? DEFAULT_CONTACTS_MAX
+    this.#onAdd = init.onAdd
   }
 
   async add(name: string, identity: string, now = Date.now()): Promise<Contact> {
@@ -74,6 +78,7 @@ export class ContactBook {
     if ((await this.list()).length >= this.#max)
       throw new InvalidInputError(`the contact list is full (${this.#max} contacts)`)
     await this.#ds.put(key, cbor.encode(contact))
+    this.#onAdd?.(contact)
     return contact
   }
 

@@ -1,6 +1,6 @@
 /**
  * Pairing a new device with one already in the identity (`/lateral/pair/1.0.0`,
- * docs/protocols/identity.md "Pairing"). The new device shows a one-time code; the old device
+ * docs/protocols/pairing.md). The new device shows a one-time code; the old device
  * dials it; both commit to their keys and nonces before revealing them, prove the code's secret,
  * and show a short string derived from both keys, both nonces and the secret; once both people
  * confirm, the new device's join payload and the old device's welcome payload cross. The

@@ -1,6 +1,6 @@
 /**
  * The OLD device's side of `/lateral/pair/1.0.0`: it holds the code, has dialled the new device
- * and runs the pairing over the stream. Steps (docs/protocols/identity.md, "Pairing"):
+ * and runs the pairing over the stream. Steps (docs/protocols/pairing.md):
  *
  *   I -> R  hello   { code ID, commitment to (key_I, nonce_I) }
  *   R -> I  commit  { commitment to (key_R, nonce_R) }

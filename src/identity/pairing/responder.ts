@@ -1,7 +1,7 @@
 /**
  * The NEW device's side of `/lateral/pair/1.0.0`: it makes pairing codes, waits on them and
  * answers the old device that dials it with one (steps in initiator.ts and
- * docs/protocols/identity.md, "Pairing"). Each invitation settles once: with the welcome payload
+ * docs/protocols/pairing.md). Each invitation settles once: with the welcome payload
  * when both people confirmed, or with the reason it ended.
  *
  * @example

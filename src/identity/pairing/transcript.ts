@@ -1,5 +1,5 @@
 /**
- * The cryptography of `/lateral/pair/1.0.0` (docs/protocols/identity.md, "Pairing"): commitments,
+ * The cryptography of `/lateral/pair/1.0.0` (docs/protocols/pairing.md): commitments,
  * the transcript, the short string both people compare and the key confirmation that proves the
  * code's secret. Pure functions of their inputs, so both sides compute the same bytes.
  *
