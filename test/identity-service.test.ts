@@ -94,6 +94,14 @@ describe('identity service', () => {
     const epoch = laptop.identity.view().dataKeyEpoch
     const shared = phone.identity.dataKey()
     assert.deepEqual(shared, laptop.identity.dataKey(), 'the new device holds the identity data key')
+    const bytes = (t: string) => new TextEncoder().encode(t)
+    const before = laptop.identity.vault.seal(bytes('sealed before'), 'outbox')
+    assert.deepEqual(phone.identity.vault.open(before, 'outbox'), bytes('sealed before'), 'any current device opens it')
+    assert.throws(
+      () => phone.identity.vault.open(before, 'backup'),
+      /does not open/,
+      'a box opens only for its purpose',
+    )
 
     const removedAt = Date.now()
     await laptop.identity.remove('phone', { lost: true })
@@ -113,6 +121,9 @@ describe('identity service', () => {
       timeoutMs: 20_000,
     })
     assert.throws(() => phone.identity.dataKey(), /has no data key/)
+    const after = laptop.identity.vault.seal(bytes('sealed after'), 'outbox')
+    assert.throws(() => phone.identity.vault.open(after, 'outbox'), /no data key \(epoch \d+\).*cannot be opened here/)
+    assert.deepEqual(laptop.identity.vault.open(before, 'outbox'), bytes('sealed before'), 'old epochs still open')
     process.stderr.write(`removal reached the third peer in ${reached} ms\n`)
     const sent = await phone.messaging.send(friend.peerId, 'still me?')
     assert.equal(sent.status, 'failed')

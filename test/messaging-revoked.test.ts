@@ -2,21 +2,35 @@
 // the reason, and nothing is sent to them any more (issue 11).
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import type { IdentityDirectory, Revocation } from '../src/core/identities.ts'
+import { x25519Keygen, x25519Shared } from '../src/core/crypto.ts'
+import type { IdentityDirectory, IdentityHeads, Revocation } from '../src/core/identities.ts'
+import { deviceVault } from '../src/core/vault.ts'
 import { waitFor } from '../src/testing/wait.ts'
 import { type MessagingPeers, messagingPeers } from './helpers/messaging-peers.ts'
 
 const IDENTITY = 'bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
+const HEAD = 'bafyreigyftnzjf4rcu7glp5kfop53vqlopc3zcldauoqdxqlz7t4343gr4'
 
 /** A directory the test edits: which devices are revoked, and which identity they belong to. */
-function directory(): IdentityDirectory & { revoke(peerId: string, r: Revocation): void; devices: string[] } {
+function directory(): IdentityDirectory & {
+  revoke(peerId: string, r: Revocation): void
+  devices: string[]
+  own: IdentityHeads | undefined
+  observed: Array<{ from: string; heads: IdentityHeads; via: string }>
+} {
   const revoked = new Map<string, Revocation>()
+  const vaultKey = x25519Keygen()
   const d = {
     devices: [] as string[],
     self: () => IDENTITY,
     identityOf: (peerId: string) => (d.devices.includes(peerId) || revoked.has(peerId) ? IDENTITY : undefined),
     devicesOf: (id: string) => (id === IDENTITY ? d.devices : undefined),
     revocation: (peerId: string) => revoked.get(peerId),
+    own: undefined as IdentityHeads | undefined,
+    observed: [] as Array<{ from: string; heads: IdentityHeads; via: string }>,
+    ownHeads: () => d.own,
+    observeHeads: (from: string, heads: IdentityHeads, via: string) => d.observed.push({ from, heads, via }),
+    vault: deviceVault({ x25519PublicKey: vaultKey.publicKey, agree: (pub) => x25519Shared(vaultKey.secret, pub) }),
     revoke: (peerId: string, r: Revocation) => {
       revoked.set(peerId, r)
       d.devices = d.devices.filter((p) => p !== peerId)
@@ -52,6 +66,23 @@ describe('messages of removed devices', () => {
     assert.match(after?.error ?? '', /^revoked: device .* was reported lost and removed from identity bafy/)
     assert.equal((await third.messaging?.inbox())?.length, 1, 'nothing more stored')
     assert.ok(third.logs.some((l) => l.message === 'refused a direct message from a removed device'))
+  })
+
+  it("each direct message carries the sender's identity heads, which the recipient observes", async () => {
+    const senderDir = directory()
+    const recipientDir = directory()
+    const sender = await peers.add({ identities: senderDir })
+    const recipient = await peers.add({ identities: recipientDir })
+    await peers.connect(sender, recipient)
+    const heads = { id: IDENTITY, heads: [HEAD] }
+    senderDir.own = heads
+    assert.equal((await sender.messaging?.send(recipient.signer.peerId, 'hello'))?.status, 'delivered')
+    assert.deepEqual(recipientDir.observed, [{ from: sender.signer.peerId, heads, via: sender.signer.peerId }])
+    const [entry] = (await recipient.messaging?.inbox()) ?? []
+    assert.ok(entry !== undefined && !('heads' in entry), 'heads are a hint, not part of the stored message')
+    senderDir.own = undefined
+    assert.equal((await sender.messaging?.send(recipient.signer.peerId, 'no identity'))?.status, 'delivered')
+    assert.equal(recipientDir.observed.length, 1, 'a message without heads observes nothing')
   })
 
   it("a third peer ignores a removed device's topic messages, and does not penalise who relayed them", async () => {

@@ -7,15 +7,17 @@ import { hostname } from 'node:os'
 import * as cbor from '@ipld/dag-cbor'
 import { Key } from 'interface-datastore'
 import { InvalidInputError, NotFoundError } from '../core/errors.ts'
-import type { IdentityDirectory, Revocation } from '../core/identities.ts'
+import type { IdentityDirectory, IdentityHeads, Revocation } from '../core/identities.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import type { Startable } from '../core/service.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
+import type { DataVault } from '../core/vault.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { IdentityConfig } from './config.ts'
 import { ContactBook } from './contacts/contact-book.ts'
 import type { Identity, IdentityEvents } from './identity-api.ts'
+import { identityVault } from './identity-vault.ts'
 import { KnownIdentities } from './known-identities.ts'
 import { linkAsExistingDevice, linkAsNewDevice, type WelcomeOutcome } from './linking.ts'
 import { createIdentityLogStore, IdentityLog, type IdentityLogStore, newDataKey } from './log/index.ts'
@@ -39,6 +41,8 @@ export interface IdentityComponents {
 
 export class IdentityService implements Identity, IdentityDirectory, Startable {
   readonly contacts: ContactBook
+  /** Seals this node's own data under the identity's data key (the outbox's copies). */
+  readonly vault: DataVault
   readonly #config: IdentityConfig
   readonly #c: IdentityComponents
   readonly #log: Logger
@@ -61,6 +65,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#c = components
     this.#config = config
     this.#log = components.logger.forComponent('lateral:identity')
+    this.vault = identityVault(() => this.#ownLog(), components.keyAgreement, components.signer.peerId)
     const logInit = { maxEntries: config.logMaxEntries }
     this.#store = createIdentityLogStore(components.datastore)
     this.#known = new KnownIdentities({ ...logInit, max: config.knownIdentities }, this.#store, this.#log)
@@ -231,6 +236,14 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     // The removed device saw the old data key: the others get a new one it never sees.
     await this.#write({ kind: 'rotateDataKey', dataKey: newDataKey() })
     return this.view()
+  }
+
+  ownHeads(): IdentityHeads | undefined {
+    return this.#own === undefined ? undefined : { id: this.#own.id, heads: this.#own.heads() }
+  }
+
+  observeHeads(from: string, heads: IdentityHeads, via: string): void {
+    void this.#onHeads(from, heads, via)
   }
 
   dataKey(): { epoch: number; key: Uint8Array } {

@@ -7,6 +7,7 @@
  *
  *   envelope  = cbor { v: 2, to: <peer ID>, eph: <32 B X25519>, nonce: <24 B>, ct: <bytes> }
  *   plaintext = signed record [ sig, { h, "lateral/dm@1.0.0": DirectMessage } ]
+ *   DirectMessage = { id, from, to, seq, time, type, body, ?heads: { id, heads } }
  */
 import * as cbor from '@ipld/dag-cbor'
 import {
@@ -20,6 +21,7 @@ import {
   x25519Shared,
 } from '../core/crypto.ts'
 import { InvalidInputError } from '../core/errors.ts'
+import { checkIdentityHeads, type IdentityHeads } from '../core/identities.ts'
 import { signRecord, verifyRecord } from '../core/signed-record.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import { checkCommonFields, checkKeys } from './fields.ts'
@@ -34,6 +36,11 @@ export interface DirectMessage {
   time: number
   type: string
   body: Uint8Array
+  /**
+   * The sender's identity and its log's heads when the message was written: how a recipient
+   * learns of a new device or a removal even where the heads topic does not reach.
+   */
+  heads?: IdentityHeads
 }
 
 export const DM_RECORD_TYPE = 'lateral/dm@1.0.0'
@@ -42,6 +49,7 @@ const ENVELOPE_VERSION = 2
 const INFO = 'lateral/dm/2'
 const ENVELOPE_KEYS = ['ct', 'eph', 'nonce', 'to', 'v']
 const MSG_KEYS = ['body', 'from', 'id', 'seq', 'time', 'to', 'type']
+const MSG_KEYS_WITH_HEADS = ['body', 'from', 'heads', 'id', 'seq', 'time', 'to', 'type']
 /**
  * Bytes an envelope adds around the body at most: the signed record's fields (ID, two peer IDs,
  * content type, numbers, signature, header), the AEAD tag and the envelope's own fields.
@@ -61,8 +69,9 @@ export async function sealDirectMessage(
   signer: Signer,
   recipientPublicKey: Uint8Array,
 ): Promise<Uint8Array> {
-  const { id, from, to, seq, time, type, body } = message
-  const record = await signRecord(signer, { id, from, to, seq, time, type, body }, { type: DM_RECORD_TYPE })
+  const { id, from, to, seq, time, type, body, heads } = message
+  const payload = { id, from, to, seq, time, type, body, ...(heads === undefined ? {} : { heads }) }
+  const record = await signRecord(signer, payload, { type: DM_RECORD_TYPE })
   let recipientX: Uint8Array
   try {
     recipientX = x25519PublicFromEd25519(recipientPublicKey)
@@ -132,7 +141,8 @@ export function openDirectMessage(
 function checkDirectMessage(value: unknown, self: string, options: OpenOptions): DirectMessage {
   if (!isPlainMap(value)) throw new InvalidInputError('message is not a map')
   const m = value
-  checkKeys(m, MSG_KEYS, 'message')
+  checkKeys(m, 'heads' in m ? MSG_KEYS_WITH_HEADS : MSG_KEYS, 'message')
+  if ('heads' in m) m.heads = checkIdentityHeads(m.heads)
   if (typeof m.id !== 'string' || !/^[0-9a-f]{32}$/.test(m.id)) throw new InvalidInputError('bad message "id"')
   if (typeof m.to !== 'string') throw new InvalidInputError('bad "to"')
   // Checked inside the signature too: a recipient cannot pass a message on as if sent to another.

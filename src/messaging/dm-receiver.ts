@@ -117,6 +117,8 @@ export class DirectMessageReceiver {
       if (err instanceof InvalidInputError) this.#c.net.penalize(source, 1, `invalid direct message: ${err.message}`)
       return { ok: false, code: 'invalid', error: (err as Error).message }
     }
+    // Heads first: a message from a current device may be what tells this node of a removal.
+    if (message.heads !== undefined) this.#c.identities.observeHeads(message.from, message.heads, source)
     const revoked = this.#c.identities.revocation(message.from)
     if (revoked !== undefined) {
       const reason = revocationReason(message.from, revoked)
@@ -131,7 +133,8 @@ export class DirectMessageReceiver {
       // Counted before the write, so messages from two senders at once cannot pass the cap together.
       this.#inboxCount++
       const identity = this.#c.identities.identityOf(message.from)
-      const entry: InboxEntry = { ...message, receivedAt: Date.now(), ...(identity === undefined ? {} : { identity }) }
+      const { heads: _heads, ...opened } = message
+      const entry: InboxEntry = { ...opened, receivedAt: Date.now(), ...(identity === undefined ? {} : { identity }) }
       try {
         await this.#c.store.addToInbox(entry)
       } catch (err) {

@@ -12,6 +12,7 @@
  * - Undelivered messages are retried with exponential backoff and at once when the peer connects.
  */
 
+import * as cbor from '@ipld/dag-cbor'
 import { raceAbort } from '../core/abort.ts'
 import {
   DEFAULT_DM_ACK_TIMEOUT_MS,
@@ -25,10 +26,10 @@ import { InvalidInputError, OutboxFullError, TimeoutError } from '../core/errors
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
-import { type KeyAgreement, publicKeyFromPeerId, type Signer } from '../core/signer.ts'
+import type { Signer } from '../core/signer.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
 import { type Ack, DM_ACK_MAX_BYTES, decodeAck } from './dm-ack.ts'
-import { type DirectMessage, newMessageId, openDirectMessage, sealDirectMessage } from './dm-envelope.ts'
+import { type DirectMessage, newMessageId, sealDirectMessage } from './dm-envelope.ts'
 import type { DirectMessageStore, OutboxEntry } from './dm-store.ts'
 import { KeyedMutex } from './keyed-mutex.ts'
 
@@ -52,7 +53,7 @@ export interface DirectMessageSenderComponents {
   net: Net
   store: DirectMessageStore
   signer: Signer
-  keyAgreement: KeyAgreement
+  /** Removed devices, and the vault that seals the sender's copies under the identity's data key. */
   identities: IdentityDirectory
   log: Logger
   emit(type: 'dm:delivered' | 'dm:queued' | 'dm:failed', detail: unknown): void
@@ -67,6 +68,9 @@ export interface SendResult {
 }
 
 export type OutboxView = Omit<OutboxEntry, 'envelope' | 'selfCopy'> & { type: string; body: Uint8Array }
+
+/** What the sender's own copies are sealed for (see core/vault.ts). */
+const OUTBOX_PURPOSE = 'outbox'
 
 type Outcome = { status: SendResult['status']; error?: string }
 
@@ -172,25 +176,27 @@ export class DirectMessageSender {
   ): Promise<OutboxEntry> {
     const seq = (await this.#c.store.lastSeq(to)) + 1
     const self = this.#c.signer.peerId
-    const message: DirectMessage = { id, from: self, to, seq, time: Date.now(), type, body }
+    const heads = this.#c.identities.ownHeads()
+    const message: DirectMessage = { id, from: self, to, seq, time: Date.now(), type, body, ...(heads && { heads }) }
     const entry: OutboxEntry = {
       id: message.id,
       to,
       seq,
       createdAt: message.time,
       envelope: await sealDirectMessage(message, this.#c.signer, recipientKey),
-      selfCopy: await sealDirectMessage({ ...message, to: self }, this.#c.signer, this.#c.signer.publicKey),
+      selfCopy: this.#c.identities.vault.seal(cbor.encode({ type, body }), OUTBOX_PURPOSE),
       attempts: 0,
     }
     await this.#c.store.enqueue(entry)
     return entry
   }
 
-  #openSelfCopy(bytes: Uint8Array): DirectMessage {
-    return openDirectMessage(bytes, this.#c.signer.peerId, this.#c.keyAgreement, publicKeyFromPeerId, {
-      maxBodyBytes: Number.MAX_SAFE_INTEGER - 65_536,
-      now: Number.MAX_SAFE_INTEGER - 3_600_000,
-    })
+  /** The sender's copy, sealed under the identity's data key: any current device of the person can read it. */
+  #openSelfCopy(bytes: Uint8Array): { type: string; body: Uint8Array } {
+    const copy = cbor.decode(this.#c.identities.vault.open(bytes, OUTBOX_PURPOSE)) as { type?: unknown; body?: unknown }
+    if (typeof copy.type !== 'string' || !(copy.body instanceof Uint8Array))
+      throw new InvalidInputError('bad outbox copy')
+    return { type: copy.type, body: copy.body }
   }
 
   readonly #onConnect = (evt: CustomEvent<{ peerId: string }>): void => {

@@ -86,7 +86,7 @@ export interface MessagingComponents {
   /** Opens direct messages sealed to this device. */
   keyAgreement: KeyAgreement
   logger: ComponentLogger
-  /** Identities and removed devices: the identity service (or `noIdentities`). */
+  /** Identities and removed devices: the identity service (or `deviceOnly`). */
   identity: IdentityDirectory
 }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { MemoryDatastore } from 'datastore-core'
-import { type IdentityDirectory, noIdentities } from '../../src/core/identities.ts'
+import { deviceOnly, type IdentityDirectory } from '../../src/core/identities.ts'
 import { type ComponentLogger, type LogFields, silentLogger } from '../../src/core/logger.ts'
 import { createDeviceSigner, type DeviceSigner } from '../../src/identity/device-signer.ts'
 import { generateDeviceKey } from '../../src/identity/keystore.ts'
@@ -86,7 +86,7 @@ export function messagingPeers(): MessagingPeers {
               signer,
               keyAgreement: signer,
               logger,
-              identity: options.identities ?? noIdentities,
+              identity: options.identities ?? deviceOnly(signer),
             })
       await messaging?.start()
       const peer: MessagingPeer = {

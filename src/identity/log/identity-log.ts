@@ -18,7 +18,7 @@ import type { KeyAgreement, Signer } from '../../core/signer.ts'
 import { batchOrder } from './batch-order.ts'
 import { EntryDag, type HeldEntry } from './dag.ts'
 import { openDataKey } from './data-key.ts'
-import type { EntryCommon, PayloadOf } from './entries.ts'
+import type { EntryCommon, PayloadOf, SealedDataKey } from './entries.ts'
 import { NONCE_BYTES, validateGenesis } from './entries.ts'
 import { decodeEntry, type IdentityEntry, signEntry } from './entry-codec.ts'
 import { normaliseName } from './fields.ts'
@@ -262,13 +262,30 @@ export class IdentityLog {
     return removed === undefined ? undefined : { ...removed }
   }
 
-  /** Open this device's copy of the current data key. NotFoundError when there is none for it. */
-  openDataKey(keyAgreement: KeyAgreement, peerId: string): { epoch: number; key: Uint8Array } {
-    const { epoch, sealed } = this.#resolved().state.dataKey
-    const copy = sealed.get(peerId)
+  /**
+   * Open this device's copy of the data key of `epoch` (the current one by default). Data sealed
+   * under an earlier epoch stays readable to the devices that held that epoch's key; a device
+   * added later, or removed before a rotation, has no copy of it. NotFoundError when this
+   * device has no copy of that epoch's key.
+   */
+  openDataKey(keyAgreement: KeyAgreement, peerId: string, epoch?: number): { epoch: number; key: Uint8Array } {
+    const current = this.#resolved().state.dataKey
+    const wanted = epoch ?? current.epoch
+    const copy = wanted === current.epoch ? current.sealed.get(peerId) : this.#pastCopy(wanted, peerId)
     if (copy === undefined)
-      throw new NotFoundError(`identity ${this.id} has no data key (epoch ${epoch}) for ${peerId}`)
-    return { epoch, key: openDataKey(copy, keyAgreement, { identity: this.id, epoch, device: peerId }) }
+      throw new NotFoundError(`identity ${this.id} has no data key (epoch ${wanted}) for ${peerId}`)
+    return { epoch: wanted, key: openDataKey(copy, keyAgreement, { identity: this.id, epoch: wanted, device: peerId }) }
+  }
+
+  /** This device's copy in the rotateDataKey entry of a past epoch that took effect. */
+  #pastCopy(epoch: number, peerId: string): SealedDataKey | undefined {
+    const { order, voided } = this.#resolved()
+    for (const held of order) {
+      const e = held.entry
+      if (e.kind !== 'rotateDataKey' || e.payload.epoch !== epoch || voided.has(e.cid)) continue
+      return e.payload.sealed.find((s) => s.device === peerId)
+    }
+    return undefined
   }
 }
 

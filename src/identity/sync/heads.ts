@@ -6,21 +6,16 @@
  * a hint: a peer that cares fetches the log from the author and verifies every entry.
  */
 import * as cbor from '@ipld/dag-cbor'
-import { CID } from 'multiformats/cid'
 import { InvalidInputError } from '../../core/errors.ts'
+import { checkIdentityHeads, type IdentityHeads } from '../../core/identities.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Net, PubSubMessage, ValidationResult } from '../../net/index.ts'
 
 export const HEADS_TOPIC = '/lateral/identity/heads/1'
-const MAX_HEADS = 8
 const MAX_BYTES = 1024
 
-export interface HeadsAnnouncement {
-  /** The identity ID. */
-  id: string
-  /** Its log's heads, as the author holds them. */
-  heads: string[]
-}
+/** What a device announces: its identity and its log's heads. */
+export type HeadsAnnouncement = IdentityHeads
 
 export function encodeHeads(a: HeadsAnnouncement): Uint8Array {
   return cbor.encode({ id: a.id, heads: [...a.heads].sort() })
@@ -34,23 +29,7 @@ export function decodeHeads(bytes: Uint8Array): HeadsAnnouncement {
   } catch {
     throw new InvalidInputError('heads announcement is not DAG-CBOR')
   }
-  const m = v as Record<string, unknown>
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(m).sort().join() !== 'heads,id') {
-    throw new InvalidInputError('heads announcement must be a map of "id" and "heads"')
-  }
-  if (!Array.isArray(m.heads) || m.heads.length === 0 || m.heads.length > MAX_HEADS) {
-    throw new InvalidInputError(`heads announcement must name 1..${MAX_HEADS} heads`)
-  }
-  return { id: cid(m.id), heads: m.heads.map(cid) }
-}
-
-function cid(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 128) throw new InvalidInputError('not a CID')
-  try {
-    return CID.parse(value).toString()
-  } catch {
-    throw new InvalidInputError('not a CID')
-  }
+  return checkIdentityHeads(v)
 }
 
 export interface HeadsComponents {
