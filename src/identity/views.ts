@@ -17,9 +17,11 @@ export type DeviceView = Static<typeof device>
 
 export const removedDevice = Type.Object({
   peerId: Type.String(),
+  name: Type.String({ description: 'The name it had while it was a device of this identity' }),
   removedAt: Type.Number(),
   removedBy: Type.String(),
   lost: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'Why, as the person who removed it wrote' })),
 })
 
 export const identityReply = Type.Object({

@@ -31,6 +31,20 @@ function describeIdentity(i: IdentityReply): string {
         d.self ? 'now' : when(d.lastSeen),
       ]),
     ),
+    ...(i.removed.length === 0
+      ? []
+      : [
+          '',
+          table(
+            ['REMOVED', 'PEER ID', 'REMOVED AT', 'WHY'],
+            i.removed.map((r) => [
+              r.name,
+              r.peerId,
+              when(r.removedAt),
+              [r.lost ? 'lost' : '', r.reason ?? ''].filter(Boolean).join(': ') || '-',
+            ]),
+          ),
+        ]),
   ].join('\n')
 }
 

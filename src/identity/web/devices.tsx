@@ -45,12 +45,13 @@ export function Devices({ identity, onChange }: { identity: IdentityReply; onCha
               {identity.removed.map((r) => (
                 <tr key={r.peerId} data-device={r.peerId}>
                   <td>
-                    <code title={r.peerId}>{short(r.peerId)}</code>{' '}
+                    <strong>{r.name}</strong> <code title={r.peerId}>{short(r.peerId)}</code>{' '}
                     {r.lost ? <span class="badge failed">lost or stolen</span> : <span class="badge">removed</span>}
                   </td>
                   <td class="muted">
                     {when(r.removedAt)} by{' '}
                     {nameOf(r.removedBy) ?? <code title={r.removedBy}>{short(r.removedBy)}</code>}
+                    {r.reason === undefined ? null : <> ({r.reason})</>}
                   </td>
                 </tr>
               ))}
