@@ -91,6 +91,26 @@ describe('identity log', () => {
     assert.equal(await store.load(log.id), undefined)
   })
 
+  it('a profile names mailboxes (sorted, bounded) and replaces the previous profile whole', async () => {
+    const log = await IdentityLog.create(laptop, laptop, { name: 'laptop', profile: 'Ada' })
+    await log.append(laptop, { kind: 'setProfile', name: 'Ada', mailboxes: [stranger.peerId, phone.peerId] })
+    assert.deepEqual(log.state().mailboxes, [stranger.peerId, phone.peerId].sort())
+    assert.equal(log.state().name, 'Ada')
+    await log.append(laptop, { kind: 'setProfile', name: 'Ada' })
+    assert.deepEqual(log.state().mailboxes, [], 'a profile without mailboxes clears them')
+    const unsorted = await signEntry(laptop, 'setProfile', {
+      ...common(log, laptop.peerId, 3),
+      mailboxes: [phone.peerId, stranger.peerId].sort().reverse(),
+    })
+    assert.throws(() => log.add(unsorted), /"mailboxes" must be sorted/)
+    const empty = await signEntry(laptop, 'setProfile', { ...common(log, laptop.peerId, 3) })
+    assert.throws(() => log.add(empty), /sets a name or mailboxes/)
+    const junk = await signEntry(laptop, 'setProfile', { ...common(log, laptop.peerId, 3), mailboxes: ['not a peer'] })
+    assert.throws(() => log.add(junk), /mailbox/)
+    const copy = verifyLog(log.id, log.entries())
+    assert.deepEqual(copy.state(), log.state())
+  })
+
   it('addDevice needs the new device’s join signature and an existing device’s', async () => {
     const log = await IdentityLog.create(laptop, laptop, { name: 'laptop' })
     // The join record names the phone but the stranger signed it: the phone never agreed.

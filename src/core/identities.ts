@@ -65,6 +65,8 @@ export interface IdentityDirectory {
   identityOf(peerId: string): string | undefined
   /** The current devices (peer IDs) of an identity, or undefined when its log is unknown here. */
   devicesOf(identityId: string): string[] | undefined
+  /** The peers that hold an identity's direct messages while its devices are away (its profile). */
+  mailboxesOf(identityId: string): string[] | undefined
   /** The removal that makes this device's signatures void, if any. */
   revocation(peerId: string): Revocation | undefined
   /** Seals this node's own data so that the person's current devices, and only they, can open it. */
@@ -87,6 +89,7 @@ export function deviceOnly(keyAgreement: KeyAgreement): IdentityDirectory {
     self: () => '',
     identityOf: () => undefined,
     devicesOf: () => undefined,
+    mailboxesOf: () => undefined,
     revocation: () => undefined,
     vault: deviceVault(keyAgreement),
     ownHeads: () => undefined,

@@ -178,8 +178,22 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   }
 
   async setName(name: string): Promise<IdentityReply> {
-    await this.#write({ kind: 'setProfile', name })
+    const { mailboxes } = this.#ownLog().state()
+    await this.#write({ kind: 'setProfile', name, mailboxes })
     return this.view()
+  }
+
+  /** Name the peers that hold this identity's direct messages while none of its devices is reachable. */
+  async setMailboxes(peers: string[]): Promise<IdentityReply> {
+    const { name } = this.#ownLog().state()
+    if (name === undefined && peers.length === 0 && this.#ownLog().state().mailboxes.length === 0) return this.view()
+    await this.#write({ kind: 'setProfile', ...(name === undefined ? {} : { name }), mailboxes: peers })
+    return this.view()
+  }
+
+  mailboxesOf(identityId: string): string[] | undefined {
+    const log = this.#own?.id === identityId ? this.#own : this.#known.get(identityId)
+    return log?.state().mailboxes
   }
 
   async link(options: { name?: string } = {}): Promise<PairingView> {

@@ -101,10 +101,20 @@ export interface RotateDataKeyPayload extends EntryCommon {
   sealed: SealedDataKey[]
 }
 
+/**
+ * The whole profile, replacing the previous one: the display name and the identity's mailboxes
+ * (peers that hold its direct messages while none of its devices is reachable). A field left
+ * out is cleared; at least one is present.
+ */
 export interface SetProfilePayload extends EntryCommon {
   /** The display name. */
-  name: string
+  name?: string
+  /** Peer IDs of its mailbox peers, sorted, at most IDENTITY_MAX_MAILBOXES. */
+  mailboxes?: string[]
 }
+
+/** Mailbox peers a profile names at most. */
+export const IDENTITY_MAX_MAILBOXES = 8
 
 export interface PayloadOf {
   genesis: GenesisPayload
@@ -194,8 +204,23 @@ export function validateRotateDataKey(value: unknown): RotateDataKeyPayload {
 }
 
 export function validateSetProfile(value: unknown): SetProfilePayload {
-  const m = exactMap(value, [...COMMON, 'name'], [], 'setProfile')
-  return { ...common(m), name: name(m.name) }
+  const m = exactMap(value, COMMON, ['name', 'mailboxes'], 'setProfile')
+  if (m.name === undefined && m.mailboxes === undefined)
+    throw new InvalidInputError('setProfile sets a name or mailboxes')
+  const out: SetProfilePayload = common(m)
+  if (m.name !== undefined) out.name = name(m.name)
+  if (m.mailboxes !== undefined) {
+    if (!Array.isArray(m.mailboxes) || m.mailboxes.length === 0 || m.mailboxes.length > IDENTITY_MAX_MAILBOXES) {
+      throw new InvalidInputError(`"mailboxes" names 1..${IDENTITY_MAX_MAILBOXES} peers`)
+    }
+    const peers = m.mailboxes.map((p) => peerIdField(p, 'a mailbox'))
+    for (let i = 1; i < peers.length; i++) {
+      if ((peers[i - 1] as string) >= (peers[i] as string))
+        throw new InvalidInputError('"mailboxes" must be sorted, no duplicates')
+    }
+    out.mailboxes = peers
+  }
+  return out
 }
 
 export const VALIDATORS: { [K in EntryKind]: (value: unknown) => PayloadOf[K] } = {

@@ -57,6 +57,8 @@ export interface IdentityState {
   id: string
   /** The display name (the latest setProfile that took effect, or the genesis profile). */
   name?: string
+  /** Peer IDs of the identity's mailboxes (the latest setProfile that took effect), sorted. */
+  mailboxes: string[]
   /** Current devices, sorted by peer ID. */
   devices: DeviceRecord[]
   /** Removed devices, sorted by peer ID. */
@@ -72,6 +74,7 @@ export interface IdentityState {
 export interface MergeState {
   id: string
   name?: string
+  mailboxes: string[]
   devices: Map<string, { record: DeviceRecord; since: HeldEntry }>
   removed: Map<string, RemovedDeviceRecord>
   dataKey: { epoch: number; entry?: string; sealed: Map<string, SealedDataKey> }
@@ -94,6 +97,7 @@ export function initialState(genesis: HeldEntry): MergeState {
     devices: new Map([[p.device, { record, since: genesis }]]),
     removed: new Map(),
     dataKey: { epoch: 0, sealed: new Map() },
+    mailboxes: [],
   }
   if (p.profile !== undefined) state.name = p.profile
   return state
@@ -189,7 +193,9 @@ export function apply(state: MergeState, held: HeldEntry): void {
       }
       break
     case 'setProfile':
-      state.name = entry.payload.name
+      if (entry.payload.name === undefined) delete state.name
+      else state.name = entry.payload.name
+      state.mailboxes = [...(entry.payload.mailboxes ?? [])]
       break
     case 'genesis':
       break
@@ -215,6 +221,7 @@ export function snapshot(state: MergeState, heads: string[], entries: number): I
     devices,
     removed: [...state.removed.values()].map((r) => ({ ...r })).sort(byPeer),
     dataKey,
+    mailboxes: [...state.mailboxes],
     heads,
     entries,
   }

@@ -16,7 +16,7 @@ export type EntryInput =
   | { kind: 'removeDevice'; device: string; lost?: boolean; reason?: string }
   /** `dataKey`: the new 32-byte key (newDataKey()); the log seals it to each current device. */
   | { kind: 'rotateDataKey'; dataKey: Uint8Array }
-  | { kind: 'setProfile'; name: string }
+  | { kind: 'setProfile'; name?: string; mailboxes?: string[] }
 
 export type WritablePayload = { [K in Exclude<EntryKind, 'genesis'>]: { kind: K; payload: PayloadOf[K] } }[Exclude<
   EntryKind,
@@ -43,7 +43,16 @@ export function buildPayload(input: EntryInput, common: EntryCommon, state: Merg
       return { kind: 'rotateDataKey', payload: { ...common, epoch, sealed } }
     }
     case 'setProfile':
-      return { kind: 'setProfile', payload: { ...common, name: normaliseName(input.name) } }
+      return {
+        kind: 'setProfile',
+        payload: {
+          ...common,
+          ...(input.name === undefined ? {} : { name: normaliseName(input.name) }),
+          ...(input.mailboxes === undefined || input.mailboxes.length === 0
+            ? {}
+            : { mailboxes: [...new Set(input.mailboxes)].sort() }),
+        },
+      }
     default:
       throw new IdentityRuleError(`unknown entry kind ${JSON.stringify((input as { kind: unknown }).kind)}`)
   }
