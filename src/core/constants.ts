@@ -229,3 +229,36 @@ export const IDENTITY_REASON_MAX_CHARS = 200
 export const DEFAULT_IDENTITY_ANNOUNCE_MS = 30_000
 /** Other people's identity logs kept at most (contacts' and those of devices met). */
 export const DEFAULT_KNOWN_IDENTITIES = 1_000
+
+/** Delegation: UCAN 1.0 tokens (src/delegation/ucan/, docs/protocols/delegation.md). */
+/** Clock skew allowed on the `nbf`/`exp` of delegations and invocations, seconds (UCAN recommends ±60 s). */
+export const DEFAULT_UCAN_CLOCK_SKEW_S = 60
+/** Largest delegation envelope accepted or signed, bytes, checked before decoding. */
+export const DEFAULT_UCAN_DELEGATION_MAX_BYTES = 16 * 1024
+/** Largest invocation (or revocation) envelope accepted or signed, `args` included, bytes. */
+export const DEFAULT_UCAN_INVOCATION_MAX_BYTES = 64 * 1024
+/** Delegations one chain may hold: an invocation's proofs, a revocation's path, a held grant. */
+export const DEFAULT_UCAN_MAX_CHAIN = 16
+/** Nesting depth of a policy (statements inside `not`, `and`, `or`, `all`, `any`). */
+export const DEFAULT_UCAN_POLICY_MAX_DEPTH = 16
+/** Statements one policy may hold, nested ones included. */
+export const DEFAULT_UCAN_POLICY_MAX_STATEMENTS = 256
+/** Steps one policy evaluation may take (statements applied, selector segments, elements visited); past it the policy fails. */
+export const DEFAULT_UCAN_POLICY_MAX_STEPS = 100_000
+/** Lifetime Lateral gives an invocation it signs when the caller names no `exp`, seconds. */
+export const DEFAULT_UCAN_INVOCATION_TTL_S = 300
+/**
+ * An invocation must expire within this long after now (plus the skew), seconds; a later or null
+ * `exp` is refused, so that the record of seen invocations (replay) can forget each one at its `exp`.
+ */
+export const DEFAULT_UCAN_INVOCATION_MAX_TTL_S = 900
+/** Invocation CIDs the in-memory replay guard holds (each until its `exp`); when all are unexpired, new invocations are refused. */
+export const DEFAULT_UCAN_REPLAY_MAX_ENTRIES = 100_000
+/** Nonce Lateral puts in the delegations and invocations it signs, bytes. */
+export const UCAN_NONCE_BYTES = 16
+/** Largest nonce accepted, bytes. Fixed by the protocol. */
+export const UCAN_NONCE_MAX_BYTES = 64
+/** Longest command (`/store/put`) accepted, characters. Fixed by the protocol. */
+export const UCAN_COMMAND_MAX_CHARS = 256
+/** Longest policy selector (`.a.b[0]`) accepted, characters. Fixed by the protocol. */
+export const UCAN_SELECTOR_MAX_CHARS = 256

@@ -173,6 +173,12 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 19,
     summary: 'the identity log holds its most entries',
   },
+  DelegationError: {
+    code: 'LAT_ERR_DELEGATION',
+    status: 403,
+    exit: 20,
+    summary: 'a UCAN delegation, invocation or revocation was refused (its code names the rule)',
+  },
 }
 
 /** The entry for an error, by its `.name`; anything unknown is an internal error. */

@@ -195,3 +195,49 @@ export class ForkError extends LateralError {
 export class IdentityLogFullError extends LateralError {
   override name = 'IdentityLogFullError'
 }
+
+/**
+ * Why a UCAN token was refused (docs/protocols/delegation.md lists every rule in order). `code`
+ * is the UCAN fixtures' error name where one applies, Lateral's own otherwise.
+ */
+export type DelegationErrorCode =
+  | 'InvalidClaim'
+  | 'UnavailableProof'
+  | 'Expired'
+  | 'TooEarly'
+  | 'InvalidAudience'
+  | 'InvalidSubject'
+  | 'InvalidSignature'
+  | 'MatchError'
+  | 'Revoked'
+  | 'Replayed'
+  | 'Escalation'
+  | 'DeviceRemoved'
+  | 'Malformed'
+  | 'ReplayStoreFull'
+
+/** Where in a chain a refusal applies: the invocation, a revocation, or a delegation by its index (0 = root). */
+export type DelegationErrorLink = number | 'invocation' | 'revocation'
+
+/**
+ * A UCAN delegation, invocation or revocation was refused: a bad signature, a broken chain, a
+ * time bound, a policy, a revocation, a replay... `code` names the rule, the message the link and why.
+ */
+export class DelegationError extends LateralError {
+  override name = 'DelegationError'
+  readonly code: DelegationErrorCode
+  /** The token refused, when one is: `invocation`, `revocation`, or a delegation's index in its chain. */
+  readonly link: DelegationErrorLink | undefined
+  /** The refused token's CID, when known. */
+  readonly cid: string | undefined
+  constructor(
+    message: string,
+    code: DelegationErrorCode = 'InvalidClaim',
+    where: { link?: DelegationErrorLink; cid?: string } = {},
+  ) {
+    super(message)
+    this.code = code
+    this.link = where.link
+    this.cid = where.cid
+  }
+}
