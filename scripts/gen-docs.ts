@@ -158,6 +158,7 @@ export async function apiDoc(): Promise<string> {
     '| `topic:sent` | a TopicMessage this node published through the API |',
     '| `dm:received` | a DirectMessage |',
     '| `dm:delivered` | `{"id", "to", "seq", "duplicate"}` (duplicate: the recipient had it already) |',
+    '| `dm:deposited` | `{"id", "to", "seq", "mailbox"}`: the recipient was unreachable; a mailbox of its identity holds the message (mailbox.md) |',
     '| `dm:queued` | `{"id", "to", "seq"}`: waiting in the outbox for a retry |',
     '| `dm:failed` | `{"id", "to", "seq", "error"}` |',
     '| `transfer:start`, `transfer:progress` (at most 4/s), `transfer:done`, `transfer:failed` | a Transfer (`state` says done, failed or cancelled) |',

@@ -32,6 +32,40 @@ describe('direct-message delivery', () => {
     await peers.stop()
   })
 
+  it('an unreachable recipient: the outbox hands its messages to the fallback (a mailbox), in order; what it does not take stays queued', async () => {
+    const sender = await peers.add({ messaging: { retryMinMs: 60_000, retryMaxMs: 60_000 } })
+    const away = await peers.add()
+    await away.messaging?.stop()
+    await away.net.stop()
+    const deposits: Array<{ to: string; seqs: number[] }> = []
+    let takeAtMost = 1
+    const deposited: string[] = []
+    sender.messaging?.addEventListener('dm:deposited', (e) => deposited.push(e.detail.id))
+    sender.messaging?.setFallback({
+      deposit: async (to, envelopes) => {
+        deposits.push({ to, seqs: envelopes.map((e) => e.seq) })
+        return { taken: Math.min(takeAtMost, envelopes.length), mailbox: 'mailbox-peer' }
+      },
+    })
+    const first = await sender.messaging?.send(away.signer.peerId, 'one')
+    assert.equal(first?.status, 'deposited')
+    assert.equal(first?.mailbox, 'mailbox-peer')
+    assert.deepEqual(await sender.messaging?.outbox(), [], 'a deposited message leaves the outbox')
+    takeAtMost = 0
+    const second = await sender.messaging?.send(away.signer.peerId, 'two')
+    assert.equal(second?.status, 'queued', 'not taken: it waits for the next attempt')
+    assert.equal((await sender.messaging?.outbox())?.length, 1)
+    assert.deepEqual(deposits, [
+      { to: away.signer.peerId, seqs: [1] },
+      { to: away.signer.peerId, seqs: [2] },
+    ])
+    assert.deepEqual(deposited, [first?.id])
+    sender.messaging?.setFallback(undefined)
+    const third = await sender.messaging?.send(away.signer.peerId, 'three')
+    assert.equal(third?.status, 'queued')
+    assert.equal(deposits.length, 2, 'no fallback, no deposit')
+  })
+
   it('20 concurrent sends to one peer get seq 1..20, are all delivered once, in order', async () => {
     const a = await peers.add()
     const b = await peers.add()

@@ -8,11 +8,19 @@ import type { IdentityDirectory } from '../core/identities.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
+import type { Ack } from './dm-ack.ts'
 import { DirectMessageReceiver, type DirectMessageReceiverInit } from './dm-receiver.ts'
-import { DirectMessageSender, type DirectMessageSenderInit, type OutboxView, type SendResult } from './dm-sender.ts'
+import {
+  type DirectMessageFallback,
+  DirectMessageSender,
+  type DirectMessageSenderInit,
+  type OutboxView,
+  type SendResult,
+} from './dm-sender.ts'
 import type { DirectMessageStore, InboxEntry } from './dm-store.ts'
 
-export type { SendResult } from './dm-sender.ts'
+export type { Ack } from './dm-ack.ts'
+export type { DirectMessageFallback, SendResult } from './dm-sender.ts'
 
 export interface DirectMessagesInit extends DirectMessageSenderInit, DirectMessageReceiverInit {
   /** Incoming DM streams one connection may have open at once. */
@@ -28,7 +36,7 @@ export interface DirectMessagesComponents {
   identities: IdentityDirectory
   log: Logger
   /** Called for each stored incoming message and each delivery. */
-  emit(type: 'dm:received' | 'dm:delivered' | 'dm:queued' | 'dm:failed', detail: unknown): void
+  emit(type: 'dm:received' | 'dm:delivered' | 'dm:deposited' | 'dm:queued' | 'dm:failed', detail: unknown): void
 }
 
 export class DirectMessages {
@@ -63,6 +71,15 @@ export class DirectMessages {
 
   outbox(): Promise<OutboxView[]> {
     return this.#sender.outbox()
+  }
+
+  setFallback(fallback: DirectMessageFallback | undefined): void {
+    this.#sender.setFallback(fallback)
+  }
+
+  /** An envelope a mailbox (`via`) held for this device: taken as if it had come directly. */
+  receiveHandedOver(via: string, envelope: Uint8Array): Promise<Ack> {
+    return this.#receiver.receive(via, envelope, { handedOver: true })
   }
 
   inbox(): Promise<InboxEntry[]> {

@@ -97,9 +97,14 @@ export class DirectMessageReceiver {
     }
   }
 
-  /** Take one envelope from `source`; returns the ack to send. */
-  async receive(source: string, frame: Uint8Array): Promise<Ack> {
-    const allowed = this.#limiter.take(source)
+  /**
+   * Take one envelope from `source`; returns the ack to send. `handedOver`: a mailbox that held
+   * it hands it over because this device asked for its mail: not rate-limited (the device asked),
+   * and a bad envelope does not count against the mailbox, which could not open it.
+   */
+  async receive(source: string, frame: Uint8Array, options: { handedOver?: boolean } = {}): Promise<Ack> {
+    const handedOver = options.handedOver === true
+    const allowed = handedOver ? { ok: true as const } : this.#limiter.take(source)
     if (!allowed.ok) {
       return {
         ok: false,
@@ -114,7 +119,9 @@ export class DirectMessageReceiver {
         maxBodyBytes: this.#init.maxBodyBytes,
       })
     } catch (err) {
-      if (err instanceof InvalidInputError) this.#c.net.penalize(source, 1, `invalid direct message: ${err.message}`)
+      if (err instanceof InvalidInputError && !handedOver) {
+        this.#c.net.penalize(source, 1, `invalid direct message: ${err.message}`)
+      }
       return { ok: false, code: 'invalid', error: (err as Error).message }
     }
     // Heads first: a message from a current device may be what tells this node of a removal.

@@ -56,15 +56,31 @@ export interface DirectMessageSenderComponents {
   /** Removed devices, and the vault that seals the sender's copies under the identity's data key. */
   identities: IdentityDirectory
   log: Logger
-  emit(type: 'dm:delivered' | 'dm:queued' | 'dm:failed', detail: unknown): void
+  emit(type: 'dm:delivered' | 'dm:deposited' | 'dm:queued' | 'dm:failed', detail: unknown): void
 }
 
 export interface SendResult {
   id: string
   to: string
   seq: number
-  status: 'delivered' | 'queued' | 'failed'
+  /** `deposited`: the recipient was unreachable and a mailbox of its identity took the message. */
+  status: 'delivered' | 'deposited' | 'queued' | 'failed'
   error?: string
+  /** For `deposited`: the mailbox peer that holds it. */
+  mailbox?: string
+}
+
+/**
+ * Where messages for an unreachable device can wait (the mailbox service sets it): given the
+ * device's waiting envelopes in order, it deposits a prefix of them with a mailbox of the
+ * device's identity and says how many it took. Envelopes are sealed to the device: the mailbox
+ * cannot read them.
+ */
+export interface DirectMessageFallback {
+  deposit(
+    to: string,
+    envelopes: ReadonlyArray<{ id: string; seq: number; envelope: Uint8Array }>,
+  ): Promise<{ taken: number; mailbox?: string; error?: string }>
 }
 
 export type OutboxView = Omit<OutboxEntry, 'envelope' | 'selfCopy'> & { type: string; body: Uint8Array }
@@ -72,7 +88,7 @@ export type OutboxView = Omit<OutboxEntry, 'envelope' | 'selfCopy'> & { type: st
 /** What the sender's own copies are sealed for (see core/vault.ts). */
 const OUTBOX_PURPOSE = 'outbox'
 
-type Outcome = { status: SendResult['status']; error?: string }
+type Outcome = { status: SendResult['status']; error?: string; mailbox?: string }
 
 export class DirectMessageSender {
   readonly #init: DirectMessageSenderInit
@@ -87,6 +103,7 @@ export class DirectMessageSender {
   /** Entries in the outbox (failed ones included), counting slots reserved by sends in progress. */
   #outboxCount = 0
   #running = false
+  #fallback: DirectMessageFallback | undefined
 
   constructor(init: DirectMessageSenderInit, components: DirectMessageSenderComponents) {
     this.#init = init
@@ -107,6 +124,11 @@ export class DirectMessageSender {
     for (const t of this.#timers.values()) clearTimeout(t)
     this.#timers.clear()
     await Promise.allSettled([...this.#flushes.values()].flatMap((f) => [f.running, f.again]))
+  }
+
+  /** Set (or clear) where messages for unreachable recipients are deposited. */
+  setFallback(fallback: DirectMessageFallback | undefined): void {
+    this.#fallback = fallback
   }
 
   /** Seal, queue and try to deliver at once. Resolves once delivered, refused or queued. */
@@ -143,6 +165,7 @@ export class DirectMessageSender {
       const outcome = this.#outcomes.get(entry.id) ?? { status: 'queued' }
       const result: SendResult = { id: entry.id, to, seq: entry.seq, status: outcome.status }
       if (outcome.error !== undefined) result.error = outcome.error
+      if (outcome.mailbox !== undefined) result.mailbox = outcome.mailbox
       if (outcome.status === 'queued') this.#c.emit('dm:queued', { id: entry.id, to, seq: entry.seq })
       return result
     } finally {
@@ -297,6 +320,10 @@ export class DirectMessageSender {
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       retryReason = (err as Error).message
+      if (stream === undefined && (await this.#depositAll(to, queue, record))) {
+        this.#backoff.delete(to)
+        return
+      }
       // Only the entry that was on the wire: those acknowledged before it are gone for good.
       if (current !== undefined) {
         await this.#c.store.putOutbox({ ...current, attempts: current.attempts + 1, lastError: retryReason })
@@ -322,6 +349,34 @@ export class DirectMessageSender {
     this.#backoff.set(to, delay)
     this.#c.log.debug('direct message not delivered, retrying', { to, delayMs: delay, reason: retryReason })
     this.#schedule(to, Math.round(delay * (0.8 + Math.random() * 0.4)))
+  }
+
+  /**
+   * The recipient could not be reached: hand its waiting messages to the fallback (a mailbox).
+   * True when it took them all; what it did not take stays queued.
+   */
+  async #depositAll(to: string, queue: OutboxEntry[], record: (e: OutboxEntry, o: Outcome) => void): Promise<boolean> {
+    const fallback = this.#fallback
+    if (fallback === undefined) return false
+    let result: { taken: number; mailbox?: string; error?: string }
+    try {
+      result = await fallback.deposit(to, queue)
+    } catch (err) {
+      this.#c.log.debug('no mailbox took the messages', { to, ...errorFields(err) })
+      return false
+    }
+    const taken = queue.slice(0, Math.max(0, Math.min(result.taken, queue.length)))
+    for (const entry of taken) {
+      await this.#c.store.deleteOutbox(to, entry.seq)
+      this.#outboxCount--
+      const outcome: Outcome = {
+        status: 'deposited',
+        ...(result.mailbox === undefined ? {} : { mailbox: result.mailbox }),
+      }
+      record(entry, outcome)
+      this.#c.emit('dm:deposited', { id: entry.id, to, seq: entry.seq, mailbox: result.mailbox })
+    }
+    return taken.length === queue.length
   }
 
   /** Write one envelope and read its ack, both within the ack deadline. */

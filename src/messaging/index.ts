@@ -1,4 +1,4 @@
-export type { SendResult } from './direct-messages.ts'
+export type { Ack, DirectMessageFallback, SendResult } from './direct-messages.ts'
 export type { DirectMessage } from './dm-envelope.ts'
 export type { InboxEntry } from './dm-store.ts'
 export {

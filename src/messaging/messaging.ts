@@ -27,7 +27,7 @@ import type { ComponentLogger } from '../core/logger.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
-import { DirectMessages, type SendResult } from './direct-messages.ts'
+import { type Ack, type DirectMessageFallback, DirectMessages, type SendResult } from './direct-messages.ts'
 import type { OutboxView } from './dm-sender.ts'
 import { DirectMessageStore, type InboxEntry } from './dm-store.ts'
 import { type ReceivedTopicMessage, type Topic, Topics } from './topics.ts'
@@ -94,6 +94,7 @@ export interface MessagingEvents {
   'topic:message': CustomEvent<ReceivedTopicMessage>
   'dm:received': CustomEvent<InboxEntry>
   'dm:delivered': CustomEvent<{ id: string; to: string; seq: number; duplicate: boolean }>
+  'dm:deposited': CustomEvent<{ id: string; to: string; seq: number; mailbox?: string }>
   'dm:queued': CustomEvent<{ id: string; to: string; seq: number }>
   'dm:failed': CustomEvent<{ id: string; to: string; seq: number; error: string }>
 }
@@ -124,6 +125,16 @@ export interface Messaging {
   inbox(): Promise<InboxEntry[]>
   deleteFromInbox(ids?: string[]): Promise<number>
   outbox(): Promise<OutboxView[]>
+  /**
+   * Where messages wait when their recipient cannot be reached (the mailbox service sets it):
+   * the outbox hands it a device's waiting envelopes instead of only retrying.
+   */
+  setFallback(fallback: DirectMessageFallback | undefined): void
+  /**
+   * An envelope a mailbox peer (`via`) held for this device, handed over on request: checked and
+   * stored like one received directly; the ack says whether the mailbox may delete it.
+   */
+  receiveHandedOver(via: string, envelope: Uint8Array): Promise<Ack>
   addEventListener<K extends keyof MessagingEvents>(type: K, listener: (evt: MessagingEvents[K]) => void): void
   removeEventListener<K extends keyof MessagingEvents>(type: K, listener: (evt: MessagingEvents[K]) => void): void
 }
@@ -212,6 +223,8 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     inbox: () => dms.inbox(),
     deleteFromInbox: (ids) => dms.deleteFromInbox(ids),
     outbox: () => dms.outbox(),
+    setFallback: (fallback) => dms.setFallback(fallback),
+    receiveHandedOver: (via, envelope) => dms.receiveHandedOver(via, envelope),
     addEventListener: (type, listener) => events.addEventListener(type, listener as (evt: Event) => void),
     removeEventListener: (type, listener) => events.removeEventListener(type, listener as (evt: Event) => void),
   }
@@ -220,6 +233,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
 /** One word for a message to several devices: delivered to all, failed for all, else queued. */
 function summarise(results: SendResult[]): SendResult['status'] {
   if (results.every((r) => r.status === 'delivered')) return 'delivered'
+  if (results.every((r) => r.status === 'delivered' || r.status === 'deposited')) return 'deposited'
   if (results.every((r) => r.status === 'failed')) return 'failed'
   return 'queued'
 }

@@ -6,6 +6,6 @@ import { createMessaging, type MessagingComponents } from './messaging.ts'
 export const messagingService = defineService({
   name: 'messaging',
   config: messagingConfig,
-  events: ['topic:message', 'dm:received', 'dm:delivered', 'dm:queued', 'dm:failed'],
+  events: ['topic:message', 'dm:received', 'dm:delivered', 'dm:deposited', 'dm:queued', 'dm:failed'],
   create: (components: MessagingComponents, config) => createMessaging(config, components),
 })

@@ -79,8 +79,11 @@ export const sendReply = Type.Object({
   id: Type.String(),
   to: Type.String(),
   seq: Type.Integer(),
-  status: stringEnum(['delivered', 'queued', 'failed']),
+  status: stringEnum(['delivered', 'deposited', 'queued', 'failed'], {
+    description: 'deposited: the recipient was unreachable and a mailbox of its identity holds it',
+  }),
   error: Type.Optional(Type.String()),
+  mailbox: Type.Optional(Type.String({ description: 'With deposited: the mailbox peer' })),
 })
 export type SendReply = Static<typeof sendReply>
 
@@ -88,8 +91,9 @@ export type SendReply = Static<typeof sendReply>
 export const personSendReply = Type.Object({
   identity: Type.String(),
   contact: Type.Optional(Type.String()),
-  status: stringEnum(['delivered', 'queued', 'failed'], {
-    description: 'delivered: on every device; failed: on none; else queued',
+  status: stringEnum(['delivered', 'deposited', 'queued', 'failed'], {
+    description:
+      'delivered: on every device; deposited: on every device or with a mailbox for it; failed: on none; else queued',
   }),
   devices: Type.Array(sendReply),
 })
