@@ -10,6 +10,7 @@ import { DelegationError, type DelegationErrorCode } from '../src/core/errors.ts
 import { signRecord } from '../src/core/signed-record.ts'
 import type { Signer } from '../src/core/signer.ts'
 import {
+  createDelegationCache,
   createReplayGuard,
   DELEGATION_TAG,
   identityDid,
@@ -86,6 +87,41 @@ describe('UCAN chains: what passes', () => {
       { subject: alice.did, command: '/store/put', audience: carol.did, exp: NOW + DAY, nbf: NOW - 10 },
     )
     await refused(validateDelegationChain([chain[0]!.bytes], { now: NOW, audience: carol.did }), 'InvalidAudience', 0)
+  })
+
+  it('a cache of verified delegations skips their lookups and signatures, not the other checks', async () => {
+    const chain = await linearChain([alice, bob, carol], base)
+    const store = proofStore(chain)
+    let lookups = 0
+    const proofs = (cid: string) => {
+      lookups++
+      return store.lookup(cid)
+    }
+    const verified = createDelegationCache({ maxEntries: 8 })
+    const invoke = (exp: number) =>
+      signInvocation(carol, { sub: alice.did, cmd: '/store', prf: chain.map((d) => d.cid), exp }, { now: NOW })
+    await validateInvocation((await invoke(NOW + 60)).bytes, { now: NOW, proofs, verified })
+    assert.equal(lookups, 2)
+    await validateInvocation((await invoke(NOW + 61)).bytes, { now: NOW, proofs, verified })
+    assert.equal(lookups, 2, 'the second validation found both links in the cache')
+    // Cached links are still checked for time and revocation at each use.
+    const later = await invoke(NOW + 2 * DAY)
+    await refused(
+      validateInvocation(later.bytes, { now: NOW + 2 * DAY - 100, proofs, verified, maxTtlSeconds: null }),
+      'Expired',
+      0,
+    )
+    const isRevoked = (cid: string) => (cid === chain[1]?.cid ? 'revoked in this test' : undefined)
+    await refused(
+      validateInvocation((await invoke(NOW + 62)).bytes, { now: NOW, proofs, verified, isRevoked }),
+      'Revoked',
+      1,
+    )
+    // And a held chain given as bytes uses it too.
+    await validateDelegationChain(
+      chain.map((d) => d.bytes),
+      { now: NOW, verified },
+    )
   })
 })
 

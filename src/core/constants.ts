@@ -262,3 +262,53 @@ export const UCAN_NONCE_MAX_BYTES = 64
 export const UCAN_COMMAND_MAX_CHARS = 256
 /** Longest policy selector (`.a.b[0]`) accepted, characters. Fixed by the protocol. */
 export const UCAN_SELECTOR_MAX_CHARS = 256
+
+/** The delegation service (src/delegation/, docs/protocols/delegation.md). */
+/** Delegations (given, received and proofs) a node keeps; a grant past it is refused. */
+export const DEFAULT_DELEGATIONS_MAX = 10_000
+/** Revocations a node keeps (they are accepted before the delegation they name arrives). */
+export const DEFAULT_REVOCATIONS_MAX = 10_000
+/** How often held grants are checked again for expiry and for removed devices, ms. */
+export const DEFAULT_DELEGATION_SWEEP_MS = 10_000
+/** A delegation protocol exchange (one request, one answer) gives up after this, ms. */
+export const DEFAULT_DELEGATION_TIMEOUT_MS = 15_000
+/** How long a grant's receiver waits for the subject identity's log before judging the grant, ms. */
+export const DEFAULT_DELEGATION_LOG_WAIT_MS = 10_000
+/** Largest delegation protocol frame: a chain of 16 delegations of 16 KiB plus a revocation. */
+export const DELEGATION_FRAME_MAX_BYTES = 320 * 1024
+/** Verified delegations a `createDelegationCache` keeps by CID (least recently used first out), so a chain used again skips its signature checks. */
+export const DEFAULT_UCAN_VERIFIED_CACHE_ENTRIES = 1_024
+
+/** Mailboxes (src/mailbox/, docs/protocols/mailbox.md): peers that hold sealed direct messages for an identity. */
+export const MAILBOX_PROTOCOL = `${PROTOCOL_PREFIX}/mailbox/1.0.0`
+/**
+ * Largest envelope a mailbox takes or a device reads from one, bytes: a direct message of
+ * `messaging.dmMaxBytes` plus the envelope's own fields (4096, as dm-envelope.ts allows).
+ */
+export const DEFAULT_MAILBOX_ENVELOPE_MAX_BYTES = DEFAULT_DM_MAX_BYTES + 4096
+/** Largest request, answer or acknowledgement frame on `/lateral/mailbox/1.0.0`, bytes. Fixed by the protocol. */
+export const MAILBOX_CONTROL_MAX_BYTES = 1024
+/** Bytes a mailbox holds for one identity when its `/msg/deposit` grant sets no quota. */
+export const DEFAULT_MAILBOX_QUOTA_BYTES = 64 * 1024 * 1024
+/** Bytes a mailbox holds for all identities together (each also within its own quota). */
+export const DEFAULT_MAILBOX_MAX_BYTES = 1024 * 1024 * 1024
+/** Messages a mailbox holds for one identity. */
+export const DEFAULT_MAILBOX_MAX_MESSAGES_PER_IDENTITY = 10_000
+/** Messages a mailbox holds for all identities together (bounds its in-memory index). */
+export const DEFAULT_MAILBOX_MAX_MESSAGES = 100_000
+/** Share of one identity's quota (bytes and messages) that one sender may fill, percent: a flooding sender leaves room for others. */
+export const DEFAULT_MAILBOX_SENDER_SHARE_PERCENT = 25
+/** How long a mailbox keeps a message that no device collected, ms (7 days). */
+export const DEFAULT_MAILBOX_MESSAGE_TTL_MS = 7 * 24 * 60 * 60_000
+/** After the `/msg/deposit` grant expires, the mail still held is kept this long for a late renewal, ms (24 h). A revoked grant drops it at once. */
+export const DEFAULT_MAILBOX_LAPSE_GRACE_MS = 24 * 60 * 60_000
+/** How often a mailbox drops expired messages and the mail of lapsed grants or removed devices, ms. */
+export const DEFAULT_MAILBOX_SWEEP_INTERVAL_MS = 60_000
+/** How often a device collects from its mailboxes besides at start, on connecting to one, and when told of new mail, ms. */
+export const DEFAULT_MAILBOX_COLLECT_INTERVAL_MS = 10 * 60_000
+/** Opening a stream to a mailbox (deposit, collect) or to a device (notify) gives up after this long, ms. */
+export const DEFAULT_MAILBOX_OPEN_TIMEOUT_MS = 10_000
+/** A mailbox stream on which the other side sends nothing it owes (a request, an envelope, an answer) for this long is closed, ms. */
+export const DEFAULT_MAILBOX_IDLE_TIMEOUT_MS = 30_000
+/** Incoming mailbox streams one connection may have open at once. */
+export const DEFAULT_MAILBOX_INBOUND_STREAMS = 8

@@ -46,6 +46,7 @@ import {
   time,
 } from './chain-rules.ts'
 import { type Delegation, verifyDelegation } from './delegation.ts'
+import type { DelegationCache } from './delegation-cache.ts'
 import { clip } from './did.ts'
 import { type Invocation, verifyInvocation } from './invocation.ts'
 import { nowSeconds, type UcanLimits, ucanLimits } from './limits.ts'
@@ -63,6 +64,8 @@ export interface ChainOptions {
   /** Removed devices: why a signer may no longer sign, if so. */
   isDeviceRevoked?: DeviceRemovalCheck
   limits?: Partial<UcanLimits>
+  /** Delegations verified before (by CID): their envelope and signature checks are skipped. */
+  verified?: DelegationCache
 }
 
 export interface DelegationChainOptions extends ChainOptions {
@@ -134,7 +137,11 @@ export async function validateDelegationChain(
       'Malformed',
     )
   }
-  const chain = tokens.map((bytes, i) => verifyDelegation(bytes, { limits: ctx.limits, link: i }))
+  const chain = tokens.map((bytes, i) => {
+    const cid =
+      bytes instanceof Uint8Array && bytes.length <= ctx.limits.delegationMaxBytes ? recordCid(bytes) : undefined
+    return cachedVerify(bytes, cid?.toString(), i, ctx)
+  })
   const seen = new Set<string>()
   chain.forEach(({ cid }, i) => {
     if (seen.has(cid)) throw refuse('Malformed', i, cid, 'appears twice in the chain')
@@ -249,16 +256,29 @@ async function resolveProofs(
 ): Promise<Delegation[]> {
   const chain: Delegation[] = []
   for (const [i, cid] of invocation.proofs.entries()) {
+    const known = ctx.options.verified?.get(cid)
+    if (known !== undefined) {
+      chain.push(known)
+      continue
+    }
     const bytes = await lookup(cid)
     if (bytes === undefined) throw refuse('UnavailableProof', i, cid, 'cannot be found')
     if (!(bytes instanceof Uint8Array)) throw refuse('UnavailableProof', i, cid, 'the lookup gave no bytes')
     if (bytes.length > ctx.limits.delegationMaxBytes) {
       throw refuse('Malformed', i, cid, `${bytes.length} bytes, more than ${ctx.limits.delegationMaxBytes}`)
     }
-    if (recordCid(bytes).toString() !== cid) {
+    if (recordCid(bytes).toString() !== cid)
       throw refuse('UnavailableProof', i, cid, 'the bytes found are not of this CID')
-    }
-    chain.push(verifyDelegation(bytes, { limits: ctx.limits, link: i }))
+    chain.push(cachedVerify(bytes, cid, i, ctx))
   }
   return chain
+}
+
+/** Verify a delegation whose CID is `cid` (the hash of `bytes`), or take it from the cache. */
+function cachedVerify(bytes: Uint8Array, cid: string | undefined, link: number, ctx: ChainContext): Delegation {
+  const known = cid === undefined ? undefined : ctx.options.verified?.get(cid)
+  if (known !== undefined) return known
+  const delegation = verifyDelegation(bytes, { limits: ctx.limits, link })
+  ctx.options.verified?.set(delegation)
+  return delegation
 }

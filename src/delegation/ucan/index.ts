@@ -44,6 +44,7 @@ export {
   signDelegation,
   verifyDelegation,
 } from './delegation.ts'
+export { createDelegationCache, type DelegationCache, type DelegationCacheInit } from './delegation-cache.ts'
 export { IDENTITY_DID_PREFIX, identityDid, identityIdOfDid } from './did.ts'
 export { commandCovers } from './fields.ts'
 export { identityRootAuthority, peerIdOfDid, removedDeviceCheck } from './identity-authority.ts'
