@@ -18,8 +18,7 @@
  * await validateInvocation(inv.bytes, { proofs: (cid) => store.get(cid) })   // chain.ts
  * ```
  */
-import type { CID } from 'multiformats/cid'
-import { CID as CIDClass } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { DEFAULT_UCAN_INVOCATION_TTL_S, UCAN_NONCE_BYTES } from '../../core/constants.ts'
 import { randomBytes } from '../../core/crypto.ts'
 import { InvalidInputError } from '../../core/errors.ts'
@@ -161,7 +160,7 @@ export function verifyInvocation(
 function toCid(link: string | CID, field: string): CID {
   if (typeof link !== 'string') return checkLink(link, field)
   try {
-    return checkLink(CIDClass.parse(link), field)
+    return checkLink(CID.parse(link), field)
   } catch {
     throw new InvalidInputError(`${field} ${JSON.stringify(link.slice(0, 80))} is not a CID`)
   }

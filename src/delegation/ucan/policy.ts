@@ -13,10 +13,11 @@
  * Evaluation is three-valued: a statement whose selector cannot be resolved is *unresolved*, and
  * connectives follow Kleene's logic (`not` keeps it unresolved; `and` is false if any part is
  * false, else unresolved if any is; `or` is true if any part is true, else unresolved if any is;
- * `all`/`any` likewise over the elements). A policy holds only when every statement is true, so a
- * missing value never passes a policy through `not` (`["not", ["==", ".a.b", 1]]` fails when
- * `.a` is absent), while `?` selectors give `null` instead and evaluate normally. Parsing refuses
- * malformed statements with a reason and bounds the depth and size; evaluation has a step budget.
+ * `all`/`any` likewise over the elements, `any` of nothing being false). A policy holds only when
+ * every statement is true, so a missing value never passes a policy through `not`
+ * (`["not", ["==", ".a.b", 1]]` fails when `.a` is absent), while `?` selectors give `null`
+ * instead and evaluate normally. Parsing refuses malformed statements with a reason and bounds the
+ * depth and size; evaluation has a step budget.
  */
 import { InvalidInputError } from '../../core/errors.ts'
 import { isMap } from './fields.ts'
