@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import { registerContent } from '../content/cli/content.ts'
+import { registerDelegate } from '../delegation/cli/delegate.ts'
 import { registerContact } from '../identity/cli/contact.ts'
 import { registerDevice } from '../identity/cli/device.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
@@ -20,5 +21,6 @@ export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command)
     registerTopic(program)
     registerMsg(program)
   },
+  delegation: registerDelegate,
   content: registerContent,
 }

@@ -20,3 +20,17 @@ export function formatBytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`
 }
+
+/**
+ * A point in time as people write it: a duration from `now` (`30d`, `12h`, `90m`, `45s`, `2w`)
+ * or a date/time (`2027-06-01`, `2027-06-01T12:00:00Z`). NaN when malformed.
+ */
+export function parseWhen(value: string, now = Date.now()): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(value.trim())
+  if (m !== null) {
+    const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86_400e3, w: 604_800e3 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w']
+    return now + Math.round(Number(m[1]) * unit)
+  }
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value.trim())) return Number.NaN
+  return Date.parse(value.trim())
+}

@@ -4,6 +4,7 @@
  * (`src/<service>/api/`).
  */
 import { contentApi } from '../content/api/routes.ts'
+import { delegationApi } from '../delegation/api/routes.ts'
 import { identityApi } from '../identity/api/routes.ts'
 import { messagingApi } from '../messaging/api/routes.ts'
 import type { ServiceName } from '../node/registry.ts'
@@ -12,5 +13,6 @@ import type { ServiceApi } from './service-api.ts'
 export const SERVICE_APIS: { readonly [K in ServiceName]: ServiceApi } = {
   identity: identityApi,
   messaging: messagingApi,
+  delegation: delegationApi,
   content: contentApi,
 }

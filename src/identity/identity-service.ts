@@ -186,7 +186,6 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   /** Name the peers that hold this identity's direct messages while none of its devices is reachable. */
   async setMailboxes(peers: string[]): Promise<IdentityReply> {
     const { name } = this.#ownLog().state()
-    if (name === undefined && peers.length === 0 && this.#ownLog().state().mailboxes.length === 0) return this.view()
     await this.#write({ kind: 'setProfile', ...(name === undefined ? {} : { name }), mailboxes: peers })
     return this.view()
   }

@@ -10,13 +10,14 @@ import type { ComponentLogger } from '../core/logger.ts'
 import type { ServiceDefinition } from '../core/service.ts'
 import type { Static } from '../core/settings.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
+import { delegationService } from '../delegation/service.ts'
 import { identityService } from '../identity/service.ts'
 import { messagingService } from '../messaging/service.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { Blocks } from '../store/index.ts'
 
-export const SERVICES = [identityService, messagingService, contentService] as const
+export const SERVICES = [identityService, messagingService, delegationService, contentService] as const
 
 /** What the node's layers below the services give every service to pick from. */
 export interface NodeComponents {

@@ -4,6 +4,7 @@
  */
 import { contentView } from '../../src/content/web/files.tsx'
 import type { ServiceName } from '../../src/daemon/schemas.ts'
+import { delegationView } from '../../src/delegation/web/delegations.tsx'
 import { identityView } from '../../src/identity/web/identity-view.tsx'
 import { messagingView } from '../../src/messaging/web/chat.tsx'
 import type { ServiceView } from './service-view.ts'
@@ -12,4 +13,5 @@ export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } 
   identity: identityView,
   content: contentView,
   messaging: messagingView,
+  delegation: delegationView,
 }

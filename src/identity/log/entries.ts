@@ -104,7 +104,7 @@ export interface RotateDataKeyPayload extends EntryCommon {
 /**
  * The whole profile, replacing the previous one: the display name and the identity's mailboxes
  * (peers that hold its direct messages while none of its devices is reachable). A field left
- * out is cleared; at least one is present.
+ * out is cleared (an empty profile clears both).
  */
 export interface SetProfilePayload extends EntryCommon {
   /** The display name. */
@@ -205,8 +205,6 @@ export function validateRotateDataKey(value: unknown): RotateDataKeyPayload {
 
 export function validateSetProfile(value: unknown): SetProfilePayload {
   const m = exactMap(value, COMMON, ['name', 'mailboxes'], 'setProfile')
-  if (m.name === undefined && m.mailboxes === undefined)
-    throw new InvalidInputError('setProfile sets a name or mailboxes')
   const out: SetProfilePayload = common(m)
   if (m.name !== undefined) out.name = name(m.name)
   if (m.mailboxes !== undefined) {
