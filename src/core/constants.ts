@@ -312,3 +312,47 @@ export const DEFAULT_MAILBOX_OPEN_TIMEOUT_MS = 10_000
 export const DEFAULT_MAILBOX_IDLE_TIMEOUT_MS = 30_000
 /** Incoming mailbox streams one connection may have open at once. */
 export const DEFAULT_MAILBOX_INBOUND_STREAMS = 8
+
+/** Delegated storage (src/storage/, docs/protocols/storage.md). */
+/** Mean time between two storage challenges of one copy, ms; each wait is drawn from an exponential distribution. */
+export const DEFAULT_STORAGE_CHECK_MEAN_MS = 6 * 60 * 60 * 1000
+/** Challenges an owner precomputes per copy at put time (while it has the bytes); past them it asks for whole blocks. */
+export const DEFAULT_STORAGE_CHALLENGE_POOL = 32
+/** Bytes one precomputed challenge hashes at most (a random range of a random block); also the most a keeper hashes for one. */
+export const DEFAULT_STORAGE_CHALLENGE_RANGE_BYTES = 64 * 1024
+/** How long a copy is still kept after its grant expired, so that a late renewal loses nothing, ms. */
+export const DEFAULT_STORAGE_EXPIRY_GRACE_MS = 24 * 60 * 60 * 1000
+/** How often kept copies are judged against their grants (expiry and grace, revocation, lost pins), ms. */
+export const DEFAULT_STORAGE_SWEEP_MS = 60_000
+/** A keeper's fetch of a DAG it was asked to keep gives up after this, ms. */
+export const DEFAULT_STORAGE_FETCH_TIMEOUT_MS = 60 * 60 * 1000
+/** An owner waits this long for the answer to a put (the keeper fetches the whole DAG first), ms. */
+export const DEFAULT_STORAGE_PUT_TIMEOUT_MS = 65 * 60 * 1000
+/** A check or drop exchange (dial, request, answer) gives up after this, ms. */
+export const DEFAULT_STORAGE_REQUEST_TIMEOUT_MS = 30_000
+/** Bytes this node keeps for other identities in all, whatever their grants say. */
+export const DEFAULT_STORAGE_KEPT_MAX_BYTES = 64 * 1024 ** 3
+/** Bytes this node keeps for one identity at most, whatever its grant says (a fair share of the above). */
+export const DEFAULT_STORAGE_SUBJECT_MAX_BYTES = 16 * 1024 ** 3
+/** Copies (roots) this node keeps for one identity at most: bounds the records when DAGs are tiny. */
+export const DEFAULT_STORAGE_SUBJECT_MAX_COPIES = 10_000
+/** Copies this node has placed with others at most (each record holds its challenge pool). */
+export const DEFAULT_STORAGE_PLACED_MAX = 10_000
+/** Puts one peer may have in progress at once on a keeper (each a fetch). */
+export const DEFAULT_STORAGE_PUTS_PER_PEER = 2
+/** Fetches a keeper runs for others at once; a put past it is refused as busy. */
+export const DEFAULT_STORAGE_FETCHES = 4
+/** Storage requests (checks, drops, puts) one peer may send per minute; its burst is the same number. */
+export const DEFAULT_STORAGE_REQUESTS_PER_MINUTE = 60
+/** Peers whose request rate is remembered; past it the idlest are forgotten. */
+export const DEFAULT_STORAGE_RATE_PEERS = 1_024
+/** Storage protocol streams one connection may have open at once. */
+export const DEFAULT_STORAGE_INBOUND_STREAMS = 8
+/** Largest whole-block proof (the blocks from the root to the chosen block) sent or accepted, bytes. */
+export const DEFAULT_STORAGE_PROOF_MAX_BYTES = 16 * 1024 * 1024
+/** Answers to checks remembered per placed copy (newest kept). */
+export const DEFAULT_STORAGE_CHECK_HISTORY = 16
+/** Steps of a challenge's walk from the root to a block, at most. Fixed by the protocol. */
+export const STORAGE_WALK_MAX_STEPS = 32
+/** Bytes of a challenge nonce. Fixed by the protocol. */
+export const STORAGE_NONCE_BYTES = 16

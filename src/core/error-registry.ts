@@ -179,6 +179,30 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 20,
     summary: 'a UCAN delegation, invocation or revocation was refused (its code names the rule)',
   },
+  QuotaExceededError: {
+    code: 'LAT_ERR_QUOTA_EXCEEDED',
+    status: 507,
+    exit: 21,
+    summary: "a keeper refused content beyond a quota (the grant's or its own); nothing was fetched",
+  },
+  StorageRefusedError: {
+    code: 'LAT_ERR_STORAGE_REFUSED',
+    status: 502,
+    exit: 22,
+    summary: 'a keeper refused a storage request (no grant, size mismatch, busy, not kept...)',
+  },
+  ProofFailedError: {
+    code: 'LAT_ERR_PROOF_FAILED',
+    status: 502,
+    exit: 23,
+    summary: 'a storage challenge failed: the keeper did not prove it holds the content',
+  },
+  MailboxRefusedError: {
+    code: 'LAT_ERR_MAILBOX_REFUSED',
+    status: 403,
+    exit: 24,
+    summary: 'a mailbox peer refused to hold direct messages (no delegation, not a device, quota full)',
+  },
 }
 
 /** The entry for an error, by its `.name`; anything unknown is an internal error. */

@@ -241,3 +241,44 @@ export class DelegationError extends LateralError {
     this.cid = where.cid
   }
 }
+
+/**
+ * A keeper refused to keep content for this identity because it would pass a quota: the grant's,
+ * or the keeper's own bound on what it keeps for one identity or for all. Nothing was fetched.
+ */
+export class QuotaExceededError extends LateralError {
+  override name = 'QuotaExceededError'
+}
+
+/**
+ * A keeper refused a storage request: it holds no valid grant from the identity, the content is
+ * larger than claimed, it is busy, the fetch failed, it does not keep that content... `code` is the
+ * refusal's code on the wire (docs/protocols/storage.md).
+ */
+export class StorageRefusedError extends LateralError {
+  override name = 'StorageRefusedError'
+  readonly code: string
+  constructor(message: string, code: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+/** A storage challenge failed: the keeper could not prove it still holds the content (the reason says why). */
+export class ProofFailedError extends LateralError {
+  override name = 'ProofFailedError'
+}
+
+/**
+ * A mailbox peer refused to hold direct messages: it holds no `/msg/deposit` grant from the
+ * identity, the device is not one of the identity's, or a quota is full. `code` names which
+ * (docs/protocols/mailbox.md, "Refusals").
+ */
+export class MailboxRefusedError extends LateralError {
+  override name = 'MailboxRefusedError'
+  readonly code: string
+  constructor(message: string, code: string) {
+    super(message)
+    this.code = code
+  }
+}

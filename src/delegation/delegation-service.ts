@@ -33,6 +33,7 @@ import type { DelegationConfig } from './config.ts'
 import { DelegationStore, type GrantRecord } from './store.ts'
 import {
   commandCovers,
+  createDelegationCache,
   type Delegation,
   identityDid,
   identityIdOfDid,
@@ -110,6 +111,8 @@ export class DelegationService implements DelegationAuthority, Startable {
   readonly #log: Logger
   readonly #store: DelegationStore
   readonly #events = new EventTarget()
+  /** Delegations whose envelope and signature were checked: a kept chain is judged again without them. */
+  readonly #verified = createDelegationCache()
   /** The state each held grant had when last judged, to report changes once. */
   readonly #lastState = new Map<string, State>()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -330,6 +333,7 @@ export class DelegationService implements DelegationAuthority, Startable {
   #hooks() {
     const identity = this.#c.identity
     return {
+      verified: this.#verified,
       rootAuthority: identityRootAuthority(identity),
       isDeviceRevoked: removedDeviceCheck(identity),
       isRevoked: revocationCheck((cid) => this.#store.revocationsOf(cid), {
@@ -340,9 +344,13 @@ export class DelegationService implements DelegationAuthority, Startable {
 
   #chainOf(record: GrantRecord): Delegation[] {
     return record.chain.map((cid) => {
+      const known = this.#verified.get(cid)
+      if (known !== undefined) return known
       const bytes = this.#store.token(cid)
       if (bytes === undefined) throw new NotFoundError(`delegation ${cid} of a kept chain is missing`)
-      return verifyDelegation(bytes)
+      const delegation = verifyDelegation(bytes)
+      this.#verified.set(delegation)
+      return delegation
     })
   }
 
