@@ -22,6 +22,7 @@ const RANK: Record<string, number> = {
   content: 2,
   messaging: 2,
   delegation: 2,
+  mailbox: 2,
   recovery: 2,
   ledger: 2,
   node: 3,
