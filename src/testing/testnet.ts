@@ -10,7 +10,7 @@
  * ```
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,6 +40,8 @@ export interface TestnetInit {
   /** Extra `lateral daemon` flags for every daemon. */
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Settings written into every daemon's config.json (merged per section) before it starts. */
+  config?: Record<string, unknown>
 }
 
 export interface CliResult {
@@ -197,6 +199,28 @@ export async function apiGet<T>(info: ApiInfo, path: string): Promise<T> {
   return (await res.json()) as T
 }
 
+/** Merge `settings` into a config.json (section by section), creating it if needed. */
+async function mergeConfig(path: string, settings: Record<string, unknown>): Promise<void> {
+  let current: Record<string, unknown> = {}
+  try {
+    current = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+  } catch {
+    // no config.json yet
+  }
+  for (const [key, value] of Object.entries(settings)) {
+    const before = current[key]
+    current[key] =
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof before === 'object' &&
+      before !== null
+        ? { ...(before as object), ...(value as object) }
+        : value
+  }
+  await writeFile(path, `${JSON.stringify(current, null, 2)}\n`)
+}
+
 export async function createTestnet(size: number, init: TestnetInit = {}): Promise<Testnet> {
   const root = await mkdtemp(join(tmpdir(), 'lateral-testnet-'))
   const env: NodeJS.ProcessEnv = { ...init.env }
@@ -228,6 +252,7 @@ export async function createTestnet(size: number, init: TestnetInit = {}): Promi
       const home = join(root, `node${i}`)
       const created = await runCli(['init', '--home', home, '--no-passphrase', '--json'], { env })
       if (created.code !== 0) throw new Error(`init ${i} failed: ${created.stderr}`)
+      if (init.config !== undefined) await mergeConfig(homePaths(home).config, init.config)
       daemons.push(await startTestDaemon(i, home, argsFor(i), env))
     }
   } catch (err) {

@@ -14,7 +14,7 @@ import { clip, identityIdOfDid } from './did.ts'
  * UCAN); an identity's chains are rooted by a device that is current in it now (`InvalidClaim`
  * otherwise, and when this node does not know the identity's log).
  */
-export function identityRootAuthority(directory: Pick<IdentityDirectory, 'devicesOf'>): RootAuthority {
+export function identityRootAuthority(directory: Pick<IdentityDirectory, 'devicesOf' | 'revocation'>): RootAuthority {
   return (subject, rootIssuer) => {
     const id = identityIdOfDid(subject)
     if (id === undefined) {
@@ -25,7 +25,13 @@ export function identityRootAuthority(directory: Pick<IdentityDirectory, 'device
     if (devices === undefined) {
       throw new DelegationError(`the log of identity ${id} is unknown here: its devices cannot be told`, 'InvalidClaim')
     }
-    if (!devices.includes(peerIdOfDid(rootIssuer))) {
+    const peerId = peerIdOfDid(rootIssuer)
+    const removal = directory.revocation(peerId)
+    if (removal !== undefined && removal.identity === id) {
+      // Named for what happened: the device that rooted the chain was removed since.
+      throw new DelegationError(`issued by a removed device: ${revocationReason(peerId, removal)}`, 'DeviceRemoved')
+    }
+    if (!devices.includes(peerId)) {
       throw new DelegationError(`${clip(rootIssuer)} is not a current device of identity ${id}`, 'InvalidClaim')
     }
   }
