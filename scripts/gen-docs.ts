@@ -162,6 +162,7 @@ export async function apiDoc(): Promise<string> {
     '| `dm:queued` | `{"id", "to", "seq"}`: waiting in the outbox for a retry |',
     '| `dm:failed` | `{"id", "to", "seq", "error"}` |',
     '| `delegation:granted` | a Delegation this node gave (as `GET /v1/delegations/{cid}`) |',
+    '| `delegation:delivered` | a Delegation this node gave, once its holder acknowledged it |',
     '| `delegation:received` | a Delegation given to this node, verified and kept |',
     '| `delegation:revoked` | a Delegation this node gave and just revoked |',
     '| `grant:changed` | `{"cid", "subject", "command", "state", "reason"}`: a right this node holds became active, expired or revoked |',

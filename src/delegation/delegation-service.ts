@@ -98,6 +98,7 @@ export interface GrantInput {
 
 export interface DelegationEvents {
   'delegation:granted': CustomEvent<DelegationView>
+  'delegation:delivered': CustomEvent<DelegationView>
   'delegation:received': CustomEvent<DelegationView>
   'delegation:revoked': CustomEvent<DelegationView>
   'grant:changed': CustomEvent<GrantChange>
@@ -436,8 +437,10 @@ export class DelegationService implements DelegationAuthority, Startable {
       const chain = record.chain.map((cid) => this.#store.token(cid) as Uint8Array)
       const answer = await this.#ask(record.peer, { t: 'grant', chain, ...(heads === undefined ? {} : { heads }) })
       if (answer.t === 'ok') {
-        await this.#store.putGiven({ ...record, delivered: true })
+        const delivered = { ...record, delivered: true }
+        await this.#store.putGiven(delivered)
         this.#log.info('grant delivered', { cid: record.cid, to: record.peer })
+        this.#emit('delegation:delivered', await this.#view(delivered, 'given'))
       } else {
         this.#log.warn('grant refused by its audience', { cid: record.cid, to: record.peer, error: answer.error })
       }

@@ -6,6 +6,6 @@ import { type DelegationComponents, DelegationService } from './delegation-servi
 export const delegationService = defineService({
   name: 'delegation',
   config: delegationConfig,
-  events: ['delegation:granted', 'delegation:received', 'delegation:revoked', 'grant:changed'],
+  events: ['delegation:granted', 'delegation:delivered', 'delegation:received', 'delegation:revoked', 'grant:changed'],
   create: (components: DelegationComponents, config) => new DelegationService(components, config),
 })

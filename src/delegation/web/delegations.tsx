@@ -16,7 +16,13 @@ const when = (ms: number) => new Date(ms).toLocaleString()
 export function DelegationsView() {
   const list = useLoad(() => api.get<GrantReply>('/v1/delegations'), {
     everyMs: 15_000,
-    refreshOn: ['delegation:granted', 'delegation:received', 'delegation:revoked', 'grant:changed'],
+    refreshOn: [
+      'delegation:granted',
+      'delegation:delivered',
+      'delegation:received',
+      'delegation:revoked',
+      'grant:changed',
+    ],
   })
   const all = list.data?.delegations ?? []
   return (
@@ -63,36 +69,35 @@ function Grant({ onDone }: { onDone: () => void }) {
           if (to.trim() !== '') void grant.run()
         }}
       >
-        <label>
-          To (peer ID, contact name or identity ID)
-          <input name="to" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          Right
-          <select name="can" value={can} onChange={(e) => setCan((e.target as HTMLSelectElement).value)}>
-            <option value="store/put">keep my files (store/put)</option>
-            <option value="msg/deposit">hold my mail while my devices are away (msg/deposit)</option>
-          </select>
-        </label>
+        <input
+          name="to"
+          placeholder="To: a peer ID, a contact name or an identity ID"
+          value={to}
+          onInput={(e) => setTo((e.target as HTMLInputElement).value)}
+        />
+        <select name="can" value={can} onChange={(e) => setCan((e.target as HTMLSelectElement).value)}>
+          <option value="store/put">may keep my files (store/put)</option>
+          <option value="msg/deposit">may hold my mail while my devices are away (msg/deposit)</option>
+        </select>
         <div class="row">
-          <label>
-            Quota (MiB)
-            <input
-              name="quota"
-              inputMode="numeric"
-              value={quota}
-              onInput={(e) => setQuota((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            For (days)
-            <input
-              name="days"
-              inputMode="numeric"
-              value={days}
-              onInput={(e) => setDays((e.target as HTMLInputElement).value)}
-            />
-          </label>
+          <input
+            name="quota"
+            inputMode="numeric"
+            placeholder="Quota, MiB"
+            title="Quota, MiB"
+            value={quota}
+            onInput={(e) => setQuota((e.target as HTMLInputElement).value)}
+          />
+          <span class="muted small">MiB, for</span>
+          <input
+            name="days"
+            inputMode="numeric"
+            placeholder="Days"
+            title="Days"
+            value={days}
+            onInput={(e) => setDays((e.target as HTMLInputElement).value)}
+          />
+          <span class="muted small">days</span>
         </div>
         <button type="submit" disabled={grant.busy}>
           Grant
