@@ -122,8 +122,18 @@ export class GrantSweep {
     const lapsed = await this.#c.delegation.lapsed(subject, COMMANDS.put)
     for (const copy of copies) {
       const change = lapsed.find((l) => l.cid === copy.grant)
-      if (change?.state === 'revoked') n += await drop(copy, 'revoked')
-      else if (now >= copy.grantExpiresAt + this.#init.graceMs) n += await drop(copy, 'expired')
+      if (change?.state === 'revoked') {
+        n += await drop(copy, 'revoked')
+        continue
+      }
+      // Not valid now, yet recorded as running longer (a chain link that expired sooner, another
+      // clock, or a grant the delegation service no longer knows): the grace starts now.
+      let expiresAt = copy.grantExpiresAt
+      if (expiresAt > now) {
+        expiresAt = now
+        await this.#c.copies.update({ ...copy, grantExpiresAt: now })
+      }
+      if (now >= expiresAt + this.#init.graceMs) n += await drop(copy, 'expired')
     }
     return n
   }
