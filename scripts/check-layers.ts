@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   messaging: 2,
   delegation: 2,
   mailbox: 2,
+  storage: 2,
   recovery: 2,
   ledger: 2,
   node: 3,

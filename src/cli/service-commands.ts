@@ -11,6 +11,7 @@ import { registerDevice } from '../identity/cli/device.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
 import type { ServiceName } from '../node/registry.ts'
+import { registerStore } from '../storage/cli/store.ts'
 
 export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command) => void } = {
   identity: (program) => {
@@ -23,4 +24,5 @@ export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command)
   },
   delegation: registerDelegate,
   content: registerContent,
+  storage: registerStore,
 }

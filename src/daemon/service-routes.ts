@@ -8,6 +8,7 @@ import { delegationApi } from '../delegation/api/routes.ts'
 import { identityApi } from '../identity/api/routes.ts'
 import { messagingApi } from '../messaging/api/routes.ts'
 import type { ServiceName } from '../node/registry.ts'
+import { storageApi } from '../storage/api/routes.ts'
 import type { ServiceApi } from './service-api.ts'
 
 export const SERVICE_APIS: { readonly [K in ServiceName]: ServiceApi } = {
@@ -15,4 +16,5 @@ export const SERVICE_APIS: { readonly [K in ServiceName]: ServiceApi } = {
   messaging: messagingApi,
   delegation: delegationApi,
   content: contentApi,
+  storage: storageApi,
 }

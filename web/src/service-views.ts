@@ -7,6 +7,7 @@ import type { ServiceName } from '../../src/daemon/schemas.ts'
 import { delegationView } from '../../src/delegation/web/delegations.tsx'
 import { identityView } from '../../src/identity/web/identity-view.tsx'
 import { messagingView } from '../../src/messaging/web/chat.tsx'
+import { storageView } from '../../src/storage/web/storage-view.tsx'
 import type { ServiceView } from './service-view.ts'
 
 export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } = {
@@ -14,4 +15,5 @@ export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } 
   content: contentView,
   messaging: messagingView,
   delegation: delegationView,
+  storage: storageView,
 }
