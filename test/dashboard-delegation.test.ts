@@ -52,18 +52,13 @@ describe('delegations view in Chromium against real daemons', () => {
     const cid = (await given.first().getAttribute('data-cid')) as string
     assert.match(await given.first().innerText(), /\/store\/put[\s\S]*5\.0 MiB/)
 
-    await a.waitForFunction(
-      (c) => !document.querySelector(`[data-testid=given] tr[data-cid="${c}"]`)?.textContent?.includes('not delivered'),
-      cid,
-      { timeout: STEP_MS },
-    )
+    await a
+      .locator(`[data-testid=given] tr[data-cid="${cid}"]`)
+      .filter({ hasNotText: 'not delivered' })
+      .waitFor({ timeout: STEP_MS })
     const received = b.locator(`[data-testid=received] tr[data-cid="${cid}"]`)
     await received.waitFor({ timeout: STEP_MS })
-    await b.waitForFunction(
-      (c) => document.querySelector(`[data-testid=received] tr[data-cid="${c}"]`)?.textContent?.includes('active'),
-      cid,
-      { timeout: STEP_MS },
-    )
+    await received.filter({ hasText: 'active' }).waitFor({ timeout: STEP_MS })
     await a.screenshot({ path: join(SHOTS, 'delegations.png') })
 
     await a.locator(`[data-testid=given] tr[data-cid="${cid}"] button`).click()
@@ -71,11 +66,10 @@ describe('delegations view in Chromium against real daemons', () => {
       [a, 'given'],
       [b, 'received'],
     ] as const) {
-      await page.waitForFunction(
-        ([c, t]) => document.querySelector(`[data-testid=${t}] tr[data-cid="${c}"]`)?.textContent?.includes('revoked'),
-        [cid, table],
-        { timeout: STEP_MS },
-      )
+      await page
+        .locator(`[data-testid=${table}] tr[data-cid="${cid}"]`)
+        .filter({ hasText: 'revoked' })
+        .waitFor({ timeout: STEP_MS })
     }
   })
 })
