@@ -275,7 +275,10 @@ export class EntryDag {
     const first = this.genesis.entry.device
     const wasAdded = (device: string) =>
       device === first || (this.#addsOf.get(device)?.some((x) => this.precedes(x, held)) ?? false)
-    if (!wasAdded(entry.device)) throw refuse(`signed by ${entry.device}, not a device of the identity in its past`)
+    // A recovery is signed by the new device itself: it is what brings that device in.
+    if (entry.kind !== 'recover' && !wasAdded(entry.device)) {
+      throw refuse(`signed by ${entry.device}, not a device of the identity in its past`)
+    }
     if (entry.kind === 'addDevice') {
       const target = entry.joined.device
       if (entry.joined.identity !== this.identity) {
@@ -296,6 +299,7 @@ export class EntryDag {
     for (const parent of entry.prev) this.#heads.delete(parent)
     this.#heads.add(entry.cid)
     if (entry.kind === 'addDevice') push(this.#addsOf, entry.joined.device, held)
+    if (entry.kind === 'recover') push(this.#addsOf, entry.device, held)
   }
 }
 

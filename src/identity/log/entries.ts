@@ -17,6 +17,16 @@ import {
   uintField,
   x25519Field,
 } from './fields.ts'
+import {
+  type CompleteRecoveryPayload,
+  type RecoverPayload,
+  type SetGuardiansPayload,
+  type VetoPayload,
+  validateCompleteRecovery,
+  validateRecover,
+  validateSetGuardians,
+  validateVeto,
+} from './recovery-entries.ts'
 
 /** Type tags of the signed records of the identity log. */
 export const ENTRY_TYPES = {
@@ -25,6 +35,10 @@ export const ENTRY_TYPES = {
   removeDevice: 'lateral/identity/removeDevice@1',
   rotateDataKey: 'lateral/identity/rotateDataKey@1',
   setProfile: 'lateral/identity/setProfile@1',
+  setGuardians: 'lateral/identity/setGuardians@1',
+  recover: 'lateral/identity/recover@1',
+  veto: 'lateral/identity/veto@1',
+  completeRecovery: 'lateral/identity/completeRecovery@1',
 } as const
 /** The type tag of a join record: signed by a new device, embedded in the addDevice that adds it. */
 export const JOIN_TYPE = 'lateral/identity/join@1'
@@ -122,6 +136,10 @@ export interface PayloadOf {
   removeDevice: RemoveDevicePayload
   rotateDataKey: RotateDataKeyPayload
   setProfile: SetProfilePayload
+  setGuardians: SetGuardiansPayload
+  recover: RecoverPayload
+  veto: VetoPayload
+  completeRecovery: CompleteRecoveryPayload
 }
 
 const COMMON = ['identity', 'prev', 'device', 'seq', 'time']
@@ -227,4 +245,8 @@ export const VALIDATORS: { [K in EntryKind]: (value: unknown) => PayloadOf[K] } 
   removeDevice: validateRemoveDevice,
   rotateDataKey: validateRotateDataKey,
   setProfile: validateSetProfile,
+  setGuardians: (v) => validateSetGuardians(v, common),
+  recover: (v) => validateRecover(v, common),
+  veto: (v) => validateVeto(v, common),
+  completeRecovery: (v) => validateCompleteRecovery(v, common),
 }

@@ -47,6 +47,10 @@ export type IdentityEntry =
   | (EntryBase & { kind: 'removeDevice'; payload: RemoveDevicePayload })
   | (EntryBase & { kind: 'rotateDataKey'; payload: RotateDataKeyPayload })
   | (EntryBase & { kind: 'setProfile'; payload: SetProfilePayload })
+  | (EntryBase & { kind: 'setGuardians'; payload: PayloadOf['setGuardians'] })
+  | (EntryBase & { kind: 'recover'; payload: PayloadOf['recover'] })
+  | (EntryBase & { kind: 'veto'; payload: PayloadOf['veto'] })
+  | (EntryBase & { kind: 'completeRecovery'; payload: PayloadOf['completeRecovery'] })
 
 const KIND_OF = new Map<string, EntryKind>(Object.entries(ENTRY_TYPES).map(([k, t]) => [t, k as EntryKind]))
 /** Envelope prefix (3), signature (64), map header (1), "h" (2), header bytes (1 + 8). */

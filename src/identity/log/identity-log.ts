@@ -10,6 +10,7 @@ import {
   DEFAULT_IDENTITY_PENDING_MAX,
   DEFAULT_LOG_MAX_ENTRIES,
   IDENTITY_MAX_PREV,
+  MAX_CLOCK_SKEW_MS,
 } from '../../core/constants.ts'
 import { randomBytes } from '../../core/crypto.ts'
 import { IdentityLogFullError, IdentityRuleError, InvalidInputError, NotFoundError } from '../../core/errors.ts'
@@ -117,7 +118,15 @@ export class IdentityLog {
       const missing = this.#dag.pendingMissing(cid)
       if (missing !== undefined) return { status: 'pending', cid, missing }
     }
-    return this.#take(decodeEntry(bytes, this.#maxEntryBytes))
+    const entry = decodeEntry(bytes, this.#maxEntryBytes)
+    // A completion's time decides whether the recovery was due: one from the future is not taken
+    // yet (the peer that sends it again later gets it in).
+    if (entry.kind === 'completeRecovery' && entry.time > this.#now() + MAX_CLOCK_SKEW_MS) {
+      throw new InvalidInputError(
+        `entry ${entry.cid} is dated ${new Date(entry.time).toISOString()}, ahead of this clock`,
+      )
+    }
+    return this.#take(entry)
   }
 
   /**
@@ -173,7 +182,8 @@ export class IdentityLog {
 
   async #append(signer: Signer, input: EntryInput, time: number): Promise<AppendedEntry> {
     const state = this.#resolved().state
-    if (!state.devices.has(signer.peerId)) {
+    const recovering = input.kind === 'recover' || input.kind === 'completeRecovery'
+    if (!recovering && !state.devices.has(signer.peerId)) {
       throw new IdentityRuleError(`${signer.peerId} is not a device of identity ${this.id}`)
     }
     const prev = this.#prevFor(signer.peerId)
@@ -211,7 +221,7 @@ export class IdentityLog {
 
   /** The merged state (a copy). */
   state(): IdentityState {
-    return snapshot(this.#resolved().state, this.#dag.heads(), this.#dag.size)
+    return snapshot(this.#resolved().state, this.#dag.heads(), this.#dag.size, this.#now())
   }
 
   /** Every held entry's bytes, parents before children (the merge order): what to send a peer. */

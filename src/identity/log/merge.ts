@@ -13,6 +13,7 @@
  *    Each round voids at least one more entry, so the walk ends within one round per entry.
  */
 import type { EntryDag, HeldEntry } from './dag.ts'
+import { setInForce } from './recovery-rules.ts'
 import { admit, apply, initialState, type MergeState } from './rules.ts'
 
 export interface Resolution {
@@ -30,7 +31,8 @@ export function resolve(dag: EntryDag): Resolution {
   const forced = new Map<string, string>()
   for (let rounds = 1; ; rounds++) {
     const { state, applied, voided } = walk(dag, order, forced)
-    const more = conflicts(dag, applied)
+    const more = recoveryConflicts(dag, applied, state)
+    if (more.size === 0) for (const [cid, reason] of conflicts(dag, applied)) more.set(cid, reason)
     if (more.size === 0) return { state, order, voided, rounds }
     for (const [cid, reason] of more) forced.set(cid, reason)
   }
@@ -98,6 +100,35 @@ function conflicts(dag: EntryDag, applied: HeldEntry[]): Map<string, string> {
   }
   for (const { loser, by } of beaten) out.set(loser.entry.cid, reason(loser, by))
   return out
+}
+
+/**
+ * A completed recovery replaces every device that was current: like a removal of each, it beats
+ * their entries that are not in its past. Except a veto of that recovery, signed by one of them
+ * before the recovery was due: the veto wins and the completion is void (vetoes first).
+ */
+function recoveryConflicts(dag: EntryDag, applied: HeldEntry[], state: MergeState): Map<string, string> {
+  const out = new Map<string, string>()
+  const beaten = new Map<string, string>()
+  for (const c of applied) {
+    if (c.entry.kind !== 'completeRecovery') continue
+    const recoveryCid = c.entry.payload.recovery.toString()
+    const recover = dag.get(recoveryCid)
+    if (recover === undefined) continue
+    const set = setInForce(state.guardianSets, recover.entry.time)
+    const due = recover.entry.time + (set?.delay ?? 0)
+    const replaced = new Set([...state.removed.values()].filter((r) => r.entry === c.entry.cid).map((r) => r.peerId))
+    for (const held of dag.values()) {
+      const e = held.entry
+      if (!replaced.has(e.device) || dag.precedes(held, c)) continue
+      if (e.kind === 'veto' && e.payload.recovery.toString() === recoveryCid && e.time < due) {
+        out.set(c.entry.cid, `recovery ${recoveryCid} was vetoed by ${e.cid} before it was due`)
+      } else if (applied.includes(held)) {
+        beaten.set(e.cid, `signed by ${e.device}, concurrent with the recovery ${c.entry.cid} that replaced it`)
+      }
+    }
+  }
+  return out.size > 0 ? out : beaten
 }
 
 /** Topological order, parents first; among entries whose parents are all placed, the smallest CID. */

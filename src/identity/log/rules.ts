@@ -7,6 +7,13 @@
 import { IDENTITY_MAX_DEVICES } from '../../core/constants.ts'
 import type { HeldEntry } from './dag.ts'
 import type { SealedDataKey } from './entries.ts'
+import {
+  admitRecovery,
+  applyRecovery,
+  type GuardianSetState,
+  type RecoveryState,
+  setInForce,
+} from './recovery-rules.ts'
 
 /** A current device of the identity. */
 export interface DeviceRecord {
@@ -64,6 +71,10 @@ export interface IdentityState {
   /** Removed devices, sorted by peer ID. */
   removed: RemovedDeviceRecord[]
   dataKey: DataKeyState
+  /** The guardian set in force now, and a change waiting for its time (docs/protocols/recovery.md). */
+  guardians: { current?: GuardianSetView; pending?: GuardianSetView }
+  /** The latest recovery of this identity, if any. */
+  recovery?: RecoveryView
   /** CIDs of the log's heads, sorted. */
   heads: string[]
   /** Entries held (those void included). */
@@ -76,6 +87,10 @@ export interface MergeState {
   name?: string
   mailboxes: string[]
   devices: Map<string, { record: DeviceRecord; since: HeldEntry }>
+  /** Guardian sets in the order they took effect in the merge (recovery-rules.ts). */
+  guardianSets: GuardianSetState[]
+  /** The latest recovery, whatever its state. */
+  recovery?: RecoveryState
   removed: Map<string, RemovedDeviceRecord>
   dataKey: { epoch: number; entry?: string; sealed: Map<string, SealedDataKey> }
 }
@@ -98,6 +113,7 @@ export function initialState(genesis: HeldEntry): MergeState {
     removed: new Map(),
     dataKey: { epoch: 0, sealed: new Map() },
     mailboxes: [],
+    guardianSets: [],
   }
   if (p.profile !== undefined) state.name = p.profile
   return state
@@ -110,6 +126,8 @@ export function initialState(genesis: HeldEntry): MergeState {
 export function admit(state: MergeState, held: HeldEntry, seen: (x: HeldEntry) => boolean): string | undefined {
   const { entry } = held
   if (entry.kind === 'genesis') return 'a second genesis'
+  // A recovering device is no device of the identity yet: its entries have rules of their own.
+  if (entry.kind === 'recover' || entry.kind === 'completeRecovery') return admitRecovery(state, held, seen)
   const member = state.devices.get(entry.device)
   if (member === undefined) {
     return state.removed.has(entry.device)
@@ -147,6 +165,9 @@ export function admit(state: MergeState, held: HeldEntry, seen: (x: HeldEntry) =
     }
     case 'setProfile':
       return undefined
+    case 'setGuardians':
+    case 'veto':
+      return admitRecovery(state, held, seen)
   }
 }
 
@@ -192,6 +213,38 @@ export function apply(state: MergeState, held: HeldEntry): void {
         sealed: new Map(entry.payload.sealed.map((c) => [c.device, c])),
       }
       break
+    case 'completeRecovery': {
+      // Every current device is replaced by the recovering one.
+      const r = state.recovery as RecoveryState
+      for (const [peerId, { record }] of state.devices) {
+        state.removed.set(peerId, {
+          peerId,
+          name: record.name,
+          at: entry.time,
+          lost: true,
+          reason: `replaced by recovery ${r.entry}`,
+          by: entry.device,
+          entry: entry.cid,
+        })
+      }
+      state.devices.clear()
+      const record: DeviceRecord = {
+        peerId: r.device,
+        name: r.name,
+        x25519: r.x25519,
+        addedAt: entry.time,
+        entry: entry.cid,
+        seq: entry.seq,
+      }
+      state.devices.set(r.device, { record, since: held })
+      applyRecovery(state, held)
+      break
+    }
+    case 'setGuardians':
+    case 'recover':
+    case 'veto':
+      applyRecovery(state, held)
+      break
     case 'setProfile':
       if (entry.payload.name === undefined) delete state.name
       else state.name = entry.payload.name
@@ -203,7 +256,31 @@ export function apply(state: MergeState, held: HeldEntry): void {
 }
 
 /** A copy of the state for callers: arrays sorted, nothing they can change shared with the log. */
-export function snapshot(state: MergeState, heads: string[], entries: number): IdentityState {
+export interface GuardianSetView {
+  entry: string
+  guardians: Array<{ identity: string; devices: string[] }>
+  threshold: number
+  delay: number
+  /** When it is in force from, ms. */
+  effectiveAt: number
+  /** The data key epoch its shares rebuild (0: no backup). */
+  epoch: number
+}
+
+export type RecoveryView = Omit<RecoveryState, 'held' | 'x25519'>
+
+function setView(s: GuardianSetState): GuardianSetView {
+  return {
+    entry: s.entry,
+    guardians: s.guardians.map((g) => ({ identity: g.identity, devices: [...g.devices] })),
+    threshold: s.threshold,
+    delay: s.delay,
+    effectiveAt: s.effectiveAt,
+    epoch: s.epoch,
+  }
+}
+
+export function snapshot(state: MergeState, heads: string[], entries: number, now = Date.now()): IdentityState {
   const byPeer = <T extends { peerId: string }>(a: T, b: T) => (a.peerId < b.peerId ? -1 : 1)
   const devices = [...state.devices.values()]
     .map(({ record }) => ({ ...record, x25519: Uint8Array.from(record.x25519) }))
@@ -222,8 +299,17 @@ export function snapshot(state: MergeState, heads: string[], entries: number): I
     removed: [...state.removed.values()].map((r) => ({ ...r })).sort(byPeer),
     dataKey,
     mailboxes: [...state.mailboxes],
+    guardians: {},
     heads,
     entries,
+  }
+  const current = setInForce(state.guardianSets, now)
+  if (current !== undefined) out.guardians.current = setView(current)
+  const latest = state.guardianSets.at(-1)
+  if (latest !== undefined && latest.effectiveAt > now) out.guardians.pending = setView(latest)
+  if (state.recovery !== undefined) {
+    const { held: _h, x25519: _x, ...view } = state.recovery
+    out.recovery = { ...view, approvedBy: [...view.approvedBy] }
   }
   if (state.name !== undefined) out.name = state.name
   return out
