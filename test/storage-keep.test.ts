@@ -13,7 +13,7 @@ import { QuotaExceededError, StorageRefusedError } from '../src/core/errors.ts'
 import { exchange } from '../src/storage/exchange.ts'
 import type { StorageRefusal } from '../src/storage/index.ts'
 import { waitFor } from '../src/testing/wait.ts'
-import { type StoragePeer, type StoragePeers, storagePeers } from './helpers/storage-peers.ts'
+import { type StoragePeer, type StoragePeers, storagePeers, World } from './helpers/storage-peers.ts'
 
 const CHUNK = 64 * 1024
 
@@ -242,5 +242,17 @@ describe('delegated storage: holders and restarts (in process)', { timeout: 60_0
     assert.equal(placed?.challengesLeft, 32)
     const [check] = await alice.storage.check(cid, keeper.net.peerId)
     assert.equal(check?.status, 'proven', check?.reason)
+  })
+})
+
+describe('delegated storage: targets', () => {
+  it('refuses what is neither a peer ID nor a known identity before reading anything', async (t) => {
+    const peers = storagePeers()
+    t.after(() => peers.stop())
+    const owner = await peers.add()
+    await assert.rejects(owner.storage.put('bafkqaaa', 'bob'), /bob is not a peer ID, a contact name or an identity ID/)
+    await assert.rejects(owner.storage.put('bafkqaaa', owner.net.peerId), /cannot keep content for itself/)
+    const unknown = await World.identityId()
+    await assert.rejects(owner.storage.put('bafkqaaa', unknown), /is not known here yet/)
   })
 })

@@ -38,6 +38,7 @@ import type { DelegationAuthority } from '../core/delegations.ts'
 import { InvalidInputError, NotFoundError, PeerUnreachableError, QuotaExceededError } from '../core/errors.ts'
 import type { IdentityDirectory } from '../core/identities.ts'
 import type { ComponentLogger } from '../core/logger.ts'
+import { publicKeyFromPeerId } from '../core/signer.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import { CheckSchedule } from './check-schedule.ts'
@@ -201,6 +202,11 @@ export function createStorage(init: StorageInit, components: StorageComponents):
       throw new NotFoundError(`identity ${on} is not known here yet: its log arrives when one of its devices connects`)
     }
     if (on === components.net.peerId) throw new InvalidInputError('this node cannot keep content for itself')
+    try {
+      publicKeyFromPeerId(on)
+    } catch {
+      throw new InvalidInputError(`${on.slice(0, 80)} is not a peer ID, a contact name or an identity ID`)
+    }
     return { peers: [on] }
   }
 
