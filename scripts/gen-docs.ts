@@ -171,7 +171,7 @@ export async function apiDoc(): Promise<string> {
     '| `storage:checked` | `{"cid", "peer", "at", "status", "kind", "reason", "rttMs"}`: the answer to a storage challenge (status proven, failed or unreachable) |',
     '| `storage:kept` | a KeptCopy: this node now keeps a copy for another identity |',
     '| `storage:dropped` | a KeptCopy and `reason` (requested, revoked, expired, over-quota): this node stopped keeping it |',
-    '| `storage:refused` | `{"op", "from", "code", "error"}`: this node refused a storage request (put, drop or check) |',
+    '| `storage:refused` | `{"op", "from", "code", "error"}`: this node refused a storage request (put, drop or check; not sent for `rate-limited`) |',
     '| `transfer:start`, `transfer:progress` (at most 4/s), `transfer:done`, `transfer:failed` | a Transfer (`state` says done, failed or cancelled) |',
     '',
     'One transfer alone: `GET /v1/transfers/{id}/events` starts with `hello` (the transfer as it is',

@@ -70,7 +70,8 @@ export interface KeeperComponents {
 
 /** A refused put, drop or check, as the `storage:refused` event tells it. */
 export interface StorageRefusal {
-  op: StorageOp
+  /** Absent when the request could not be read. */
+  op?: StorageOp
   /** The peer that asked. */
   from: string
   code: RefusalCode
@@ -135,8 +136,15 @@ export class Keeper {
         return
       }
     }
-    if (answer.t === 'refused')
-      this.#c.emit('storage:refused', { op: op ?? 'put', from: peer, code: answer.code, error: answer.error })
+    // Rate-limited refusals are not events: a flooding peer would flood every event listener too.
+    if (answer.t === 'refused' && answer.code !== 'rate-limited') {
+      this.#c.emit('storage:refused', {
+        ...(op === undefined ? {} : { op }),
+        from: peer,
+        code: answer.code,
+        error: answer.error,
+      })
+    }
     try {
       await stream.write(encodeFrame(encodeMessage(answer)), {
         signal: AbortSignal.timeout(this.#init.requestTimeoutMs),
