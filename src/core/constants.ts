@@ -356,3 +356,65 @@ export const DEFAULT_STORAGE_CHECK_HISTORY = 16
 export const STORAGE_WALK_MAX_STEPS = 32
 /** Bytes of a challenge nonce. Fixed by the protocol. */
 export const STORAGE_NONCE_BYTES = 16
+
+/** Contribution ledger (src/ledger/, docs/protocols/ledger.md). */
+/** Largest receipt half accepted, bytes (an honest one is about 350). Fixed by the protocol. */
+export const RECEIPT_MAX_BYTES = 1024
+/** Largest `/lateral/ledger/1.0.0` frame (a chain page is the largest), bytes. Fixed by the protocol. */
+export const LEDGER_FRAME_MAX_BYTES = 256 * 1024
+/** Entries one chain page holds at most. Fixed by the protocol. */
+export const LEDGER_PAGE_MAX = 128
+/** A receipt is proposed to a peer once this many bytes were given to it since its last receipt. */
+export const DEFAULT_LEDGER_RECEIPT_BYTES = 8 * 1024 * 1024
+/** ...or once bytes given to it have waited this long for a receipt, ms. */
+export const DEFAULT_LEDGER_RECEIPT_INTERVAL_MS = 30_000
+/** A receipt exchange (dial, proposal, agreement) gives up after this, ms. */
+export const DEFAULT_LEDGER_EXCHANGE_TIMEOUT_MS = 10_000
+/** A counterparty whose own count is behind a proposal waits this long for the bytes still in flight, ms. */
+export const DEFAULT_LEDGER_COUNT_WAIT_MS = 2_000
+/** Bytes given to a peer that its receipts may leave unacknowledged before it counts as not co-signing. */
+export const DEFAULT_LEDGER_SLACK_BYTES = 4 * 1024 * 1024
+/** How often the chains of counterparties are fetched, checked and searched for forks, ms. */
+export const DEFAULT_LEDGER_SYNC_INTERVAL_MS = 60_000
+/** Counterparties whose chains are fetched per sync round (the least recently fetched first). */
+export const DEFAULT_LEDGER_SYNC_PEERS = 8
+/** Entries of one peer's chain fetched per sync round (the rest in later rounds). */
+export const DEFAULT_LEDGER_SYNC_ENTRIES = 1_024
+/** Entries `ledger verify` fetches and checks at most. */
+export const DEFAULT_LEDGER_VERIFY_ENTRIES = 100_000
+/** Entries asked per chain page (at most LEDGER_PAGE_MAX). */
+export const DEFAULT_LEDGER_PAGE_ENTRIES = 64
+/** Receipt-graph edges kept (only those that touch this node or its counterparties are taken). */
+export const DEFAULT_LEDGER_GRAPH_EDGES = 100_000
+/** Receipt halves of other devices remembered to catch forks (the oldest are forgotten first). */
+export const DEFAULT_LEDGER_SEEN_HALVES = 20_000
+/** Fork proofs kept. */
+export const DEFAULT_LEDGER_FORKS_MAX = 1_000
+/** Hops of the paths along which reputation flows (1 or 2; BarterCast uses 2). */
+export const DEFAULT_LEDGER_MAX_HOPS = 2
+/** Net contribution at which a peer's weight is halfway between a newcomer's and the highest, bytes. */
+export const DEFAULT_LEDGER_REPUTATION_UNIT_BYTES = 16 * 1024 * 1024
+/** A reputation table is used this long before it is computed again (when receipts changed), ms. */
+export const DEFAULT_LEDGER_REPUTATION_REFRESH_MS = 1_000
+/** Ledger streams one connection may have open at once. */
+export const DEFAULT_LEDGER_INBOUND_STREAMS = 4
+/** Ledger requests (proposals, chain pages) one peer may make per minute; its burst is the same number. */
+export const DEFAULT_LEDGER_REQUESTS_PER_MINUTE = 240
+/** Receipt announcements by one device taken per minute from gossip; more are ignored. */
+export const DEFAULT_LEDGER_ANNOUNCES_PER_MINUTE = 120
+/** Peers and devices whose request and announcement rates are remembered; past it the idlest are forgotten. */
+export const DEFAULT_LEDGER_RATE_PEERS = 1_024
+/** Weights of upload turns under contention (core/contribution.ts): the lowest (free-riders, peers that will not co-sign), a newcomer's, and the highest (large contributors). */
+export const LEDGER_WEIGHT_MIN = 1
+export const LEDGER_WEIGHT_NEWCOMER = 4
+export const LEDGER_WEIGHT_MAX = 16
+
+/** Recovery through guardians (src/identity/recovery/, docs/protocols/recovery.md). */
+/** The delay a recovery waits for a veto, and a guardian change before it counts, by default: 72 h. */
+export const DEFAULT_RECOVERY_DELAY_MS = 72 * 3_600_000
+/** The shortest delay this node lets its person set (the protocol accepts down to 1 s). */
+export const DEFAULT_RECOVERY_MIN_DELAY_MS = 3_600_000
+/** A recovery request code works for this long. */
+export const DEFAULT_RECOVERY_CODE_TTL_MS = 24 * 3_600_000
+/** One recovery exchange with a peer gives up after this. */
+export const DEFAULT_RECOVERY_TIMEOUT_MS = 15_000

@@ -10,6 +10,10 @@ import {
   DEFAULT_PAIRING_CODE_TTL_MS,
   DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS,
   DEFAULT_PAIRING_STEP_TIMEOUT_MS,
+  DEFAULT_RECOVERY_CODE_TTL_MS,
+  DEFAULT_RECOVERY_DELAY_MS,
+  DEFAULT_RECOVERY_MIN_DELAY_MS,
+  DEFAULT_RECOVERY_TIMEOUT_MS,
 } from '../core/constants.ts'
 import { count, millis, type Static, section } from '../core/settings.ts'
 
@@ -39,5 +43,19 @@ export const identityConfig = section('The identity: devices, pairing, contacts'
     minimum: 1,
   }),
   contactsMax: count('contacts kept at most', DEFAULT_CONTACTS_MAX, { minimum: 1 }),
+  recoveryDelayMs: millis(
+    'how long a recovery waits for a veto (and a guardian change before it counts), unless --delay says otherwise',
+    DEFAULT_RECOVERY_DELAY_MS,
+    { minimum: 1000 },
+  ),
+  recoveryMinDelayMs: millis(
+    'the shortest recovery delay this node lets its person set',
+    DEFAULT_RECOVERY_MIN_DELAY_MS,
+    {
+      minimum: 1000,
+    },
+  ),
+  recoveryCodeTtlMs: millis('a recovery request code works for this long', DEFAULT_RECOVERY_CODE_TTL_MS),
+  recoveryTimeoutMs: millis('one recovery exchange with a peer gives up after this', DEFAULT_RECOVERY_TIMEOUT_MS),
 })
 export type IdentityConfig = Static<typeof identityConfig>

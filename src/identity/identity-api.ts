@@ -4,6 +4,7 @@
  */
 
 import type { ContactBook } from './contacts/contact-book.ts'
+import type { RecoverySessionView } from './recovery/recovery.ts'
 import type { IdentityReply, PairingView } from './views.ts'
 
 export interface IdentityEvents {
@@ -11,6 +12,10 @@ export interface IdentityEvents {
   'identity:change': CustomEvent<IdentityReply>
   /** A pairing moved on (code ready, strings to compare, done, aborted). */
   'pairing:update': CustomEvent<PairingView>
+  /** A recovery session moved on (approvals arrived, pending, completed, vetoed...). */
+  'recovery:update': CustomEvent<RecoverySessionView>
+  /** A recovery of this node's identity started: this device may veto it until it is due. */
+  'recovery:started': CustomEvent<NonNullable<IdentityReply['recovery']>>
 }
 
 export interface Identity {

@@ -11,7 +11,7 @@ import type { IdentityDirectory, IdentityHeads, Revocation } from '../core/ident
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import type { Startable } from '../core/service.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
-import type { DataVault } from '../core/vault.ts'
+import { type DataVault, deviceVault } from '../core/vault.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { IdentityConfig } from './config.ts'
@@ -23,11 +23,14 @@ import { linkAsExistingDevice, linkAsNewDevice, type WelcomeOutcome } from './li
 import { createIdentityLogStore, IdentityLog, type IdentityLogStore, newDataKey } from './log/index.ts'
 import { PAIRING_PROTOCOL, PairingResponder, servePairing } from './pairing/index.ts'
 import { Pairings } from './pairings.ts'
+import { Recovery, type RecoverySessionView } from './recovery/recovery.ts'
 import { type HeadsAnnouncement, HeadsChannel } from './sync/heads.ts'
 import { LogSync } from './sync/log-sync.ts'
 import type { IdentityReply, PairingView } from './views.ts'
 
 const SELF_KEY = new Key('/lateral/identity/self')
+/** `<identity>/<epoch>`: data keys rebuilt from guardians' shares, sealed to this device. */
+const RECOVERED_PREFIX = '/lateral/identity/recovered/'
 /** Head announcements at most this often (each connection asks for one). */
 const ANNOUNCE_MIN_GAP_MS = 1_000
 
@@ -50,6 +53,10 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   readonly #known: KnownIdentities
   readonly #events = new EventTarget()
   readonly #pairings: Pairings
+  readonly #recovery: Recovery
+  /** Data keys of earlier epochs rebuilt from the guardians' shares, by `identity/epoch`. */
+  readonly #recoveredKeys = new Map<string, Uint8Array>()
+  #lastRecovery: string | undefined
   readonly #responder: PairingResponder
   readonly #sync: LogSync
   readonly #heads: HeadsChannel
@@ -65,7 +72,12 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#c = components
     this.#config = config
     this.#log = components.logger.forComponent('lateral:identity')
-    this.vault = identityVault(() => this.#ownLog(), components.keyAgreement, components.signer.peerId)
+    this.vault = identityVault(
+      () => this.#ownLog(),
+      components.keyAgreement,
+      components.signer.peerId,
+      (id, epoch) => this.#recoveredKeys.get(`${id}/${epoch}`),
+    )
     const logInit = { maxEntries: config.logMaxEntries }
     this.#store = createIdentityLogStore(components.datastore)
     this.#known = new KnownIdentities({ ...logInit, max: config.knownIdentities }, this.#store, this.#log)
@@ -87,6 +99,57 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
       { timeoutMs: config.syncTimeoutMs, maxEntries: config.logMaxEntries },
       { net: components.net, log: this.#log, source: { entriesOf: (id) => this.#logOf(id)?.entries() } },
     )
+    this.#recovery = new Recovery(
+      {
+        net: components.net,
+        signer: components.signer,
+        keyAgreement: components.keyAgreement,
+        log: this.#log,
+        ownLog: () => this.#ownLog(),
+        logOf: (id) => this.#logOf(id),
+        fetchLog: async (peer, id) => {
+          this.#known.pin(id)
+          const entries = await this.#sync.fetch(peer, id)
+          if (entries === undefined) return this.#logOf(id)
+          if (this.#own?.id === id) {
+            for (const bytes of entries) this.#own.add(bytes)
+            await this.#store.save(this.#own)
+            return this.#own
+          }
+          return (await this.#known.merge(id, entries)).log
+        },
+        saveKnown: async (log) => {
+          await this.#store.save(log)
+          await this.#heads.announce({ id: log.id, heads: log.heads() })
+        },
+        write: (input) => this.#write(input),
+        adopt: async (log) => {
+          await this.#adopt(log)
+          this.#changed()
+        },
+        keepRecoveredKey: async (id, epoch, key) => {
+          this.#recoveredKeys.set(`${id}/${epoch}`, key)
+          await this.#c.datastore.put(
+            new Key(`${RECOVERED_PREFIX}${id}/${epoch}`),
+            deviceVault(this.#c.keyAgreement).seal(key, 'recovered-key'),
+          )
+        },
+        observeHeads: (from, heads) => void this.#onHeads(from, heads, from),
+        pin: (id) => this.#known.pin(id),
+        resolveIdentity: async (target) => {
+          const r = await this.contacts.resolve(target)
+          if (r.identity === undefined) throw new InvalidInputError(`${target} is not a contact or an identity ID`)
+          return r.identity
+        },
+        emit: (view) => this.#emit('recovery:update', view),
+        deviceName: () => this.#deviceName(),
+      },
+      {
+        minDelayMs: config.recoveryMinDelayMs,
+        codeTtlMs: config.recoveryCodeTtlMs,
+        timeoutMs: config.recoveryTimeoutMs,
+      },
+    )
     this.#heads = new HeadsChannel({
       net: components.net,
       log: this.#log,
@@ -96,11 +159,21 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
 
   async start(): Promise<void> {
     await this.#known.load()
+    for await (const { key, value } of this.#c.datastore.query({ prefix: RECOVERED_PREFIX })) {
+      try {
+        const name = key.toString().slice(RECOVERED_PREFIX.length)
+        this.#recoveredKeys.set(name, deviceVault(this.#c.keyAgreement).open(value, 'recovered-key'))
+      } catch (err) {
+        this.#log.warn('a recovered data key does not open', { key: key.toString(), error: (err as Error).message })
+      }
+    }
     this.#own = await this.#loadOwn()
+    this.#lastRecovery = this.#own.state().recovery?.entry
     this.#known.pin(this.#own.id)
     for (const c of await this.contacts.list()) this.#known.pin(c.identity)
     await this.#sync.start()
     await servePairing(this.#c.net, this.#responder)
+    await this.#recovery.start()
     this.#heads.start()
     for (const c of await this.#c.net.connections()) this.#connected.add(c.peerId)
     this.#c.net.addEventListener('peer:connect', this.#onConnect)
@@ -119,6 +192,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     this.#c.net.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.#pairings.close()
     this.#heads.stop()
+    await this.#recovery.stop()
     await this.#c.net.unhandle(PAIRING_PROTOCOL).catch(() => {})
     await this.#sync.stop()
   }
@@ -174,6 +248,11 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
       heads: s.heads,
       entries: s.entries,
       dataKeyEpoch: s.dataKey.epoch,
+      guardians: {
+        ...(s.guardians.current === undefined ? {} : { current: s.guardians.current }),
+        ...(s.guardians.pending === undefined ? {} : { pending: s.guardians.pending }),
+      },
+      ...(s.recovery === undefined ? {} : { recovery: s.recovery }),
     }
   }
 
@@ -255,6 +334,44 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     await this.#write({ kind: 'removeDevice', device: target.peerId, ...(options.lost === true ? { lost: true } : {}) })
     // The removed device saw the old data key: the others get a new one it never sees.
     await this.#write({ kind: 'rotateDataKey', dataKey: newDataKey() })
+    // The guardians' backup was of the old key: give them shares of the new one.
+    await this.#recovery
+      .resplit()
+      .catch((err) =>
+        this.#log.warn('the guardians got no backup of the new data key', { error: (err as Error).message }),
+      )
+    return this.view()
+  }
+
+  // Recovery
+
+  async setGuardians(targets: string[], options: { threshold: number; delayMs?: number }): Promise<IdentityReply> {
+    await this.#recovery.setGuardians(targets, options.threshold, options.delayMs ?? this.#config.recoveryDelayMs)
+    return this.view()
+  }
+
+  recoverStart(identity: string, options: { name?: string } = {}): Promise<RecoverySessionView> {
+    return this.#recovery.startRecovery(identity, options.name)
+  }
+
+  recoverApprove(code: string): Promise<RecoverySessionView> {
+    return this.#recovery.approve(code)
+  }
+
+  recoverConfirm(id: string, typed: string): Promise<RecoverySessionView> {
+    return this.#recovery.confirm(id, typed)
+  }
+
+  recoverySessions(): RecoverySessionView[] {
+    return this.#recovery.sessions()
+  }
+
+  recoverySession(id: string): RecoverySessionView {
+    return this.#recovery.session(id)
+  }
+
+  async veto(): Promise<IdentityReply> {
+    await this.#recovery.veto()
     return this.view()
   }
 
@@ -330,7 +447,17 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   }
 
   #changed(): void {
-    this.#emit('identity:change', this.view())
+    const view = this.view()
+    this.#emit('identity:change', view)
+    // Every current device is told the moment a recovery of its identity starts, so it can veto.
+    if (view.recovery?.state === 'pending' && view.recovery.entry !== this.#lastRecovery) {
+      this.#log.warn('a recovery of this identity started: veto it now if it is not yours', {
+        device: view.recovery.device,
+        dueAt: new Date(view.recovery.dueAt).toISOString(),
+      })
+      this.#emit('recovery:started', view.recovery)
+    }
+    this.#lastRecovery = view.recovery?.entry
     void this.#announce()
   }
 

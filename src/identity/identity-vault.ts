@@ -13,13 +13,21 @@ import type { KeyAgreement } from '../core/signer.ts'
 import { type DataVault, decodeBox, deviceVault, openWithKey, sealWithKey } from '../core/vault.ts'
 import type { IdentityLog } from './log/index.ts'
 
-export function identityVault(ownLog: () => IdentityLog, keyAgreement: KeyAgreement, peerId: string): DataVault {
+export function identityVault(
+  ownLog: () => IdentityLog,
+  keyAgreement: KeyAgreement,
+  peerId: string,
+  recovered: (identity: string, epoch: number) => Uint8Array | undefined = () => undefined,
+): DataVault {
   const keys = new Map<string, Uint8Array>()
   const ownDevice = deviceVault(keyAgreement)
   const keyOf = (log: IdentityLog, epoch?: number): { epoch: number; key: Uint8Array } => {
     const wanted = epoch ?? log.state().dataKey.epoch
     const cached = keys.get(`${log.id}/${wanted}`)
     if (cached !== undefined) return { epoch: wanted, key: cached }
+    // A key rebuilt from the guardians' shares after a recovery: this device had no copy of it.
+    const rebuilt = recovered(log.id, wanted)
+    if (rebuilt !== undefined) return { epoch: wanted, key: rebuilt }
     const opened = log.openDataKey(keyAgreement, peerId, wanted)
     keys.set(`${log.id}/${wanted}`, opened.key)
     return opened

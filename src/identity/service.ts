@@ -6,6 +6,6 @@ import { type IdentityComponents, IdentityService } from './identity-service.ts'
 export const identityService = defineService({
   name: 'identity',
   config: identityConfig,
-  events: ['identity:change', 'pairing:update'],
+  events: ['identity:change', 'pairing:update', 'recovery:update', 'recovery:started'],
   create: (components: IdentityComponents, config) => new IdentityService(components, config),
 })

@@ -24,6 +24,35 @@ export const removedDevice = Type.Object({
   reason: Type.Optional(Type.String({ description: 'Why, as the person who removed it wrote' })),
 })
 
+export const guardianSet = Type.Object({
+  entry: Type.String({ description: 'CID of the setGuardians entry' }),
+  guardians: Type.Array(
+    Type.Object({
+      identity: Type.String(),
+      contact: Type.Optional(Type.String({ description: 'Its contact name here' })),
+      devices: Type.Array(Type.String()),
+    }),
+  ),
+  threshold: Type.Integer(),
+  delay: Type.Integer({ description: 'ms a recovery waits for a veto, and a change of this set before it counts' }),
+  effectiveAt: Type.Number({ description: 'In force from, ms since epoch' }),
+  epoch: Type.Integer({ description: 'The data key epoch its shares rebuild (0: no backup)' }),
+})
+export type GuardianSetView = Static<typeof guardianSet>
+
+export const recoveryState = Type.Object({
+  entry: Type.String({ description: 'CID of the recover entry' }),
+  device: Type.String({ description: 'The recovering device' }),
+  name: Type.String(),
+  startedAt: Type.Number(),
+  dueAt: Type.Number({ description: 'When it takes effect unless a current device vetoes it, ms since epoch' }),
+  approvedBy: Type.Array(Type.String(), { description: 'Guardians whose approvals it carries' }),
+  set: Type.String(),
+  state: stringEnum(['pending', 'vetoed', 'completed']),
+  vetoedBy: Type.Optional(Type.Object({ device: Type.String(), entry: Type.String() })),
+  completedBy: Type.Optional(Type.String()),
+})
+
 export const identityReply = Type.Object({
   id: Type.String({ description: 'The identity ID: the CID of its genesis entry' }),
   name: Type.Optional(Type.String({ description: 'Display name others see' })),
@@ -32,8 +61,29 @@ export const identityReply = Type.Object({
   heads: Type.Array(Type.String(), { description: 'CIDs of the log heads' }),
   entries: Type.Integer(),
   dataKeyEpoch: Type.Integer(),
+  guardians: Type.Object({ current: Type.Optional(guardianSet), pending: Type.Optional(guardianSet) }),
+  recovery: Type.Optional(recoveryState),
 })
 export type IdentityReply = Static<typeof identityReply>
+
+export const recoverySession = Type.Object(
+  {
+    id: Type.String(),
+    role: stringEnum(['recovering', 'guardian']),
+    identity: Type.String(),
+    device: Type.String({ description: 'The recovering device' }),
+    code: Type.Optional(Type.String({ description: 'Recovering side: the code to give each guardian' })),
+    shortString: Type.String({ description: 'What the person and each guardian compare' }),
+    state: stringEnum(['waiting', 'compare', 'approved', 'pending', 'completed', 'vetoed', 'aborted', 'failed']),
+    approvals: Type.Array(Type.String(), { description: 'Guardians whose approvals arrived' }),
+    threshold: Type.Optional(Type.Integer()),
+    dueAt: Type.Optional(Type.Number()),
+    error: Type.Optional(Type.String()),
+    refusedShares: Type.Optional(Type.Array(Type.Object({ from: Type.String(), reason: Type.String() }))),
+  },
+  { $id: 'RecoverySession' },
+)
+export type RecoverySessionReply = Static<typeof recoverySession>
 
 export const pairing = Type.Object(
   {

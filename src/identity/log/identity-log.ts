@@ -24,6 +24,7 @@ import { NONCE_BYTES, validateGenesis } from './entries.ts'
 import { decodeEntry, type IdentityEntry, signEntry } from './entry-codec.ts'
 import { normaliseName } from './fields.ts'
 import { extend, type Resolution, resolve } from './merge.ts'
+import type { GuardianSetState } from './recovery-rules.ts'
 import { admit, type DeviceRecord, type IdentityState, type RemovedDeviceRecord, snapshot } from './rules.ts'
 import { buildPayload, type EntryInput } from './write.ts'
 
@@ -264,6 +265,11 @@ export class IdentityLog {
 
   device(peerId: string): DeviceRecord | undefined {
     return this.state().devices.find((d) => d.peerId === peerId)
+  }
+
+  /** The guardian set written by entry `cid` (its shares and digests included), if it took effect. */
+  guardianSet(cid: string): GuardianSetState | undefined {
+    return this.#resolved().state.guardianSets.find((s) => s.entry === cid)
   }
 
   /** The removal of `peerId`, if it was removed: its signatures are refused from then on. */
