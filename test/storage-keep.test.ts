@@ -256,3 +256,43 @@ describe('delegated storage: targets', () => {
     await assert.rejects(owner.storage.put('bafkqaaa', unknown), /is not known here yet/)
   })
 })
+
+describe('delegated storage: a person as keeper', { timeout: 60_000 }, () => {
+  it('keeps on the devices of the identity that hold a grant; check and drop reach them', async (t) => {
+    const peers = storagePeers()
+    t.after(() => peers.stop())
+    const owner = await peers.add()
+    const box = await peers.add()
+    const laptop = await peers.add({ identity: box.identity })
+    await peers.connect(owner, box)
+    await peers.connect(owner, laptop)
+    const cid = await addFile(owner, randomBytes(2 * CHUNK))
+
+    await assert.rejects(owner.storage.put(cid, box.identity), (err: Error) => {
+      assert.ok(err instanceof StorageRefusedError, err.name)
+      assert.match(err.message, /^no device of identity \S+ keeps \S+: .*no valid \/store\/put grant.*; .*no valid/)
+      return true
+    })
+
+    box.authority.give(owner.identity, { quota: 1 << 20 })
+    const outcomes = await owner.storage.put(cid, box.identity)
+    assert.deepEqual(
+      outcomes.map((o) => [o.peer, o.status, o.code]).sort(),
+      [
+        [box.net.peerId, 'kept', undefined],
+        [laptop.net.peerId, 'refused', 'no-grant'],
+      ].sort(),
+    )
+    assert.deepEqual(
+      owner.storage.placed(box.identity).map((p) => p.peer),
+      [box.net.peerId],
+    )
+    const checks = await owner.storage.check(cid, box.identity)
+    assert.deepEqual(
+      checks.map((c) => [c.peer, c.status]),
+      [[box.net.peerId, 'proven']],
+    )
+    assert.deepEqual(await owner.storage.drop(cid, box.identity), [box.net.peerId])
+    assert.equal(box.storage.kept().length, 0)
+  })
+})
