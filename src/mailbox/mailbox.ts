@@ -134,9 +134,11 @@ export function createMailbox(init: MailboxInit, components: MailboxComponents):
   /** Tell a connected device that mail waits for it (once at a time per device). */
   const notifying = new Set<string>()
   const notify = async (holder: string, device: string) => {
-    if (notifying.has(device) || !(await net.connections()).some((c) => c.peerId === device)) return
+    if (notifying.has(device)) return
     notifying.add(device)
     try {
+      // Only over a connection that exists: a device away is told nothing (it collects when back).
+      if (!(await net.connections()).some((c) => c.peerId === device)) return
       const stream = await net.openStream(device, MAILBOX_PROTOCOL, { signal: AbortSignal.timeout(openTimeoutMs) })
       const count = index.messages(holder, device).length
       await stream.write(encodeFrame(encode({ op: 'notify', identity: holder, count })), {

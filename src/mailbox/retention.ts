@@ -99,9 +99,10 @@ export class Retention {
       await keeper.setGrantRecord(identity, undefined)
       return
     }
-    // Expired (or never seen): the grace runs from the grant's end, or from now when none was seen.
-    if (record === undefined) {
-      record = { expiresAt: now }
+    // Expired (or never seen): the grace runs from the grant's end, or from now when none was
+    // seen or it ended before its stated end (clock skew, a link of the chain that ends sooner).
+    if (record === undefined || record.expiresAt > now) {
+      record = { ...record, expiresAt: now }
       await keeper.setGrantRecord(identity, record)
     }
     if (now >= record.expiresAt + this.#init.lapseGraceMs) {

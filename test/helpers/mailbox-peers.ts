@@ -121,6 +121,12 @@ export interface MailboxPeerOptions {
   /** Mailbox init options; `false` for a peer with messaging only. */
   mailbox?: MailboxInit | false
   authority?: FakeAuthority
+  /**
+   * Peers this one is connected to before its services start: as if its peer store knew them
+   * (a dial by peer ID alone finds no address on the memory transport, and holds up other dials
+   * to that peer until it times out).
+   */
+  connectTo?: MailboxPeer[]
 }
 
 export interface MailboxPeer {
@@ -143,7 +149,7 @@ export interface MailboxPeers {
   /** A peer, started unless `started: false` (a device that is away). */
   add(options?: MailboxPeerOptions & { started?: boolean }): Promise<MailboxPeer>
   /** Start a stopped peer again on its key and datastore (same peer ID, same peer store). */
-  start(peer: MailboxPeer): Promise<MailboxPeer>
+  start(peer: MailboxPeer, options?: { connectTo?: MailboxPeer[] }): Promise<MailboxPeer>
   stopPeer(peer: MailboxPeer): Promise<void>
   connect(from: MailboxPeer, to: MailboxPeer): Promise<void>
   stop(): Promise<void>
@@ -187,6 +193,7 @@ export function mailboxPeers(): MailboxPeers {
       { datastore: peer.datastore, logger: silentLogger },
     )
     await net.start()
+    for (const other of o.connectTo ?? []) await net.connect(other.address)
     const identity = world.directory(peer.identity, peer.peerId, signer)
     const messaging = createMessaging(
       { dmOpenTimeoutMs: 2_000, retryMinMs: 60_000, retryMaxMs: 60_000, ...o.messaging },
@@ -242,8 +249,8 @@ export function mailboxPeers(): MailboxPeers {
       if (o.started !== false) await build(peer, o)
       return peer
     },
-    async start(peer) {
-      if (!peer.running) await build(peer, options.get(peer) ?? {})
+    async start(peer, extra = {}) {
+      if (!peer.running) await build(peer, { ...options.get(peer), ...extra })
       return peer
     },
     stopPeer,
