@@ -154,6 +154,8 @@ export async function apiDoc(): Promise<string> {
     '| `addresses:change` | `{"addresses"}` |',
     '| `identity:change` | the identity (as `GET /v1/identity`) after its log changed: a device added or removed, a name, a new data key |',
     '| `pairing:update` | a Pairing (as `GET /v1/identity/pairings/{id}`): code ready, strings to compare, done or aborted |',
+    '| `recovery:update` | a RecoverySession (as `GET /v1/recovery/{id}`): approvals arrived, pending, completed, vetoed, aborted, failed |',
+    "| `recovery:started` | the pending recovery of this node's identity (as `recovery` in `GET /v1/identity`): veto it if it is not yours |",
     '| `topic:message` | a TopicMessage (topics joined through the API) |',
     '| `topic:sent` | a TopicMessage this node published through the API |',
     '| `dm:received` | a DirectMessage |',

@@ -8,6 +8,7 @@ import { registerContent } from '../content/cli/content.ts'
 import { registerDelegate } from '../delegation/cli/delegate.ts'
 import { registerContact } from '../identity/cli/contact.ts'
 import { registerDevice } from '../identity/cli/device.ts'
+import { registerRecovery } from '../identity/cli/recovery.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
 import type { ServiceName } from '../node/registry.ts'
@@ -17,6 +18,7 @@ export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command)
   identity: (program) => {
     registerDevice(program)
     registerContact(program)
+    registerRecovery(program)
   },
   messaging: (program) => {
     registerTopic(program)

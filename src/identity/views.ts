@@ -40,18 +40,21 @@ export const guardianSet = Type.Object({
 })
 export type GuardianSetView = Static<typeof guardianSet>
 
-export const recoveryState = Type.Object({
-  entry: Type.String({ description: 'CID of the recover entry' }),
-  device: Type.String({ description: 'The recovering device' }),
-  name: Type.String(),
-  startedAt: Type.Number(),
-  dueAt: Type.Number({ description: 'When it takes effect unless a current device vetoes it, ms since epoch' }),
-  approvedBy: Type.Array(Type.String(), { description: 'Guardians whose approvals it carries' }),
-  set: Type.String(),
-  state: stringEnum(['pending', 'vetoed', 'completed']),
-  vetoedBy: Type.Optional(Type.Object({ device: Type.String(), entry: Type.String() })),
-  completedBy: Type.Optional(Type.String()),
-})
+export const recoveryState = Type.Object(
+  {
+    entry: Type.String({ description: 'CID of the recover entry' }),
+    device: Type.String({ description: 'The recovering device' }),
+    name: Type.String(),
+    startedAt: Type.Number(),
+    dueAt: Type.Number({ description: 'When it takes effect unless a current device vetoes it, ms since epoch' }),
+    approvedBy: Type.Array(Type.String(), { description: 'Guardians whose approvals it carries' }),
+    set: Type.String(),
+    state: stringEnum(['pending', 'vetoed', 'completed']),
+    vetoedBy: Type.Optional(Type.Object({ device: Type.String(), entry: Type.String() })),
+    completedBy: Type.Optional(Type.String()),
+  },
+  { $id: 'IdentityRecovery' },
+)
 
 export const identityReply = Type.Object({
   id: Type.String({ description: 'The identity ID: the CID of its genesis entry' }),
@@ -62,7 +65,7 @@ export const identityReply = Type.Object({
   entries: Type.Integer(),
   dataKeyEpoch: Type.Integer(),
   guardians: Type.Object({ current: Type.Optional(guardianSet), pending: Type.Optional(guardianSet) }),
-  recovery: Type.Optional(recoveryState),
+  recovery: Type.Optional(Type.Ref(recoveryState)),
 })
 export type IdentityReply = Static<typeof identityReply>
 

@@ -13,6 +13,8 @@ import {
   contactsReply,
   type DeviceParams,
   deviceParams,
+  type GuardiansBody,
+  guardiansBody,
   identityReply,
   identitySchemas,
   type NameBody,
@@ -24,7 +26,15 @@ import {
   pairingAddBody,
   pairingParams,
   pairingStart,
+  type RecoverApproveBody,
+  type RecoverStartBody,
+  type RecoveryParams,
   type RemoveBody,
+  recoverApproveBody,
+  recoverStartBody,
+  recoveryParams,
+  recoveryReply,
+  recoverySession,
   removeBody,
 } from './schemas.ts'
 
@@ -130,6 +140,96 @@ export const identityApi: ServiceApi = {
         },
       },
       async (req) => identity.remove(req.params.device, req.body ?? {}),
+    )
+
+    const sessionReply = { 200: Type.Ref(recoverySession), ...errorResponses }
+
+    app.post<{ Body: GuardiansBody }>(
+      '/v1/identity/guardians',
+      {
+        schema: {
+          summary:
+            'Set the guardians (contacts or identity IDs), the approvals a recovery needs and its delay; the data key is backed up with them',
+          body: guardiansBody,
+          response: { 200: identityReply, ...errorResponses },
+        },
+      },
+      async (req) =>
+        identity.setGuardians(req.body.guardians, {
+          threshold: req.body.threshold,
+          ...(req.body.delayMs === undefined ? {} : { delayMs: req.body.delayMs }),
+        }),
+    )
+
+    app.post(
+      '/v1/identity/recovery/veto',
+      {
+        schema: {
+          summary: 'Veto the pending recovery of this identity (on a current device, before it is due)',
+          response: { 200: identityReply, ...errorResponses },
+        },
+      },
+      async () => identity.veto(),
+    )
+
+    app.get(
+      '/v1/recovery',
+      {
+        schema: {
+          summary: "Recovery sessions on this node, and the pending recovery of this node's identity",
+          response: { 200: recoveryReply, ...errorResponses },
+        },
+      },
+      async () => {
+        const recovery = identity.view().recovery
+        return { sessions: identity.recoverySessions(), ...(recovery === undefined ? {} : { recovery }) }
+      },
+    )
+
+    app.post<{ Body: RecoverStartBody }>(
+      '/v1/recovery',
+      {
+        schema: {
+          summary:
+            'On a fresh device: start recovering an identity; gives the code for its guardians and the short string',
+          body: recoverStartBody,
+          response: sessionReply,
+        },
+      },
+      async (req) =>
+        identity.recoverStart(req.body.identity, req.body.name === undefined ? {} : { name: req.body.name }),
+    )
+
+    app.post<{ Body: RecoverApproveBody }>(
+      '/v1/recovery/approvals',
+      {
+        schema: {
+          summary: 'On a guardian: fetch the request behind a recovery code, to compare its short string',
+          body: recoverApproveBody,
+          response: sessionReply,
+        },
+      },
+      async (req) => identity.recoverApprove(req.body.code),
+    )
+
+    app.get<{ Params: RecoveryParams }>(
+      '/v1/recovery/:id',
+      { schema: { summary: 'One recovery session', params: recoveryParams, response: sessionReply } },
+      async (req) => identity.recoverySession(req.params.id),
+    )
+
+    app.post<{ Params: RecoveryParams; Body: ConfirmBody }>(
+      '/v1/recovery/:id/confirm',
+      {
+        schema: {
+          summary:
+            'On a guardian: approve with the string the person read out (or "yes"); a different string approves nothing',
+          params: recoveryParams,
+          body: confirmBody,
+          response: sessionReply,
+        },
+      },
+      async (req) => identity.recoverConfirm(req.params.id, req.body.shortString),
     )
 
     app.get(

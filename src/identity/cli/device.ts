@@ -4,7 +4,6 @@
  * strings and types `yes`; a script types the string it read from the other side's output
  * (with --json, each side prints `{"shortString": ...}` as a line as soon as it is known).
  */
-import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import { renderUnicodeCompact } from 'uqr'
 import { ApiClient } from '../../cli/client.ts'
@@ -12,6 +11,7 @@ import { liveEvents, untilInterrupted } from '../../cli/events.ts'
 import { emit, examples, type Globals, globals, table, warn } from '../../cli/output.ts'
 import { AbortedError } from '../../core/errors.ts'
 import type { ContactsReply, IdentityReply, PairingView } from '../api/schemas.ts'
+import { readLine } from './prompt.ts'
 
 const when = (ms: number | undefined) =>
   ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
@@ -46,23 +46,6 @@ function describeIdentity(i: IdentityReply): string {
           ),
         ]),
   ].join('\n')
-}
-
-/** One line from standard input (a person at a prompt, or a script writing to a pipe). */
-async function readLine(prompt: string, interactive: boolean, signal: AbortSignal): Promise<string> {
-  const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stderr } : {}) })
-  const onAbort = () => rl.close()
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      rl.once('close', () => reject(new AbortedError('no confirmation: standard input closed')))
-      if (interactive) rl.question(prompt, resolve)
-      else rl.once('line', resolve)
-    })
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-    rl.close()
-  }
 }
 
 /** Follow a pairing to its end: show the code and the short string, ask for the confirmation. */
