@@ -217,4 +217,35 @@ describe('delegated storage across daemons', { timeout: 240_000 }, () => {
     await waitFor(async () => (await keptOn(2)).length === 0, { what: 'the drop after the grace', timeoutMs: 30_000 })
     assert.ok(Date.now() >= shown.expiresAt + GRACE_MS, 'not before the grace was over')
   })
+
+  it('takes a contact name: the devices of that person that hold a grant keep it, and lists show the name', async () => {
+    const carolId = (await net.api<{ id: string }>(2, '/v1/identity')).id
+    await cli(0, ['contact', 'add', 'carol', carolId])
+    const [g] = parse<DelegationView[]>(
+      await cli(0, ['delegate', 'grant', 'carol', '--can', 'store/put', '--quota', '1MiB', '--until', '30d']),
+    )
+    await waitFor(
+      async () =>
+        (await net.api<{ delegations: DelegationView[] }>(2, '/v1/delegations?direction=received')).delegations.some(
+          (d) => d.cid === g?.cid && d.state === 'active',
+        ),
+      { what: 'the grant at carol', timeoutMs: 30_000 },
+    )
+    const file = await addFile('for-carol.bin', 100_000)
+    const put = parse<PutReply>(await cli(0, ['store', 'put', file.cid, '--on', 'carol']))
+    assert.deepEqual(
+      put.keepers.map((k) => [k.peer, k.status]),
+      [[carol, 'kept']],
+    )
+    // Earlier copies Carol dropped stay listed until a check or a drop finds them gone.
+    const placed = parse<ListReply>(await cli(0, ['store', 'list', '--on', 'carol'])).placed
+    assert.deepEqual(
+      placed.filter((p) => p.cid === file.cid).map((p) => [p.peer, p.contact]),
+      [[carol, 'carol']],
+    )
+    const human = await net.cli(0, ['store', 'list', '--on', 'carol'])
+    assert.match(human.stdout, /carol \(12D3Ko/)
+    const [check] = parse<CheckReply>(await cli(0, ['store', 'check', file.cid, '--on', 'carol'])).checks
+    assert.equal(check?.status, 'proven', check?.reason)
+  })
 })
