@@ -9,6 +9,7 @@ import { registerDelegate } from '../delegation/cli/delegate.ts'
 import { registerContact } from '../identity/cli/contact.ts'
 import { registerDevice } from '../identity/cli/device.ts'
 import { registerRecovery } from '../identity/cli/recovery.ts'
+import { registerMailbox } from '../mailbox/cli/mailbox.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
 import type { ServiceName } from '../node/registry.ts'
@@ -25,6 +26,7 @@ export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command)
     registerMsg(program)
   },
   delegation: registerDelegate,
+  mailbox: registerMailbox,
   content: registerContent,
   storage: registerStore,
 }

@@ -12,13 +12,21 @@ import type { Static } from '../core/settings.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import { delegationService } from '../delegation/service.ts'
 import { identityService } from '../identity/service.ts'
+import { mailboxService } from '../mailbox/service.ts'
 import { messagingService } from '../messaging/service.ts'
 import type { Net } from '../net/index.ts'
 import { storageService } from '../storage/service.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { Blocks } from '../store/index.ts'
 
-export const SERVICES = [identityService, messagingService, delegationService, contentService, storageService] as const
+export const SERVICES = [
+  identityService,
+  messagingService,
+  delegationService,
+  mailboxService,
+  contentService,
+  storageService,
+] as const
 
 /** What the node's layers below the services give every service to pick from. */
 export interface NodeComponents {
