@@ -53,6 +53,7 @@ function App({ loginError }: { loginError: unknown }) {
         </button>
       </header>
       <Unreachable />
+      {VIEWS.map((v) => (v.Banner === undefined ? null : <v.Banner key={v.id} />))}
       <main>
         <Views view={view} />
       </main>

@@ -6,4 +6,6 @@ export interface ServiceView {
   id: string
   title: string
   View: FunctionComponent<{ self: string | undefined }>
+  /** Shown above every view when it has something urgent to say (e.g. a recovery to veto). */
+  Banner?: FunctionComponent
 }

@@ -12,12 +12,13 @@ import type { IdentityReply, NameBody } from '../api/schemas.ts'
 import { Contacts } from './contacts.tsx'
 import { Devices } from './devices.tsx'
 import { LinkDevice } from './link-device.tsx'
+import { Guardians, Recover, RecoveryBanner } from './recovery.tsx'
 
 export function IdentityView() {
   // Last seen moves when devices connect; the log when any device of the identity writes to it.
   const identity = useLoad(() => api.get<IdentityReply>('/v1/identity'), {
     everyMs: 10_000,
-    refreshOn: ['identity:change', 'peer:connect', 'peer:disconnect'],
+    refreshOn: ['identity:change', 'peer:connect', 'peer:disconnect', 'recovery:started'],
   })
   const i = identity.data
   return (
@@ -31,6 +32,8 @@ export function IdentityView() {
           <LinkDevice identity={i} />
           <Devices identity={i} onChange={identity.reload} />
           <Contacts />
+          <Guardians identity={i} onChange={identity.reload} />
+          <Recover />
         </>
       )}
     </div>
@@ -118,4 +121,9 @@ function Who({ identity: i, onChange }: { identity: IdentityReply; onChange: () 
 }
 
 /** The dashboard's view of the identity service. */
-export const identityView: ServiceView = { id: 'identity', title: 'Identity', View: IdentityView }
+export const identityView: ServiceView = {
+  id: 'identity',
+  title: 'Identity',
+  View: IdentityView,
+  Banner: RecoveryBanner,
+}
