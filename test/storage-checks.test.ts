@@ -11,7 +11,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { checkPath, walk } from '../src/storage/dag-walk.ts'
-import type { CheckOutcome } from '../src/storage/index.ts'
+import { type CheckOutcome, STORAGE_PROTOCOL } from '../src/storage/index.ts'
 import { waitFor } from '../src/testing/wait.ts'
 import { type StoragePeer, type StoragePeers, storagePeers } from './helpers/storage-peers.ts'
 
@@ -139,5 +139,28 @@ describe('whole-block proofs', () => {
     assert.match((await checkPath(leafCid, [7], [randomBytes(100)])) ?? '', /do not hash/)
     assert.match((await checkPath(leafCid, [7], [leaf, leaf])) ?? '', /stops early|more blocks/)
     assert.match((await checkPath(leafCid, [7], [])) ?? '', /no block/)
+  })
+})
+
+describe('stopping while a check waits for its answer', () => {
+  it('ends the check at once and records nothing for it', async (t) => {
+    const peers = storagePeers()
+    t.after(() => peers.stop())
+    const owner = await peers.add({ storage: { checkMeanMs: 20 } })
+    const keeper = await peers.add()
+    await peers.connect(owner, keeper)
+    const cid = await place(owner, keeper, 2 * CHUNK)
+    // The keeper goes silent: it takes each request and never answers.
+    await keeper.storage.stop()
+    let asked = 0
+    await keeper.net.handle(STORAGE_PROTOCOL, () => {
+      asked++
+    })
+    await waitFor(() => asked > 0, { what: 'a scheduled check in flight' })
+    const before = owner.storage.placed()[0]?.lastCheck
+    const started = Date.now()
+    await owner.storage.stop()
+    assert.ok(Date.now() - started < 2_000, `stop took ${Date.now() - started} ms`)
+    assert.deepEqual(owner.storage.placed().find((p) => p.cid === cid)?.lastCheck, before)
   })
 })

@@ -3,7 +3,7 @@
  * it if needed), send the request, read the one answer, within a deadline. A keeper that cannot be
  * reached is a PeerUnreachableError; one that does not answer in time a TimeoutError.
  */
-import { InvalidInputError, PeerUnreachableError, TimeoutError } from '../core/errors.ts'
+import { AbortedError, InvalidInputError, PeerUnreachableError, TimeoutError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
 import {
@@ -20,9 +20,10 @@ export async function exchange(
   peer: string,
   op: StorageOp,
   inv: Uint8Array,
-  options: { timeoutMs: number; proofMaxBytes: number },
+  options: { timeoutMs: number; proofMaxBytes: number; signal?: AbortSignal },
 ): Promise<StorageAnswer> {
-  const deadline = AbortSignal.timeout(options.timeoutMs)
+  const timeout = AbortSignal.timeout(options.timeoutMs)
+  const deadline = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
   let stream: ProtocolStream
   try {
     stream = await net.openStream(peer, STORAGE_PROTOCOL, { signal: deadline })
@@ -39,6 +40,7 @@ export async function exchange(
     return decodeAnswer(first.value.subarray(), answerMaxBytes(op, options.proofMaxBytes))
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
+    if (options.signal?.aborted === true) throw new AbortedError('the node is stopping')
     if (deadline.aborted) throw new TimeoutError(`keeper ${peer} did not answer within ${options.timeoutMs} ms`)
     throw err
   } finally {

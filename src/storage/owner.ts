@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks'
 import type { DelegationAuthority } from '../core/delegations.ts'
 import {
+  AbortedError,
   InvalidInputError,
   NotFoundError,
   PeerUnreachableError,
@@ -75,6 +76,8 @@ export class Owner {
   readonly #init: OwnerInit
   readonly #c: OwnerComponents
   readonly #placed = new Map<string, Placement>()
+  /** Aborted by `close`: exchanges in flight end at once when the node stops. */
+  readonly #closing = new AbortController()
 
   constructor(init: OwnerInit, components: OwnerComponents) {
     this.#init = init
@@ -83,6 +86,11 @@ export class Owner {
 
   async load(): Promise<void> {
     for (const p of await this.#c.store.load()) this.#placed.set(keyOf(p.peer, p.cid), p)
+  }
+
+  /** End every exchange in flight (the node is stopping). */
+  close(): void {
+    this.#closing.abort(new Error('the node is stopping'))
   }
 
   list(): Placement[] {
@@ -169,6 +177,8 @@ export class Owner {
       const rttMs = Math.round((performance.now() - started) * 10) / 10
       result = await this.#judge(cid, challenge, expected, answer, { at, kind, rttMs })
     } catch (err) {
+      // Stopping is not an answer: nothing is recorded.
+      if (err instanceof AbortedError) throw err
       const status = err instanceof PeerUnreachableError ? 'unreachable' : 'failed'
       result = { at, status, kind, reason: (err as Error).message }
     }
@@ -217,7 +227,11 @@ export class Owner {
   }
 
   #exchange(peer: string, op: 'put' | 'drop' | 'check', inv: Uint8Array, timeoutMs: number): Promise<StorageAnswer> {
-    return exchange(this.#c.net, peer, op, inv, { timeoutMs, proofMaxBytes: this.#init.proofMaxBytes })
+    return exchange(this.#c.net, peer, op, inv, {
+      timeoutMs,
+      proofMaxBytes: this.#init.proofMaxBytes,
+      signal: this.#closing.signal,
+    })
   }
 }
 

@@ -222,6 +222,7 @@ export function createStorage(init: StorageInit, components: StorageComponents):
       }
     },
     async stop() {
+      owner.close()
       await schedule.stop()
       await sweep.stop()
       await keeper.stop()
