@@ -18,6 +18,7 @@ import { exporter, type ReadableStorage, type UnixFSEntry } from 'ipfs-unixfs-ex
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, ProgressOptions } from '../core/abort.ts'
 import { DEFAULT_PROVIDERS_TIMEOUT_MS } from '../core/constants.ts'
+import type { Contribution, ContributionSeam } from '../core/contribution.ts'
 import { InvalidInputError, NotFoundError, NotStartedError } from '../core/errors.ts'
 import { type ComponentLogger, type Logger, silentLogger } from '../core/logger.ts'
 import type { Net } from '../net/types.ts'
@@ -72,7 +73,7 @@ export interface GetResult extends FetchResult {
 
 type NetworkOptions = AbortOptions & { timeoutMs?: number }
 
-export class Content {
+export class Content implements ContributionSeam {
   readonly #c: ContentComponents
   readonly #init: ContentInit
   readonly #log: Logger
@@ -283,6 +284,11 @@ export class Content {
 
   setLimits(limits: { uploadLimit?: number; downloadLimit?: number }): void {
     this.#swarm?.setLimits(limits)
+  }
+
+  /** The ledger's side of the seam: it counts the bytes served and received, and orders upload turns. */
+  setContribution(contribution: Contribution | undefined): void {
+    this.#swarm?.setContribution(contribution)
   }
 
   /** Pin a root: its whole DAG is fetched first if blocks are missing, then kept by GC and announced. */

@@ -33,6 +33,10 @@ export interface SessionComponents {
   isBanned(peerId: string): boolean
   /** A peer sent a block that does not match its CID. */
   reportCorrupt(peerId: string, cid: CID): void
+  /** A peer sent a block of `bytes` that matches its CID (the contribution ledger counts it). */
+  onReceived?(peerId: string, bytes: number): void
+  /** Where there is a choice, peers of a higher tier choose their blocks first (core/contribution.ts). */
+  preference?(peerId: string): number
   log: Logger
 }
 

@@ -1,7 +1,7 @@
 /**
  * The serving half of `/lateral/blocks/1.0.0`: answers have-queries at once and sends wanted
- * blocks through shared upload slots (first come, first served, one block per turn, so every
- * peer gets its share) under the node's upload rate limit. A peer that breaks the protocol is
+ * blocks through shared upload slots (one block per turn, so every peer gets its share; with the
+ * ledger, shares follow reputation: weighted-slots.ts) under the node's upload rate limit. A peer that breaks the protocol is
  * penalised and its stream closed; a peer banned for corrupt blocks is refused.
  *
  * A slow or stalled reader costs only itself:
@@ -39,7 +39,8 @@ import {
   WANT_HAVE,
 } from './blocks-message.ts'
 import { ServedStream } from './served-stream.ts'
-import { type ByteRate, KeyedSlots, type Slots } from './throttle.ts'
+import { KeyedSlots } from './throttle.ts'
+import type { Turn } from './weighted-slots.ts'
 
 /** Blocks one peer may have queued on one stream; honest sessions stay far below. */
 export const MAX_QUEUED_WANTS = 4 * MAX_ENTRIES
@@ -52,9 +53,13 @@ export interface BlockSource {
 export interface ServerComponents {
   net: Net
   blocks: BlockSource
-  slots: Slots
-  uploadRate: ByteRate
+  /** Shared upload slots; a turn names its peer and bytes, so weighted slots can order peers. */
+  slots: { acquire(signal?: AbortSignal, turn?: Turn): Promise<() => void> }
+  /** The upload rate limit; `key` names the peer for a rate that orders its waiters. */
+  uploadRate: { take(n: number, signal?: AbortSignal, key?: string): Promise<void> }
   isBanned(peerId: string): boolean
+  /** A block of `bytes` was written to `peerId` (the contribution ledger counts it). */
+  onServed?(peerId: string, bytes: number): void
   log: Logger
 }
 
@@ -292,9 +297,10 @@ export class BlocksServer {
     try {
       const releasePeerSlot = await this.#peerSlots.acquire(s.stream.remotePeer, signal)
       try {
-        const releaseSlot = await this.#c.slots.acquire(signal)
+        const peer = s.stream.remotePeer
+        const releaseSlot = await this.#c.slots.acquire(signal, { key: peer, cost: data.length })
         try {
-          await this.#c.uploadRate.take(data.length, signal)
+          await this.#c.uploadRate.take(data.length, signal, peer)
           signal.throwIfAborted()
           const write = s.out.write(encodeBlockFrame(cid, data), { signal })
           handed = true
@@ -331,5 +337,6 @@ export class BlocksServer {
     tally.bytes += bytes
     tally.blocks++
     this.#served.set(peer, tally)
+    this.#c.onServed?.(peer, bytes)
   }
 }

@@ -346,6 +346,7 @@ export class SwarmSession {
       this.#drop(peer, 'corrupt', `block ${key} does not match its CID`)
       return
     }
+    this.#c.onReceived?.(peer.id, data.length)
     peer.requests.delete(key)
     this.#holders.add(peer.id)
     peer.measure(data.length, sentAt, this.#tally.avgBlock(data.length))
@@ -412,8 +413,9 @@ export class SwarmSession {
       avgBlock: this.#tally.avgBlock(),
       fallbackMs: this.#c.tuning.blockTimeoutMs / 4,
     }
-    // Fastest peers choose first.
-    const peers = this.#activePeers().sort((a, b) => b.rateBps - a.rateBps)
+    // Peers the ledger prefers choose first, then the fastest.
+    const tier = (id: string) => this.#c.preference?.(id) ?? 0
+    const peers = this.#activePeers().sort((a, b) => tier(b.id) - tier(a.id) || b.rateBps - a.rateBps)
     for (const peer of peers) {
       const free = peer.free
       if (free <= 0) continue

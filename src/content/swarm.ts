@@ -4,6 +4,7 @@
  */
 import type { CID } from 'multiformats/cid'
 import { BLOCKS_CLOSE_GRACE_MS } from '../core/constants.ts'
+import type { Contribution } from '../core/contribution.ts'
 import { AbortedError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Logger } from '../core/logger.ts'
@@ -12,7 +13,8 @@ import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES, WANT_HA
 import type { FetchOptions, FetchResult } from './fetch-progress.ts'
 import { BlocksServer, type ServedTally, type ServerInit } from './swarm-server.ts'
 import { type SessionBlockstore, type SessionOptions, SwarmSession, type SwarmTuning } from './swarm-session.ts'
-import { ByteRate, Slots } from './throttle.ts'
+import { ByteRate } from './throttle.ts'
+import { WeightedRate, WeightedSlots } from './weighted-slots.ts'
 
 export interface SwarmInit extends SwarmTuning, ServerInit {
   /** Bytes per second sent to all peers together; 0 = unlimited. */
@@ -42,19 +44,23 @@ export class Swarm {
   readonly #downloadRate: ByteRate
   readonly #offences = new Map<string, number>()
   readonly #sessions = new Set<SwarmSession>()
+  /** The ledger's side (set at its start): counts, weights under contention, refusals. */
+  #contribution: Contribution | undefined
 
   constructor(init: SwarmInit, components: SwarmComponents) {
     this.#init = init
     this.#c = components
     this.#uploadRate = new ByteRate(init.uploadLimit)
     this.#downloadRate = new ByteRate(init.downloadLimit)
+    const weight = (peer: string) => this.#contribution?.weight(peer) ?? 1
     this.#server = new BlocksServer(
       {
         net: components.net,
         blocks: components.blockstore,
-        slots: new Slots(init.uploadSlots),
-        uploadRate: this.#uploadRate,
+        slots: new WeightedSlots(init.uploadSlots, weight),
+        uploadRate: new WeightedRate(this.#uploadRate, weight),
         isBanned: (peer) => this.isBanned(peer),
+        onServed: (peer, bytes) => this.#contribution?.gave(peer, bytes, 'blocks'),
         log: components.logger,
       },
       init,
@@ -102,6 +108,8 @@ export class Swarm {
         tuning: this.#init,
         isBanned: (peer) => this.isBanned(peer),
         reportCorrupt: (peer, cid) => this.#reportCorrupt(peer, cid),
+        onReceived: (peer, bytes) => this.#contribution?.got(peer, bytes, 'blocks'),
+        preference: (peer) => this.#contribution?.preference(peer) ?? 0,
         log: this.#c.logger,
       },
       options,
@@ -132,8 +140,13 @@ export class Swarm {
     }
   }
 
+  /** Refused: too many corrupt blocks, or the ledger holds proof that it cheated. */
   isBanned(peerId: string): boolean {
-    return (this.#offences.get(peerId) ?? 0) >= this.#init.banAfter
+    return (this.#offences.get(peerId) ?? 0) >= this.#init.banAfter || this.#contribution?.refuses(peerId) === true
+  }
+
+  setContribution(contribution: Contribution | undefined): void {
+    this.#contribution = contribution
   }
 
   /** Corrupt blocks received from each peer. */

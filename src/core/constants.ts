@@ -418,3 +418,9 @@ export const DEFAULT_RECOVERY_MIN_DELAY_MS = 3_600_000
 export const DEFAULT_RECOVERY_CODE_TTL_MS = 24 * 3_600_000
 /** One recovery exchange with a peer gives up after this. */
 export const DEFAULT_RECOVERY_TIMEOUT_MS = 15_000
+/** How often the ledger writes its byte counts and receipt graph to the datastore, ms. */
+export const DEFAULT_LEDGER_FLUSH_INTERVAL_MS = 10_000
+/** Entries of this node's own chain whose halves are remembered at start to catch forks. */
+export const DEFAULT_LEDGER_RECALL_ENTRIES = 1_000
+/** Receipts listed per counterparty by the API and `lateral ledger PEER`, unless asked for fewer. */
+export const DEFAULT_LEDGER_LIST_RECEIPTS = 200

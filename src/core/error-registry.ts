@@ -203,6 +203,18 @@ export const ERRORS: Readonly<Record<string, ErrorEntry>> = {
     exit: 24,
     summary: 'a mailbox peer refused to hold direct messages (no delegation, not a device, quota full)',
   },
+  ForkProvenError: {
+    code: 'LAT_ERR_FORK_PROVEN',
+    status: 409,
+    exit: 30,
+    summary: 'a peer signed two receipt halves at one position of its chain: the proof is kept and it is refused',
+  },
+  ChainInvalidError: {
+    code: 'LAT_ERR_CHAIN_INVALID',
+    status: 502,
+    exit: 31,
+    summary: "a peer's receipt chain failed verification (signature, position, link or counterparty half)",
+  },
 }
 
 /** The entry for an error, by its `.name`; anything unknown is an internal error. */

@@ -282,3 +282,13 @@ export class MailboxRefusedError extends LateralError {
     this.code = code
   }
 }
+
+/** `ledger verify` found a fork: the device signed two different halves at one position of its chain (the proof is kept and gossiped). */
+export class ForkProvenError extends LateralError {
+  override name = 'ForkProvenError'
+}
+
+/** A fetched receipt chain failed verification: an entry's signature, position, link or counterparty half is wrong. */
+export class ChainInvalidError extends LateralError {
+  override name = 'ChainInvalidError'
+}

@@ -1,0 +1,101 @@
+/**
+ * The ledger's two gossip topics. `/lateral/ledger/receipts/1`: each party of a completed
+ * receipt publishes it (`{ p, a }`), so any peer that sees two halves by one device at one
+ * position catches the fork, and peers learn the receipts around them. `/lateral/ledger/forks/1`:
+ * fork proofs, forwarded only when they verify. Validators check every signature before a
+ * message is delivered or forwarded; a device's receipts beyond `announcesPerMinute` are ignored;
+ * invalid messages cost their forwarder points.
+ */
+import type { Logger } from '../core/logger.ts'
+import type { Net, PubSubMessage, ValidationResult } from '../net/index.ts'
+import { type ForkProof, verifyForkProof } from './fork-watch.ts'
+import { type Receipt, verifyReceipt } from './receipt.ts'
+import type { RequestRate } from './request-rate.ts'
+import { decodeAnnouncement, encodeMessage, FORKS_TOPIC, RECEIPTS_TOPIC } from './wire.ts'
+
+export interface GossipComponents {
+  net: Pick<Net, 'pubsub' | 'penalize' | 'addEventListener' | 'removeEventListener' | 'peerId'>
+  /** Receipts per minute taken from one device. */
+  rate: RequestRate
+  onReceipt(receipt: Receipt): void
+  onProof(proof: ForkProof, from: string): void
+  log: Logger
+}
+
+export class LedgerGossip {
+  readonly #c: GossipComponents
+
+  constructor(components: GossipComponents) {
+    this.#c = components
+  }
+
+  start(): void {
+    const pubsub = this.#c.net.pubsub
+    pubsub.setValidator(RECEIPTS_TOPIC, (m) => this.#validate(m, () => this.#receipt(m.data, m.from)))
+    pubsub.setValidator(FORKS_TOPIC, (m) => this.#validate(m, () => verifyForkProof(m.data)))
+    pubsub.subscribe(RECEIPTS_TOPIC)
+    pubsub.subscribe(FORKS_TOPIC)
+    this.#c.net.addEventListener('pubsub:message', this.#onMessage)
+  }
+
+  stop(): void {
+    this.#c.net.removeEventListener('pubsub:message', this.#onMessage)
+    try {
+      for (const topic of [RECEIPTS_TOPIC, FORKS_TOPIC]) {
+        this.#c.net.pubsub.unsubscribe(topic)
+        this.#c.net.pubsub.removeValidator(topic)
+      }
+    } catch {
+      // the network is already stopped
+    }
+  }
+
+  async announce(receipt: Receipt): Promise<void> {
+    await this.#publish(RECEIPTS_TOPIC, encodeMessage({ p: receipt.proposal.bytes, a: receipt.agreement.bytes }))
+  }
+
+  async spread(proof: ForkProof): Promise<number> {
+    return this.#publish(FORKS_TOPIC, proof.bytes)
+  }
+
+  async #publish(topic: string, data: Uint8Array): Promise<number> {
+    try {
+      return (await this.#c.net.pubsub.publish(topic, data)).recipients
+    } catch (err) {
+      // No peer on the topic yet is not an error: chains are fetched and proofs spread again.
+      this.#c.log.debug('ledger gossip not published', { topic, error: (err as Error).message })
+      return 0
+    }
+  }
+
+  /** A receipt announced by one of its parties. */
+  #receipt(data: Uint8Array, from: string): Receipt {
+    const m = decodeAnnouncement(data)
+    const receipt = verifyReceipt(m.p, m.a)
+    const p = receipt.proposal.payload
+    if (from !== p.dev && from !== p.peer) throw new Error('a receipt is announced by one of its parties')
+    return receipt
+  }
+
+  #validate(m: PubSubMessage, check: () => unknown): ValidationResult {
+    if (m.topic === RECEIPTS_TOPIC && !this.#c.rate.take(m.from)) return 'ignore'
+    try {
+      check()
+      return 'accept'
+    } catch (err) {
+      this.#c.net.penalize(m.propagationSource, 1, `invalid ledger gossip: ${(err as Error).message}`)
+      return 'reject'
+    }
+  }
+
+  readonly #onMessage = (evt: CustomEvent<PubSubMessage>): void => {
+    const m = evt.detail
+    if (m.from === this.#c.net.peerId) return
+    try {
+      if (m.topic === RECEIPTS_TOPIC) this.#c.onReceipt(this.#receipt(m.data, m.from))
+      else if (m.topic === FORKS_TOPIC) this.#c.onProof(verifyForkProof(m.data), m.from)
+    } catch (err) {
+      this.#c.log.debug('dropped ledger gossip', { topic: m.topic, from: m.from, error: (err as Error).message })
+    }
+  }
+}
