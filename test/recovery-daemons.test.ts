@@ -136,4 +136,30 @@ describe('recovery across daemons', () => {
       [net.daemons[FRESH]?.peerId],
     )
   })
+
+  it('2 of 5 approvals do not reach the threshold: nothing changes', async () => {
+    const asker = GUARDIANS[4] as number
+    const p = net.spawnCli(asker, ['recover', 'start', identity, '--json'], { stdin: true })
+    const line = JSON.parse(await p.waitForLine((l) => l.includes('"code"'))) as { code: string }
+    p.writeLine('yes')
+    for (const g of GUARDIANS.slice(0, 2)) assert.equal((await approve(g, line.code, () => 'yes')).code, 0)
+    const status = await waitFor(
+      async () => {
+        const r = await net.api<RecoveryReply>(asker, '/v1/recovery')
+        const s = r.sessions.find((x) => x.role === 'recovering')
+        return s !== undefined && s.approvals.length === 2 ? s : undefined
+      },
+      { what: 'the two approvals at the asking device', timeoutMs: 30_000 },
+    )
+    assert.equal(status.state, 'waiting')
+    assert.equal(status.threshold, 3)
+    await new Promise((r) => setTimeout(r, 4000))
+    const device = await net.api<IdentityReply>(FRESH, '/v1/identity')
+    assert.notEqual(device.recovery?.state, 'pending', 'no recovery entry was written')
+    assert.deepEqual(
+      device.devices.map((d) => d.peerId),
+      [net.daemons[FRESH]?.peerId],
+    )
+    await p.stop()
+  })
 })
