@@ -198,3 +198,33 @@ describe('delegation service', () => {
     )
   })
 })
+
+describe('delegation fair shares', () => {
+  it('one identity cannot fill a holder: past delegation.perSubjectMax its grants are refused, others still taken', async () => {
+    const network = await createMemoryNetwork(3, { delegation: { perSubjectMax: 2 } })
+    try {
+      const [flooder, holder, honest] = network.nodes as [LateralNode, LateralNode, LateralNode]
+      await network.connectAll()
+      const until = Date.now() + HOUR
+      const given = []
+      for (let i = 0; i < 3; i++)
+        given.push(...(await flooder.delegation.grant({ to: holder.peerId, can: 'store/put', until })))
+      await waitFor(async () => (await holder.delegation.list('received')).length === 2, {
+        what: 'two grants kept',
+        timeoutMs: 20_000,
+      })
+      const delivered = await Promise.all(given.map(async (g) => (await flooder.delegation.show(g.cid)).delivered))
+      assert.equal(delivered.filter(Boolean).length, 2, 'the third was refused by the holder')
+      const [fair] = await honest.delegation.grant({ to: holder.peerId, can: 'store/put', until })
+      await waitFor(
+        async () => (await holder.delegation.held(honest.identity.self(), '/store/put'))?.cid === fair?.cid,
+        {
+          what: "another identity's grant",
+          timeoutMs: 20_000,
+        },
+      )
+    } finally {
+      await network.stop()
+    }
+  })
+})

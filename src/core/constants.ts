@@ -274,6 +274,10 @@ export const DEFAULT_DELEGATION_SWEEP_MS = 10_000
 export const DEFAULT_DELEGATION_TIMEOUT_MS = 15_000
 /** How long a grant's receiver waits for the subject identity's log before judging the grant, ms. */
 export const DEFAULT_DELEGATION_LOG_WAIT_MS = 10_000
+/** Grants one identity may have given this node and kept here at once: one subject never fills the store. */
+export const DEFAULT_DELEGATIONS_PER_SUBJECT = 64
+/** Revocations kept per revoker: one signer never fills the revocation store. */
+export const DEFAULT_REVOCATIONS_PER_REVOKER = 256
 /** Largest delegation protocol frame: a chain of 16 delegations of 16 KiB plus a revocation. */
 export const DELEGATION_FRAME_MAX_BYTES = 320 * 1024
 /** Verified delegations a `createDelegationCache` keeps by CID (least recently used first out), so a chain used again skips its signature checks. */

@@ -4,7 +4,9 @@ import {
   DEFAULT_DELEGATION_SWEEP_MS,
   DEFAULT_DELEGATION_TIMEOUT_MS,
   DEFAULT_DELEGATIONS_MAX,
+  DEFAULT_DELEGATIONS_PER_SUBJECT,
   DEFAULT_REVOCATIONS_MAX,
+  DEFAULT_REVOCATIONS_PER_REVOKER,
   DEFAULT_UCAN_CLOCK_SKEW_S,
   DEFAULT_UCAN_INVOCATION_TTL_S,
   DEFAULT_UCAN_REPLAY_MAX_ENTRIES,
@@ -23,6 +25,12 @@ export const delegationConfig = section('Delegation: rights given to other peers
     minimum: 16,
   }),
   revocationsMax: count('revocations kept', DEFAULT_REVOCATIONS_MAX, { minimum: 16 }),
+  perSubjectMax: count(
+    'grants from one identity kept here at once (a fair share: one identity never fills the store)',
+    DEFAULT_DELEGATIONS_PER_SUBJECT,
+    { minimum: 1 },
+  ),
+  perRevokerMax: count('revocations kept from one signer', DEFAULT_REVOCATIONS_PER_REVOKER, { minimum: 1 }),
   replayMax: count(
     'invocations remembered until they expire, so none is taken twice',
     DEFAULT_UCAN_REPLAY_MAX_ENTRIES,

@@ -21,7 +21,13 @@
 
 import { DELEGATION_FRAME_MAX_BYTES } from '../core/constants.ts'
 import type { DelegationAuthority, GrantChange, HeldGrant, VerifiedInvocation } from '../core/delegations.ts'
-import { DelegationError, InvalidInputError, NotFoundError, PeerUnreachableError } from '../core/errors.ts'
+import {
+  DelegationError,
+  InvalidInputError,
+  NotFoundError,
+  PeerUnreachableError,
+  StorageFullError,
+} from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { IdentityDirectory, IdentityHeads } from '../core/identities.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
@@ -127,6 +133,7 @@ export class DelegationService implements DelegationAuthority, Startable {
       delegationsMax: config.delegationsMax,
       revocationsMax: config.revocationsMax,
       replayMax: config.replayMax,
+      perRevokerMax: config.perRevokerMax,
     })
   }
 
@@ -539,6 +546,14 @@ export class DelegationService implements DelegationAuthority, Startable {
       ...this.#hooks(),
     })
     if (this.#store.receivedRecord(last.cid) !== undefined) return { t: 'ok' }
+    const fromSubject = this.#store
+      .received()
+      .filter((r) => this.#chainOf(r)[0]?.payload.sub === chain[0]?.payload.sub).length
+    if (fromSubject >= this.#config.perSubjectMax) {
+      throw new StorageFullError(
+        `identity ${subject} has ${this.#config.perSubjectMax} grants kept here already (delegation.perSubjectMax)`,
+      )
+    }
     await this.#store.putTokens(chain)
     const record: GrantRecord = { cid: last.cid, chain: chain.map((d) => d.cid), peer: from, at: Date.now() }
     await this.#store.putReceived(record)

@@ -38,6 +38,8 @@ export interface DelegationStoreInit {
   delegationsMax: number
   revocationsMax: number
   replayMax: number
+  /** Revocations kept per revoker. */
+  perRevokerMax: number
 }
 
 export class DelegationStore {
@@ -49,6 +51,7 @@ export class DelegationStore {
   /** Revocations by the CID of the delegation they name. */
   readonly #revocations = new Map<string, Map<string, Revocation>>()
   #revocationCount = 0
+  readonly #byRevoker = new Map<string, number>()
   readonly #seen = new Map<string, number | null>()
 
   constructor(datastore: Datastore, init: DelegationStoreInit) {
@@ -135,6 +138,11 @@ export class DelegationStore {
   /** Keep a verified revocation; false when it was known already. */
   async putRevocation(revocation: Revocation): Promise<boolean> {
     if (this.#revocations.get(revocation.revoked)?.has(revocation.cid) === true) return false
+    if ((this.#byRevoker.get(revocation.revoker) ?? 0) >= this.#init.perRevokerMax) {
+      throw new StorageFullError(
+        `${revocation.revoker} has ${this.#init.perRevokerMax} revocations kept here already (delegation.perRevokerMax)`,
+      )
+    }
     if (this.#revocationCount >= this.#init.revocationsMax) {
       throw new StorageFullError(
         `this node keeps at most ${this.#init.revocationsMax} revocations (delegation.revocationsMax)`,
@@ -151,7 +159,10 @@ export class DelegationStore {
       forCid = new Map()
       this.#revocations.set(revocation.revoked, forCid)
     }
-    if (!forCid.has(revocation.cid)) this.#revocationCount++
+    if (!forCid.has(revocation.cid)) {
+      this.#revocationCount++
+      this.#byRevoker.set(revocation.revoker, (this.#byRevoker.get(revocation.revoker) ?? 0) + 1)
+    }
     forCid.set(revocation.cid, revocation)
   }
 
