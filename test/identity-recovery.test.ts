@@ -3,7 +3,9 @@
 // before; a current device's veto stops another recovery.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { encodeFrame, readFrames } from '../src/core/framing.ts'
 import type { RecoverySessionView } from '../src/identity/recovery/recovery.ts'
+import { decodeAnswer, encode, RECOVERY_PROTOCOL } from '../src/identity/recovery/wire.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork, type MemoryNetwork } from '../src/testing/memory-network.ts'
 import { waitFor } from '../src/testing/wait.ts'
@@ -89,6 +91,21 @@ describe('recovery through guardians', () => {
     const after = fresh.identity.view()
     assert.equal(after.guardians.current?.guardians.length, 5)
     assert.equal(after.guardians.current?.epoch, after.dataKeyEpoch)
+  })
+
+  it('an appointment the appointing identity does not back is refused (nothing pinned for a stranger)', async () => {
+    // The third peer is nobody's guardian: an appointment from it, for its own identity, is refused.
+    const stranger = third
+    const target = guardians[0] as LateralNode
+    const stream = await stranger.net.openStream(target.peerId, RECOVERY_PROTOCOL)
+    const heads = stranger.identity.ownHeads()
+    await stream.write(encodeFrame(encode({ t: 'appoint', heads: heads as { id: string; heads: string[] } })))
+    let answer: unknown
+    for await (const frame of readFrames(stream, 8192)) {
+      answer = decodeAnswer(frame.subarray())
+      break
+    }
+    assert.deepEqual(answer, { t: 'refused', error: 'that identity does not name this device as a guardian' })
   })
 
   it('a guardian who types a different string approves nothing', async () => {

@@ -108,7 +108,6 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
         ownLog: () => this.#ownLog(),
         logOf: (id) => this.#logOf(id),
         fetchLog: async (peer, id) => {
-          this.#known.pin(id)
           const entries = await this.#sync.fetch(peer, id)
           if (entries === undefined) return this.#logOf(id)
           if (this.#own?.id === id) {

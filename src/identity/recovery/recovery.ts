@@ -66,7 +66,7 @@ export interface RecoveryHost {
   log: Logger
   ownLog(): IdentityLog
   logOf(id: string): IdentityLog | undefined
-  /** Fetch an identity's log from a peer, merge and keep it (pinned). */
+  /** Fetch an identity's log from a peer, merge and keep it (not pinned: pin what must stay). */
   fetchLog(peer: string, id: string): Promise<IdentityLog | undefined>
   /** Save a kept (not own) log after this node appended to it, and announce its heads. */
   saveKnown(log: IdentityLog): Promise<void>
@@ -248,6 +248,7 @@ export class Recovery {
       throw new InvalidInputError('the approval is for another request')
     }
     const log = this.#h.logOf(a.identity) ?? (await this.#h.fetchLog(from, a.identity))
+    if (log !== undefined) this.#h.pin(log.id)
     if (log === undefined) throw new InvalidInputError(`the log of ${a.identity} cannot be had from ${from}`)
     const set = log.state().guardians.current
     const guardian = set?.guardians.find((g) => g.identity === a.guardian)
@@ -441,12 +442,23 @@ export class Recovery {
 
   async #answer(from: string, request: RecoveryRequest): Promise<RecoveryAnswer> {
     switch (request.t) {
-      case 'appoint':
-        // Keep the person's log: this node may be asked to approve a recovery of it one day.
-        this.#h.pin(request.heads.id)
+      case 'appoint': {
+        // Keep the person's log for good (this node may be asked to approve a recovery of it one
+        // day), but only when the log says so: a device of it appoints this node's identity.
+        const id = request.heads.id
+        const log = (await this.#h.fetchLog(from, id)) ?? this.#h.logOf(id)
+        const s = log?.state()
+        const own = this.#h.ownLog().id
+        const named = [s?.guardians.current, s?.guardians.pending].some((set) =>
+          set?.guardians.some((g) => g.identity === own && g.devices.includes(this.#h.signer.peerId)),
+        )
+        if (log === undefined || !log.isMember(from) || !named) {
+          return { t: 'refused', error: 'that identity does not name this device as a guardian' }
+        }
+        this.#h.pin(id)
         this.#h.observeHeads(from, request.heads)
-        if (this.#h.logOf(request.heads.id) === undefined) await this.#h.fetchLog(from, request.heads.id)
         return { t: 'ok' }
+      }
       case 'request': {
         const session = [...this.#sessions.values()].find(
           (s) => s.view.role === 'recovering' && Buffer.from(s.nonce).equals(Buffer.from(request.nonce)),
