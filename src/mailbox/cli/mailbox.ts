@@ -40,7 +40,7 @@ function describe(s: MailboxStatusReply): string {
     lines.push('Holding for others: nothing.')
   } else {
     lines.push(
-      `Holding for others: ${s.total.messages} messages, ${formatBytes(s.total.bytes)} of ${formatBytes(s.total.maxBytes)}`,
+      `Holding for others: ${s.total.messages} message${s.total.messages === 1 ? '' : 's'}, ${formatBytes(s.total.bytes)} of ${formatBytes(s.total.maxBytes)}`,
     )
     lines.push(
       table(

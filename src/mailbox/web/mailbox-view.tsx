@@ -51,9 +51,11 @@ export function MailboxView() {
       <Card
         title="My mailboxes"
         actions={
-          <button type="button" class="small" disabled={collect.busy} onClick={() => void collect.run()}>
-            Collect now
-          </button>
+          s === undefined || s.mailboxes.length === 0 ? undefined : (
+            <button type="button" class="small" disabled={collect.busy} onClick={() => void collect.run()}>
+              Collect now
+            </button>
+          )
         }
       >
         <ErrorNote error={collect.error} />
@@ -93,7 +95,8 @@ export function MailboxView() {
         ) : (
           <>
             <p class="muted small">
-              {s.total.messages} messages, {bytes(s.total.bytes)} of {bytes(s.total.maxBytes)}
+              {s.total.messages} {s.total.messages === 1 ? 'message' : 'messages'}, {bytes(s.total.bytes)} of{' '}
+              {bytes(s.total.maxBytes)}
             </p>
             <table data-testid="holding">
               <thead>
