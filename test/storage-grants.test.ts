@@ -108,3 +108,38 @@ describe('kept copies follow their grants (in process)', { timeout: 60_000 }, ()
     assert.ok(!(await keeper.content.pins()).some((p) => p.cid === cid))
   })
 })
+
+describe('pinning a kept root again', { timeout: 60_000 }, () => {
+  it('does not hold up revocations while it waits for a provider', async (t) => {
+    const peers = storagePeers()
+    t.after(() => peers.stop())
+    const ada = await peers.add({ storage: { checkMeanMs: 0 } })
+    const bob = await peers.add({ storage: { checkMeanMs: 0 } })
+    const keeper = await peers.add({ storage: { sweepIntervalMs: 60_000 } })
+    await peers.connect(ada, keeper)
+    await peers.connect(bob, keeper)
+    const dropped: string[] = []
+    keeper.storage.addEventListener('storage:dropped', (e) => dropped.push(e.detail.cid))
+    const add = async (peer: StoragePeer) => {
+      const bytes = randomBytes(2 * CHUNK)
+      return (
+        await peer.content.add([{ path: 'f', content: [bytes], size: bytes.length }], { chunker: `size-${CHUNK}` })
+      ).cid
+    }
+    keeper.authority.give(ada.identity, { quota: 1 << 20 })
+    const bobGrant = keeper.authority.give(bob.identity, { quota: 1 << 20 })
+    const lost = await add(ada)
+    const other = await add(bob)
+    await ada.storage.put(lost, keeper.net.peerId)
+    await bob.storage.put(other, keeper.net.peerId)
+    // Ada's root loses its pin and its blocks on the keeper, and no one else has it.
+    await keeper.content.unpin(lost)
+    await keeper.content.gc()
+    await ada.content.unpin(lost)
+    await ada.content.gc()
+    // A grant change starts a sweep, which tries to pin `lost` again and waits for a provider.
+    keeper.authority.give(ada.identity, { quota: 1 << 20 })
+    keeper.authority.revoke(bobGrant)
+    await waitFor(() => dropped.includes(other), { what: "bob's copy dropped on revocation", timeoutMs: 3_000 })
+  })
+})

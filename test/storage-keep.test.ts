@@ -223,8 +223,8 @@ describe('delegated storage: holders and restarts (in process)', { timeout: 60_0
     const cid = await addFile(alice, randomBytes(2 * CHUNK))
     await alice.storage.put(cid, keeper.net.peerId)
     await keeper.content.unpin(cid)
-    await keeper.storage.sweep()
-    assert.ok((await keeper.content.pins()).some((p) => p.cid === cid))
+    await keeper.storage.sweep() // pins again in the background
+    await waitFor(async () => (await keeper.content.pins()).some((p) => p.cid === cid), { what: 'pinned again' })
     await alice.storage.drop(cid, keeper.net.peerId)
   })
 

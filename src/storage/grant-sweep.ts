@@ -21,7 +21,7 @@ import { COMMANDS } from './wire.ts'
 export interface GrantSweepInit {
   graceMs: number
   intervalMs: number
-  /** Pinning a root again that lost its pin gives up after this. */
+  /** Pinning again a root that lost its pin gives up when no provider is found for this long. */
   repairTimeoutMs: number
 }
 
@@ -39,6 +39,8 @@ export class GrantSweep {
   #timer: ReturnType<typeof setTimeout> | undefined
   #running: Promise<void> | undefined
   #again = false
+  #repairing: Promise<void> | undefined
+  readonly #repairAbort = new AbortController()
   #stopped = true
 
   constructor(init: GrantSweepInit, components: GrantSweepComponents) {
@@ -60,7 +62,9 @@ export class GrantSweep {
     this.#stopped = true
     this.#c.delegation.removeEventListener('grant:changed', this.#onChange)
     clearTimeout(this.#timer)
+    this.#repairAbort.abort(new Error('the node is stopping'))
     await this.#running?.catch(() => {})
+    await this.#repairing
   }
 
   /** Sweep now, or once more right after the sweep that runs. */
@@ -92,8 +96,7 @@ export class GrantSweep {
       return n
     })
     if (dropped > 0) this.#c.collect()
-    if (!this.#stopped)
-      await this.#c.copies.holds.repair(this.#c.copies.roots(), { timeoutMs: this.#init.repairTimeoutMs })
+    this.#repairSoon()
     return dropped
   }
 
@@ -136,6 +139,23 @@ export class GrantSweep {
       if (now >= expiresAt + this.#init.graceMs) n += await drop(copy, 'expired')
     }
     return n
+  }
+
+  /**
+   * Pin again the kept roots that lost their pin, apart from the sweep: fetching what gc took may
+   * wait for providers, and revocations must not wait for it. One run at a time.
+   */
+  #repairSoon(): void {
+    if (this.#stopped || this.#repairing !== undefined) return
+    this.#repairing = this.#c.copies.holds
+      .repair(this.#c.copies.roots(), { timeoutMs: this.#init.repairTimeoutMs, signal: this.#repairAbort.signal })
+      .then(
+        () => undefined,
+        (err) => this.#c.log.warn('pinning kept roots again failed', { error: (err as Error).message }),
+      )
+      .finally(() => {
+        this.#repairing = undefined
+      })
   }
 
   #schedule(): void {

@@ -53,12 +53,12 @@ export class Holds {
    * Roots still held whose pin is gone (someone ran `lateral unpin` on a root kept for others):
    * pin them again, fetching what gc already took. Returns the roots pinned again.
    */
-  async repair(held: readonly string[], options: { timeoutMs?: number } = {}): Promise<string[]> {
+  async repair(held: readonly string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
     if (held.length === 0) return []
     const pinned = new Set((await this.#c.content.pins()).map((p) => p.cid))
     const repaired: string[] = []
     for (const cid of held) {
-      if (pinned.has(cid)) continue
+      if (pinned.has(cid) || options.signal?.aborted === true) continue
       try {
         await this.#c.content.pin(cid, options)
         await this.#c.store.setMarker(cid, { nodePinned: false })

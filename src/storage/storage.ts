@@ -172,7 +172,7 @@ export function createStorage(init: StorageInit, components: StorageComponents):
     { ...components, copies, serial, log, collect: collector.soon, emit },
   )
   const sweep = new GrantSweep(
-    { graceMs, intervalMs: init.sweepIntervalMs ?? DEFAULT_STORAGE_SWEEP_MS, repairTimeoutMs: fetchTimeoutMs },
+    { graceMs, intervalMs: init.sweepIntervalMs ?? DEFAULT_STORAGE_SWEEP_MS, repairTimeoutMs: requestTimeoutMs },
     { delegation: components.delegation, copies, serial, log, collect: collector.soon },
   )
   const owner = new Owner(
