@@ -179,6 +179,8 @@ export async function apiDoc(): Promise<string> {
     '| `storage:kept` | a KeptCopy: this node now keeps a copy for another identity |',
     '| `storage:dropped` | a KeptCopy and `reason` (requested, revoked, expired, over-quota): this node stopped keeping it |',
     '| `storage:refused` | `{"op", "from", "code", "error"}`: this node refused a storage request (put, drop or check; not sent for `rate-limited`) |',
+    "| `ledger:receipt` | a LedgerReceipt (as in `GET /v1/ledger/peers/{target}`): a receipt both sides signed was added to this node's chain |",
+    '| `ledger:fork` | a LedgerFork: a device was proven to sign two halves at one position of its chain; it (and its identity) is refused from now on |',
     '| `transfer:start`, `transfer:progress` (at most 4/s), `transfer:done`, `transfer:failed` | a Transfer (`state` says done, failed or cancelled) |',
     '',
     'One transfer alone: `GET /v1/transfers/{id}/events` starts with `hello` (the transfer as it is',

@@ -9,6 +9,7 @@ import { registerDelegate } from '../delegation/cli/delegate.ts'
 import { registerContact } from '../identity/cli/contact.ts'
 import { registerDevice } from '../identity/cli/device.ts'
 import { registerRecovery } from '../identity/cli/recovery.ts'
+import { registerLedger } from '../ledger/cli/ledger.ts'
 import { registerMailbox } from '../mailbox/cli/mailbox.ts'
 import { registerMsg } from '../messaging/cli/msg.ts'
 import { registerTopic } from '../messaging/cli/topic.ts'
@@ -29,4 +30,5 @@ export const SERVICE_COMMANDS: { readonly [K in ServiceName]: (program: Command)
   mailbox: registerMailbox,
   content: registerContent,
   storage: registerStore,
+  ledger: registerLedger,
 }

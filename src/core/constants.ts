@@ -428,3 +428,27 @@ export const DEFAULT_LEDGER_FLUSH_INTERVAL_MS = 10_000
 export const DEFAULT_LEDGER_RECALL_ENTRIES = 1_000
 /** Receipts listed per counterparty by the API and `lateral ledger PEER`, unless asked for fewer. */
 export const DEFAULT_LEDGER_LIST_RECEIPTS = 200
+
+/** Across NATs (src/net/relay-*.ts, src/net/reachability.ts, docs/reachability.md). */
+/** Relay reservations a node behind NAT keeps (on distinct relays), so losing one relay leaves another way in. */
+export const DEFAULT_RELAY_RESERVATIONS = 2
+/** Reservations a relay server holds at once, for all peers together (libp2p's default: 15). */
+export const DEFAULT_RELAY_MAX_RESERVATIONS = 15
+/** How long a reservation on a relay server lasts before the client must renew it (libp2p's default: 2 h). */
+export const DEFAULT_RELAY_RESERVATION_TTL_MS = 2 * 3_600_000
+/**
+ * How long one relayed connection may stay open on a relay server. libp2p's default is 2 min;
+ * longer here so a relayed peer can be messaged and fetch a small file while DCUtR tries direct.
+ */
+export const DEFAULT_RELAY_DURATION_LIMIT_MS = 10 * 60_000
+/**
+ * Bytes one relayed connection may carry (both ways) on a relay server before it is reset.
+ * libp2p's default, 128 KiB, cannot carry a small file; 0 means no limit (a relay that allows bulk).
+ */
+export const DEFAULT_RELAY_DATA_LIMIT_BYTES = 8 * 1024 * 1024
+/** How long a DCUtR hole-punch attempt (the synchronised dial) may take before it counts as failed. */
+export const DEFAULT_DCUTR_TIMEOUT_MS = 5_000
+/** How long an AutoNAT dial-back request may take before the helper is given up on. */
+export const DEFAULT_AUTONAT_TIMEOUT_MS = 15_000
+/** A peer whose upload turn just ended keeps its place in the weighted upload queue this long, ms: its next block reaches the queue a moment after (src/content/weighted-slots.ts). */
+export const WEIGHTED_REJOIN_MS = 20

@@ -6,6 +6,7 @@
 import { contentApi } from '../content/api/routes.ts'
 import { delegationApi } from '../delegation/api/routes.ts'
 import { identityApi } from '../identity/api/routes.ts'
+import { ledgerApi } from '../ledger/api/routes.ts'
 import { mailboxApi } from '../mailbox/api/routes.ts'
 import { messagingApi } from '../messaging/api/routes.ts'
 import type { ServiceName } from '../node/registry.ts'
@@ -19,4 +20,5 @@ export const SERVICE_APIS: { readonly [K in ServiceName]: ServiceApi } = {
   mailbox: mailboxApi,
   content: contentApi,
   storage: storageApi,
+  ledger: ledgerApi,
 }

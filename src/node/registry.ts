@@ -12,6 +12,7 @@ import type { Static } from '../core/settings.ts'
 import type { KeyAgreement, Signer } from '../core/signer.ts'
 import { delegationService } from '../delegation/service.ts'
 import { identityService } from '../identity/service.ts'
+import { ledgerService } from '../ledger/service.ts'
 import { mailboxService } from '../mailbox/service.ts'
 import { messagingService } from '../messaging/service.ts'
 import type { Net } from '../net/index.ts'
@@ -26,6 +27,7 @@ export const SERVICES = [
   mailboxService,
   contentService,
   storageService,
+  ledgerService,
 ] as const
 
 /** What the node's layers below the services give every service to pick from. */

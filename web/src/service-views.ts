@@ -6,6 +6,7 @@ import { contentView } from '../../src/content/web/files.tsx'
 import type { ServiceName } from '../../src/daemon/schemas.ts'
 import { delegationView } from '../../src/delegation/web/delegations.tsx'
 import { identityView } from '../../src/identity/web/identity-view.tsx'
+import { ledgerView } from '../../src/ledger/web/ledger-view.tsx'
 import { mailboxView } from '../../src/mailbox/web/mailbox-view.tsx'
 import { messagingView } from '../../src/messaging/web/chat.tsx'
 import { storageView } from '../../src/storage/web/storage-view.tsx'
@@ -18,4 +19,5 @@ export const SERVICE_VIEWS: { readonly [K in ServiceName]: ServiceView | null } 
   delegation: delegationView,
   mailbox: mailboxView,
   storage: storageView,
+  ledger: ledgerView,
 }

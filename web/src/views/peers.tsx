@@ -8,6 +8,7 @@ import type {
   PingReply,
 } from '../../../src/daemon/schemas.ts'
 import type { IdentityReply } from '../../../src/identity/api/schemas.ts'
+import { ReputationCell, useReputations } from '../../../src/ledger/web/reputation-cell.tsx'
 import { api } from '../api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../components.tsx'
 import { bytes, duration, short } from '../format.ts'
@@ -21,6 +22,7 @@ export function PeersView({ self }: { self: string | undefined }) {
   // Peers that are devices of this node's own identity are named (the person's other devices).
   const identity = useLoad(() => api.get<IdentityReply>('/v1/identity'), { refreshOn: ['identity:change'] })
   const deviceName = (peerId: string) => identity.data?.devices.find((d) => d.peerId === peerId)?.name
+  const reputations = useReputations()
   const [address, setAddress] = useState('')
   const [pings, setPings] = useState<Record<string, number[] | string>>({})
   const connect = useAction(async (target: string) => {
@@ -61,6 +63,7 @@ export function PeersView({ self }: { self: string | undefined }) {
                   <th class="num">In</th>
                   <th class="num">Out</th>
                   <th>For</th>
+                  <th>Reputation</th>
                   <th />
                 </tr>
               </thead>
@@ -109,6 +112,9 @@ export function PeersView({ self }: { self: string | undefined }) {
                       <td class="num">{bytes(p.bytesIn)}</td>
                       <td class="num">{bytes(p.bytesOut)}</td>
                       <td>{duration(now - p.openedAt)}</td>
+                      <td>
+                        <ReputationCell peer={p.peerId} reputation={reputations.get(p.peerId)} />
+                      </td>
                       <td>
                         <button type="button" class="small" onClick={() => void ping(p.peerId)}>
                           Ping
