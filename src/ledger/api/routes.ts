@@ -96,7 +96,7 @@ export const ledgerApi: ServiceApi = {
           response: { 200: Type.Ref(reputationView), ...errorResponses },
         },
       },
-      async (req) => ledger.reputation(req.params.target, { explain: req.query.explain === true }),
+      async (req) => ledger.reputation(req.params.target, { explain: req.query.explain === 'true' }),
     )
   },
 }

@@ -4,6 +4,7 @@
  * from here.
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { stringEnum } from '../../core/settings.ts'
 import { forkView, receiptView, reputationView } from '../index.ts'
 
 export {
@@ -38,7 +39,9 @@ export const verifyBody = Type.Object(
 export type VerifyBody = Static<typeof verifyBody>
 
 export const reputationQuery = Type.Object({
-  explain: Type.Optional(Type.Boolean({ description: 'Add the paths the contribution flows along' })),
+  explain: Type.Optional(
+    stringEnum(['true', 'false'], { description: 'true: add the paths the contribution flows along' }),
+  ),
 })
 export type ReputationQuery = Static<typeof reputationQuery>
 
