@@ -33,7 +33,7 @@ describe('direct-message delivery', () => {
   })
 
   it('an unreachable recipient: the outbox hands its messages to the fallback (a mailbox), in order; what it does not take stays queued', async () => {
-    const sender = await peers.add({ messaging: { retryMinMs: 60_000, retryMaxMs: 60_000 } })
+    const sender = await peers.add({ messaging: { retryMinMs: 60_000, retryMaxMs: 60_000, dmOpenTimeoutMs: 1000 } })
     const away = await peers.add()
     await away.messaging?.stop()
     await away.net.stop()
@@ -44,7 +44,10 @@ describe('direct-message delivery', () => {
     sender.messaging?.setFallback({
       deposit: async (to, envelopes) => {
         deposits.push({ to, seqs: envelopes.map((e) => e.seq) })
-        return { taken: Math.min(takeAtMost, envelopes.length), mailbox: 'mailbox-peer' }
+        const taken = Math.min(takeAtMost, envelopes.length)
+        return taken < envelopes.length
+          ? { taken, mailbox: 'mailbox-peer', error: 'over quota' }
+          : { taken, mailbox: 'mailbox-peer' }
       },
     })
     const first = await sender.messaging?.send(away.signer.peerId, 'one')
@@ -54,16 +57,25 @@ describe('direct-message delivery', () => {
     takeAtMost = 0
     const second = await sender.messaging?.send(away.signer.peerId, 'two')
     assert.equal(second?.status, 'queued', 'not taken: it waits for the next attempt')
+    assert.match(second?.error ?? '', /no mailbox took it: over quota/, 'the mailbox says why')
     assert.equal((await sender.messaging?.outbox())?.length, 1)
+    // A deposit of some: those taken leave, the rest wait (none put back by the failed dial).
+    takeAtMost = 1
+    const third0 = await sender.messaging?.send(away.signer.peerId, 'two and a half')
+    assert.equal(third0?.status, 'queued')
+    const left = (await sender.messaging?.outbox())?.map((m) => new TextDecoder().decode(m.body))
+    assert.deepEqual(left, ['two and a half'], 'the first was taken and is not back in the outbox')
+    takeAtMost = 0
     assert.deepEqual(deposits, [
       { to: away.signer.peerId, seqs: [1] },
       { to: away.signer.peerId, seqs: [2] },
+      { to: away.signer.peerId, seqs: [2, 3] },
     ])
-    assert.deepEqual(deposited, [first?.id])
+    assert.deepEqual(deposited, [first?.id, second?.id])
     sender.messaging?.setFallback(undefined)
     const third = await sender.messaging?.send(away.signer.peerId, 'three')
     assert.equal(third?.status, 'queued')
-    assert.equal(deposits.length, 2, 'no fallback, no deposit')
+    assert.equal(deposits.length, 3, 'no fallback, no deposit')
   })
 
   it('20 concurrent sends to one peer get seq 1..20, are all delivered once, in order', async () => {

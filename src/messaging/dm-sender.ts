@@ -320,12 +320,16 @@ export class DirectMessageSender {
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       retryReason = (err as Error).message
-      if (stream === undefined && (await this.#depositAll(to, queue, record))) {
-        this.#backoff.delete(to)
-        return
+      if (stream === undefined) {
+        const deposit = await this.#depositAll(to, queue, record)
+        if (deposit.all) {
+          this.#backoff.delete(to)
+          return
+        }
+        if (deposit.error !== undefined) retryReason = `${retryReason}; no mailbox took it: ${deposit.error}`
       }
-      // Only the entry that was on the wire: those acknowledged before it are gone for good.
-      if (current !== undefined) {
+      // Only the entry that was on the wire (unless a mailbox took it): those acknowledged before it are gone for good.
+      if (current !== undefined && !handled.has(current.id)) {
         await this.#c.store.putOutbox({ ...current, attempts: current.attempts + 1, lastError: retryReason })
         record(current, { status: 'queued', error: retryReason })
       }
@@ -355,15 +359,19 @@ export class DirectMessageSender {
    * The recipient could not be reached: hand its waiting messages to the fallback (a mailbox).
    * True when it took them all; what it did not take stays queued.
    */
-  async #depositAll(to: string, queue: OutboxEntry[], record: (e: OutboxEntry, o: Outcome) => void): Promise<boolean> {
+  async #depositAll(
+    to: string,
+    queue: OutboxEntry[],
+    record: (e: OutboxEntry, o: Outcome) => void,
+  ): Promise<{ all: boolean; error?: string }> {
     const fallback = this.#fallback
-    if (fallback === undefined) return false
+    if (fallback === undefined) return { all: false }
     let result: { taken: number; mailbox?: string; error?: string }
     try {
       result = await fallback.deposit(to, queue)
     } catch (err) {
       this.#c.log.debug('no mailbox took the messages', { to, ...errorFields(err) })
-      return false
+      return { all: false, error: (err as Error).message }
     }
     const taken = queue.slice(0, Math.max(0, Math.min(result.taken, queue.length)))
     for (const entry of taken) {
@@ -376,7 +384,8 @@ export class DirectMessageSender {
       record(entry, outcome)
       this.#c.emit('dm:deposited', { id: entry.id, to, seq: entry.seq, mailbox: result.mailbox })
     }
-    return taken.length === queue.length
+    const all = taken.length === queue.length
+    return all || result.error === undefined ? { all } : { all, error: result.error }
   }
 
   /** Write one envelope and read its ack, both within the ack deadline. */
