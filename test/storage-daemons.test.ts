@@ -121,6 +121,12 @@ describe('delegated storage across daemons', { timeout: 240_000 }, () => {
     )
     const human = await net.cli(1, ['store', 'list'])
     assert.match(human.stdout, /Kept here for others:/)
+    // Both sides' delegation views say how much of the grant is in use.
+    const size = put.keepers[0]?.size
+    const given = parse<Array<{ cid: string; used?: number }>>(await cli(0, ['delegate', 'list', '--given']))
+    assert.equal(given.find((d) => d.cid === grants.bob)?.used, size)
+    const held = parse<Array<{ cid: string; used?: number }>>(await cli(1, ['delegate', 'list', '--received']))
+    assert.equal(held.find((d) => d.cid === grants.bob)?.used, size)
 
     // Ada deletes her own copy; only Bob has it now.
     await cli(0, ['unpin', file.cid])

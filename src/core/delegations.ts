@@ -54,6 +54,14 @@ export interface VerifiedInvocation {
   expiresAt: number
 }
 
+/** What a service using grants of a command reports of their use, so grant views show quota used. */
+export interface UsageProvider {
+  /** Bytes this node holds for `subject` under grants of the command it holds. */
+  held?(subject: string): number
+  /** Bytes `peer` holds for this node's identity under grants of the command this node gave it. */
+  placed?(peer: string): number
+}
+
 export interface DelegationAuthority {
   /**
    * The grant this node holds from `subject` for `command` (or a command above it), verified
@@ -79,6 +87,8 @@ export interface DelegationAuthority {
    * DelegationError naming the reason.
    */
   verifyInvocation(bytes: Uint8Array, command: string): Promise<VerifiedInvocation>
+  /** Report the use of grants of `command` (one provider per command; the last one set wins). */
+  provideUsage(command: string, provider: UsageProvider): void
   /** Grants this node holds changed state (received, expired, revoked). */
   addEventListener(type: 'grant:changed', listener: (evt: CustomEvent<GrantChange>) => void): void
   removeEventListener(type: 'grant:changed', listener: (evt: CustomEvent<GrantChange>) => void): void

@@ -20,7 +20,13 @@
  */
 
 import { DELEGATION_FRAME_MAX_BYTES } from '../core/constants.ts'
-import type { DelegationAuthority, GrantChange, HeldGrant, VerifiedInvocation } from '../core/delegations.ts'
+import type {
+  DelegationAuthority,
+  GrantChange,
+  HeldGrant,
+  UsageProvider,
+  VerifiedInvocation,
+} from '../core/delegations.ts'
 import {
   DelegationError,
   InvalidInputError,
@@ -122,6 +128,7 @@ export class DelegationService implements DelegationAuthority, Startable {
   readonly #verified = createDelegationCache()
   /** The state each held grant had when last judged, to report changes once. */
   readonly #lastState = new Map<string, State>()
+  readonly #usage = new Map<string, UsageProvider>()
   #timer: ReturnType<typeof setInterval> | undefined
   #running = false
 
@@ -328,6 +335,10 @@ export class DelegationService implements DelegationAuthority, Startable {
     }
   }
 
+  provideUsage(command: string, provider: UsageProvider): void {
+    this.#usage.set(normaliseCommand(command), provider)
+  }
+
   addEventListener<K extends keyof DelegationEvents>(type: K, listener: (evt: DelegationEvents[K]) => void): void {
     this.#events.addEventListener(type, listener as (evt: Event) => void)
   }
@@ -409,6 +420,9 @@ export class DelegationService implements DelegationAuthority, Startable {
       at: record.at,
     }
     if (quota !== undefined) view.quota = quota
+    const usage = this.#usage.get(view.command)
+    const used = direction === 'received' ? usage?.held?.(view.subject) : usage?.placed?.(view.audience)
+    if (used !== undefined) view.used = used
     if (nbfs.length > 0) view.notBefore = Math.max(...nbfs) * 1000
     if (judged.reason !== undefined) view.reason = judged.reason
     if (direction === 'given') view.delivered = record.delivered === true

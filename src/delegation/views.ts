@@ -16,6 +16,12 @@ export const delegationView = Type.Object(
     subject: Type.String({ description: 'The identity whose right it is' }),
     command: Type.String({ description: 'What it allows, e.g. /store/put (and every command under it)' }),
     quota: Type.Optional(Type.Integer({ description: 'Bytes at most (the smallest quota along its chain)' })),
+    used: Type.Optional(
+      Type.Integer({
+        description:
+          'Bytes in use under it: received, what this node keeps for the subject; given, what the holder keeps for this node',
+      }),
+    ),
     notBefore: Type.Optional(Type.Number({ description: 'Valid from, ms since epoch' })),
     expiresAt: Type.Number({ description: 'Valid until, ms since epoch (the earliest expiry along its chain)' }),
     state: delegationState,

@@ -188,6 +188,8 @@ export function createMailbox(init: MailboxInit, components: MailboxComponents):
         maxInboundStreams: init.inboundStreams ?? DEFAULT_MAILBOX_INBOUND_STREAMS,
       })
       messaging.setFallback(depositor)
+      // The Delegations view shows how much of each /msg/deposit grant this node's mailbox uses.
+      delegation.provideUsage(DEPOSIT_COMMAND, { held: (identity) => index.usage(identity).bytes })
       retention.start()
       collector.start()
     },

@@ -38,7 +38,7 @@ export type MailboxIdentity = Pick<IdentityDirectory, 'self' | 'identityOf' | 'd
 
 export type MailboxDelegation = Pick<
   DelegationAuthority,
-  'held' | 'lapsed' | 'addEventListener' | 'removeEventListener'
+  'held' | 'lapsed' | 'provideUsage' | 'addEventListener' | 'removeEventListener'
 >
 
 export interface MailboxComponents {

@@ -214,6 +214,11 @@ export function createStorage(init: StorageInit, components: StorageComponents):
     async start() {
       await copies.load()
       await owner.load()
+      // The Delegations view shows how much of each /store/put grant is used, on both sides.
+      components.delegation.provideUsage('/store/put', {
+        held: (subject) => copies.usage(subject).bytes,
+        placed: (peer) => owner.list().reduce((sum, p) => (p.peer === peer ? sum + p.size : sum), 0),
+      })
       await keeper.start()
       await sweep.start()
       if (checkMeanMs > 0) {

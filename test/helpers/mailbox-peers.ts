@@ -48,8 +48,10 @@ export class World {
 
 /** The grants one peer holds, by subject identity (one per subject is enough for these tests). */
 export class FakeAuthority
-  implements Pick<DelegationAuthority, 'held' | 'lapsed' | 'addEventListener' | 'removeEventListener'>
+  implements Pick<DelegationAuthority, 'held' | 'lapsed' | 'provideUsage' | 'addEventListener' | 'removeEventListener'>
 {
+  /** What the mailbox reported with provideUsage, by command. */
+  readonly usage = new Map<string, Parameters<DelegationAuthority['provideUsage']>[1]>()
   readonly #grants = new Map<string, HeldGrant & { revoked?: boolean }>()
   readonly #events = new EventTarget()
   #n = 0
@@ -81,6 +83,10 @@ export class FakeAuthority
     if (grant === undefined) return
     grant.expiresAt = Date.now() - 1
     this.#emit({ cid: grant.cid, subject, command: grant.command, state: 'expired' })
+  }
+
+  provideUsage(command: string, provider: Parameters<DelegationAuthority['provideUsage']>[1]): void {
+    this.usage.set(command, provider)
   }
 
   async held(subject: string, command: string): Promise<HeldGrant | undefined> {

@@ -12,7 +12,13 @@ import { MemoryDatastore } from 'datastore-core'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { Content } from '../../src/content/index.ts'
-import type { DelegationAuthority, GrantChange, HeldGrant, VerifiedInvocation } from '../../src/core/delegations.ts'
+import type {
+  DelegationAuthority,
+  GrantChange,
+  HeldGrant,
+  UsageProvider,
+  VerifiedInvocation,
+} from '../../src/core/delegations.ts'
 import { DelegationError } from '../../src/core/errors.ts'
 import { type ComponentLogger, type LogFields, silentLogger } from '../../src/core/logger.ts'
 import { generateDeviceKey } from '../../src/identity/keystore.ts'
@@ -63,6 +69,8 @@ export class FakeAuthority implements DelegationAuthority {
   readonly #grants = new Map<string, FakeGrant>()
   readonly #seen = new Set<string>()
   readonly #events = new EventTarget()
+  /** What services reported with provideUsage, by command. */
+  readonly usage = new Map<string, UsageProvider>()
   /** Invocation lifetime, ms. */
   invocationTtlMs = 60_000
   /** Calls of `held`, to see that a refused request cost no grant lookup where it should not. */
@@ -101,6 +109,10 @@ export class FakeAuthority implements DelegationAuthority {
     if (grant === undefined) throw new Error(`no grant ${cid}`)
     grant.expiresAt = at
     this.#emit({ cid, subject: grant.subject, command: grant.command, state: 'expired' })
+  }
+
+  provideUsage(command: string, provider: UsageProvider): void {
+    this.usage.set(command, provider)
   }
 
   async held(subject: string, command: string): Promise<HeldGrant | undefined> {

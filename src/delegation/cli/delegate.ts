@@ -13,13 +13,13 @@ const short = (id: string) => (id.length > 16 ? `${id.slice(0, 8)}…${id.slice(
 function describe(views: DelegationView[]): string {
   if (views.length === 0) return 'No delegations.'
   return table(
-    ['CID', 'DIRECTION', 'PEER', 'COMMAND', 'QUOTA', 'UNTIL', 'STATE'],
+    ['CID', 'DIRECTION', 'PEER', 'COMMAND', 'USED/QUOTA', 'UNTIL', 'STATE'],
     views.map((v) => [
       v.cid,
       v.direction,
       short(v.direction === 'given' ? v.audience : v.issuer),
       v.command,
-      v.quota === undefined ? '-' : formatBytes(v.quota),
+      `${v.used === undefined ? '' : `${formatBytes(v.used)} of `}${v.quota === undefined ? '-' : formatBytes(v.quota)}`,
       when(v.expiresAt),
       `${v.state}${v.direction === 'given' && v.delivered === false ? ' (not delivered yet)' : ''}`,
     ]),

@@ -122,7 +122,7 @@ function Table(props: { title: string; testid: string; rows: DelegationView[]; e
             <tr>
               <th>{props.testid === 'given' ? 'To' : 'From'}</th>
               <th>Right</th>
-              <th>Quota</th>
+              <th>Used / quota</th>
               <th>Until</th>
               <th>State</th>
               <th />
@@ -153,7 +153,10 @@ function Row({ delegation: d, onChange }: { delegation: DelegationView; onChange
       <td>
         <code>{d.command}</code>
       </td>
-      <td>{d.quota === undefined ? '-' : bytes(d.quota)}</td>
+      <td>
+        {d.used === undefined ? null : `${bytes(d.used)} of `}
+        {d.quota === undefined ? (d.used === undefined ? '-' : 'no quota') : bytes(d.quota)}
+      </td>
       <td>{when(d.expiresAt)}</td>
       <td>
         <span
