@@ -4,6 +4,7 @@ import { VERSION } from '../core/constants.ts'
 import { SERVICES } from '../node/registry.ts'
 import { registerDaemon } from './commands/daemon.ts'
 import { registerInit } from './commands/init.ts'
+import { registerDoctor } from './commands/doctor.ts'
 import { registerNodeInfo } from './commands/node-info.ts'
 import { registerPeers } from './commands/peers.ts'
 import { registerUi } from './commands/ui.ts'
@@ -30,6 +31,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid input, 3 no daemon, 4 passphrase, 5
   registerInit(program)
   registerDaemon(program)
   registerNodeInfo(program)
+  registerDoctor(program)
   registerPeers(program)
   for (const service of SERVICES) SERVICE_COMMANDS[service.name](program)
   registerUi(program)

@@ -41,6 +41,9 @@ export const peerConnection = Type.Object(
     muxer: Type.Optional(Type.String()),
     bytesIn: Type.Optional(Type.Integer({ description: 'Bytes received from the peer over its open connections' })),
     bytesOut: Type.Optional(Type.Integer({ description: 'Bytes sent to the peer over its open connections' })),
+    kind: stringEnum(['direct', 'relayed'], {
+      description: 'direct when a connection to the peer is direct, relayed when all go through a relay',
+    }),
   },
   { $id: 'PeerConnection' },
 )
@@ -67,7 +70,11 @@ export const statusReply = Type.Object({
     protocol: Type.String(),
   }),
   reachability: stringEnum(['public', 'private', 'relayed'], {
-    description: 'Judged from the announced addresses',
+    description: 'public: an address confirmed by AutoNAT dial-backs or UPnP; relayed: a relay holds a reservation',
+  }),
+  reachabilityReasons: Type.Array(Type.String(), { description: 'How the reachability was learned' }),
+  nat: stringEnum(['none', 'home', 'hard', 'carrier', 'unknown'], {
+    description: 'The NAT in front of this node as far as it can tell (`lateral doctor` says why)',
   }),
   traffic: Type.Union([Type.Object({ bytesIn: Type.Integer(), bytesOut: Type.Integer() }), Type.Null()], {
     description: 'Bytes on the wire since start; null when metrics are off',

@@ -1,6 +1,7 @@
 /**
  * The network's settings in config.json: the top-level keys `listen`, `bootstrap`, `mdns`,
- * `encrypters`, `metrics` and the sections `dht` and `connections` (docs/config.md).
+ * `encrypters`, `metrics`, `autonat`, `upnp` and the sections `dht`, `connections` and `relay`
+ * (docs/config.md, docs/reachability.md).
  */
 import { Type } from '@sinclair/typebox'
 import {
@@ -11,6 +12,11 @@ import {
   DEFAULT_MAX_INCOMING_PENDING,
   DEFAULT_MDNS_INTERVAL_MS,
   DEFAULT_RECONNECT_AT_START,
+  DEFAULT_RELAY_DATA_LIMIT_BYTES,
+  DEFAULT_RELAY_DURATION_LIMIT_MS,
+  DEFAULT_RELAY_MAX_RESERVATIONS,
+  DEFAULT_RELAY_RESERVATION_TTL_MS,
+  DEFAULT_RELAY_RESERVATIONS,
 } from '../core/constants.ts'
 import { count, flag, millis, oneOf, type Static, section, stringEnum, strings } from '../core/settings.ts'
 
@@ -34,6 +40,37 @@ export const netSettings = {
     default: ['tls', 'noise'],
   }),
   metrics: flag('collect Prometheus metrics for `GET /metrics` (and the per-peer byte counts)', true),
+  autonat: flag('AutoNAT v2: peers in other networks dial our addresses back to confirm we are reachable', true),
+  upnp: flag(
+    'UPnP port mapping on the router, removed on stop (only where a non-loopback IPv4 address is listened on)',
+    true,
+    { flag: '--no-upnp' },
+  ),
+  relay: section('Circuit relay v2 (docs/reachability.md)', {
+    reservations: count(
+      'relay reservations kept, on distinct relays, while no address of ours is confirmed public (0: none)',
+      DEFAULT_RELAY_RESERVATIONS,
+    ),
+    server: flag('serve as a relay for others (meant for hosts with a public address)', false, {
+      flag: '--relay-server',
+    }),
+    maxReservations: count(
+      'relay server: reservations held at once, all peers together',
+      DEFAULT_RELAY_MAX_RESERVATIONS,
+    ),
+    reservationTtlMs: millis(
+      'relay server: how long a reservation lasts before renewal',
+      DEFAULT_RELAY_RESERVATION_TTL_MS,
+    ),
+    durationLimitMs: millis(
+      'relay server: how long one relayed connection may stay open',
+      DEFAULT_RELAY_DURATION_LIMIT_MS,
+    ),
+    dataLimitBytes: count(
+      'relay server: bytes one relayed connection may carry before it is reset (0: no limit, bulk allowed)',
+      DEFAULT_RELAY_DATA_LIMIT_BYTES,
+    ),
+  }),
   dht: section('Kademlia DHT', {
     mode: oneOf(
       "`server` answers DHT queries. libp2p's automatic mode stays client-only without public addresses, which would leave a LAN with no DHT.",

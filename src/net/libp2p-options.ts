@@ -25,6 +25,7 @@ import {
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
+import { type NatServices, natServices, relayTransport } from './nat-services.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
 
@@ -36,7 +37,7 @@ export type Services = {
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
-}
+} & NatServices
 
 /** Gossipsub score thresholds (docs/protocols/topics.md explains them). */
 export const SCORE_THRESHOLDS = { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 }
@@ -44,6 +45,7 @@ export const SCORE_THRESHOLDS = { gossipThreshold: -10, publishThreshold: -50, g
 function buildServices(init: NetInit, penalty: (peerId: string) => number): ServiceFactoryMap<Services> {
   return {
     identify: identify(),
+    ...natServices(init),
     // The connection monitor pings too: leave room for a user's ping beside it.
     ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
     dht: kadDHT({
@@ -95,7 +97,9 @@ export function buildLibp2pOptions(
     datastore,
     nodeInfo: { name: AGENT_NAME, version: VERSION, userAgent: `${AGENT_NAME}/${VERSION}` },
     addresses: { listen },
-    transports: memoryTransport ? [memory()] : [tcp(), webSockets()],
+    // The relay transport dials `/p2p-circuit` addresses and takes relayed connections; it
+    // reserves nothing by itself (relay-picker.ts asks relays once some are known).
+    transports: memoryTransport ? [memory(), relayTransport()] : [tcp(), webSockets(), relayTransport()],
     connectionEncrypters: encrypters,
     streamMuxers: [
       yamux({

@@ -16,18 +16,23 @@
 import type { Datastore } from 'interface-datastore'
 import type { Libp2p } from 'libp2p'
 import type { AbortOptions } from '../core/abort.ts'
+import { DEFAULT_RELAY_RESERVATIONS } from '../core/constants.ts'
 import { InvalidInputError, NotStartedError } from '../core/errors.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import { AutoDialer } from './auto-dial.ts'
 import { Dialer } from './dialer.ts'
 import { addressesOf, NetEventBridge } from './events.ts'
+import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
 import type { Services } from './libp2p-options.ts'
+import { ObservedAddresses } from './observed.ts'
 import { parsePeerId } from './parse.ts'
 import { PeerView } from './peers.ts'
 import { PenaltyBook } from './penalties.ts'
 import { Protocols } from './protocols.ts'
 import { createPubSub } from './pubsub.ts'
+import { reachabilityReport } from './reachability.ts'
+import { RelayPicker } from './relay-picker.ts'
 import { Routing } from './routing.ts'
 import type {
   DhtStatus,
@@ -40,8 +45,10 @@ import type {
   ProtocolHandler,
   ProtocolStream,
   PubSub,
+  ReachabilityReport,
   TrafficTotals,
 } from './types.ts'
+import { upnpProbe } from './upnp-probe.ts'
 
 export interface NetComponents {
   datastore: Datastore
@@ -65,6 +72,8 @@ class Libp2pNet implements Net {
   readonly #autoDial: AutoDialer
   readonly #routing = new Routing(this.#node)
   readonly #protocols: Protocols
+  readonly #observed = new ObservedAddresses()
+  readonly #relayPicker: RelayPicker
   readonly pubsub: PubSub = createPubSub(() => this.#node().services.pubsub)
 
   constructor(init: NetInit, components: NetComponents) {
@@ -74,6 +83,7 @@ class Libp2pNet implements Net {
     this.#dialer = new Dialer(this.#node, this.#peers, init.dialTimeoutMs)
     this.#autoDial = new AutoDialer(init, this.#peers, this.#log)
     this.#protocols = new Protocols(this.#node, this.#log)
+    this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
   }
 
   get peerId(): string {
@@ -93,6 +103,8 @@ class Libp2pNet implements Net {
     this.#peers.attach(running.node)
     this.#events.attach(running.node)
     this.#autoDial.attach(running.node)
+    this.#observed.attach(running.node)
+    this.#relayPicker.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -100,6 +112,8 @@ class Libp2pNet implements Net {
     const running = this.#running
     if (running === undefined) return
     this.#running = undefined
+    this.#relayPicker.detach(running.node)
+    this.#observed.detach(running.node)
     this.#autoDial.detach(running.node)
     this.#events.detach(running.node)
     this.#peers.detach(running.node)
@@ -135,6 +149,35 @@ class Libp2pNet implements Net {
   traffic(): TrafficTotals | undefined {
     const traffic = this.#running?.traffic
     return traffic === undefined ? undefined : { ...traffic.totals }
+  }
+
+  reachability(): ReachabilityReport {
+    return this.#report({ enabled: this.#node().services.upnp !== undefined, mappings: [] })
+  }
+
+  async diagnose(options: AbortOptions = {}): Promise<ReachabilityReport> {
+    const upnp = this.#node().services.upnp
+    const probe =
+      upnp === undefined
+        ? { enabled: false, mappings: [] }
+        : await upnpProbe(upnp.portMappingClient, withDefaultTimeout(options, this.#init.dialTimeoutMs))
+    return this.#report(probe)
+  }
+
+  #report(upnp: ReachabilityReport['upnp']): ReachabilityReport {
+    const node = this.#node()
+    const addresses = internalsOf(node).addressManager.getAddressesWithMetadata()
+    const mappings = addresses.filter((a) => a.type === 'ip-mapping').map((a) => a.multiaddr.toString())
+    return reachabilityReport({
+      addresses,
+      announced: this.addresses(),
+      observed: this.#observed.list(),
+      upnp: { ...upnp, mappings: [...new Set([...upnp.mappings, ...mappings])] },
+      relayServer: {
+        enabled: node.services.relay !== undefined,
+        reservations: (node.services.relay as { reservations?: { size: number } } | undefined)?.reservations?.size ?? 0,
+      },
+    })
   }
 
   dht(): DhtStatus {
@@ -205,6 +248,10 @@ class Libp2pNet implements Net {
   ): void {
     this.#events.removeEventListener(type, listener, options)
   }
+}
+
+function withDefaultTimeout(options: AbortOptions, ms: number): AbortOptions {
+  return { signal: options.signal ?? AbortSignal.timeout(ms) }
 }
 
 export function createNet(init: NetInit, components: NetComponents): Net {

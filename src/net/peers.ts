@@ -69,6 +69,9 @@ export class PeerView {
       ...(first.encryption === undefined ? {} : { encryption: first.encryption }),
       ...(first.multiplexer === undefined ? {} : { muxer: first.multiplexer }),
       ...(bytes === undefined ? {} : bytes),
+      kind: conns.some((c) => c.direct && c.limits === undefined && !c.remoteAddr.toString().includes('/p2p-circuit'))
+        ? 'direct'
+        : 'relayed',
     }
   }
 

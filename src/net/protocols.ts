@@ -34,7 +34,9 @@ export class Protocols {
           stream.abort(err instanceof Error ? err : new Error(String(err)))
         }
       },
-      maxInboundStreams === undefined ? {} : { maxInboundStreams },
+      // Relayed connections carry Lateral's protocols too: a peer behind two NATs may have no
+      // other way in. The relay's own limits (time, bytes) bound what runs over it.
+      { runOnLimitedConnection: true, ...(maxInboundStreams === undefined ? {} : { maxInboundStreams }) },
     )
   }
 
@@ -45,11 +47,10 @@ export class Protocols {
   async openStream(peerId: string, protocol: string, options: OpenStreamOptions = {}): Promise<ProtocolStream> {
     const { signal, ...limits } = options
     try {
-      const stream = await this.#node().dialProtocol(
-        parsePeerId(peerId),
-        protocol,
-        signal === undefined ? {} : { signal },
-      )
+      const stream = await this.#node().dialProtocol(parsePeerId(peerId), protocol, {
+        runOnLimitedConnection: true,
+        ...(signal === undefined ? {} : { signal }),
+      })
       return toProtocolStream(stream, peerId, limits)
     } catch (err) {
       throw mapNetError(err, `could not open ${protocol} to ${peerId}`, options)

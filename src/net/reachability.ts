@@ -1,13 +1,17 @@
 /**
- * How others can reach this node, judged from the addresses it announces: `public` when one
- * is a globally routable IP, `relayed` when it is reachable only through a relay
- * (`/p2p-circuit`), `private` when every address is loopback, LAN or link-local.
- * The judgement is from the addresses alone; no outside peer has confirmed it.
+ * How others can reach this node, and how that was learned. `public` needs an address that an
+ * outside peer confirmed by dialling it back (AutoNAT v2) or that the router mapped for us
+ * (UPnP) and AutoNAT then confirmed; `relayed` means a relay holds a reservation for us;
+ * `private` is everything else (LAN, loopback, behind a NAT with no relay yet). The NAT kind
+ * comes from what peers saw of our connections (observed.ts) and the UPnP gateway.
  */
 import { isIPv4, isIPv6 } from 'node:net'
+import type { AddressWithMetadata } from './internals.ts'
+import { natMapping, type Observation } from './observed.ts'
+import { RelayPicker } from './relay-picker.ts'
+import type { NatKind, Reachability, ReachabilityReport } from './types.ts'
 
-export type Reachability = 'public' | 'private' | 'relayed'
-
+/** The verdict from address strings alone (no outside peer consulted): kept for callers without a node. */
 export function reachability(addresses: string[]): Reachability {
   let relayed = false
   for (const address of addresses) {
@@ -19,6 +23,144 @@ export function reachability(addresses: string[]): Reachability {
     if (host !== undefined && isPublicIp(host)) return 'public'
   }
   return relayed ? 'relayed' : 'private'
+}
+
+export function hasConfirmedPublicAddress(addresses: AddressWithMetadata[]): boolean {
+  return addresses.some((a) => a.verified && isPublicAddress(a.multiaddr.toString()))
+}
+
+function isPublicAddress(address: string): boolean {
+  if (address.includes('/p2p-circuit')) return false
+  const host = /^\/(?:ip4|ip6)\/([^/]+)/.exec(address)?.[1]
+  return host !== undefined && isPublicIp(host)
+}
+
+export interface ReachabilityInputs {
+  addresses: AddressWithMetadata[]
+  announced: string[]
+  observed: Observation[]
+  upnp: ReachabilityReport['upnp']
+  relayServer: ReachabilityReport['relayServer']
+}
+
+const SOURCE: Record<AddressWithMetadata['type'], ReachabilityReport['addresses'][number]['source']> = {
+  transport: 'listen',
+  observed: 'observed',
+  'ip-mapping': 'upnp',
+  'dns-mapping': 'announce',
+  announce: 'announce',
+}
+
+export function reachabilityReport(inputs: ReachabilityInputs): ReachabilityReport {
+  const addresses = inputs.addresses.map((a) => {
+    const address = a.multiaddr.toString()
+    return {
+      address,
+      source: address.includes('/p2p-circuit') ? ('relay' as const) : SOURCE[a.type],
+      verified: a.verified,
+      ...(a.lastVerified === undefined || a.lastVerified === 0 ? {} : { lastVerified: a.lastVerified }),
+    }
+  })
+  const confirmed = addresses.filter((a) => a.verified && isPublicAddress(a.address))
+  const unconfirmed = addresses.filter((a) => !a.verified && isPublicAddress(a.address))
+  const relays = RelayPicker.relaysOf(inputs.announced)
+  const reasons: string[] = []
+  let verdict: Reachability
+  if (confirmed.length > 0) {
+    verdict = 'public'
+    for (const a of confirmed) {
+      reasons.push(
+        a.source === 'upnp'
+          ? `${a.address} is mapped on the router by UPnP and confirmed reachable`
+          : a.source === 'announce'
+            ? `${a.address} is announced by configuration`
+            : `${a.address} was dialled back by peers in other networks (AutoNAT)`,
+      )
+    }
+  } else if (relays.length > 0) {
+    verdict = 'relayed'
+    reasons.push(`no address of ours is confirmed reachable; ${relays.length} relay(s) hold a reservation for us`)
+  } else {
+    verdict = 'private'
+    reasons.push(
+      unconfirmed.length > 0
+        ? `${unconfirmed.map((a) => a.address).join(', ')} not (yet) confirmed by AutoNAT dial-backs`
+        : 'no public address: only loopback, LAN or NAT-internal addresses',
+    )
+    reasons.push('no relay reservation')
+  }
+  for (const o of inputs.observed.slice(0, 1)) reasons.push(`a peer sees us at ${o.address}`)
+
+  const nat = natKind(verdict, confirmed, inputs)
+  return {
+    reachability: verdict,
+    reasons,
+    nat,
+    addresses,
+    observed: inputs.observed.map((o) => ({
+      address: o.address,
+      by: o.by,
+      ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
+    })),
+    upnp: inputs.upnp,
+    relays,
+    relayServer: inputs.relayServer,
+    advice: advice(verdict, nat.kind, inputs, relays.length),
+  }
+}
+
+function natKind(
+  verdict: Reachability,
+  confirmed: Array<{ source: string }>,
+  inputs: ReachabilityInputs,
+): ReachabilityReport['nat'] {
+  const { mapping, reasons } = natMapping(inputs.observed)
+  const ext = inputs.upnp.externalAddress
+  let kind: NatKind = 'unknown'
+  if (ext !== undefined && !isPublicIp(ext)) {
+    kind = 'carrier'
+    reasons.push(
+      ext === ''
+        ? 'the UPnP router has no public external address: a second NAT (carrier-grade) is beyond it'
+        : `the UPnP router's own external address ${ext} is not public: a second NAT (carrier-grade) is beyond it`,
+    )
+  } else if (mapping === 'none' || (verdict === 'public' && confirmed.every((a) => a.source === 'listen'))) {
+    kind = 'none'
+  } else if (mapping === 'port-changing') {
+    kind = 'hard'
+  } else if (mapping === 'port-preserving') {
+    kind = 'home'
+  }
+  return { kind, mapping, reasons }
+}
+
+function advice(verdict: Reachability, kind: NatKind, inputs: ReachabilityInputs, relays: number): string[] {
+  const out: string[] = []
+  if (verdict === 'public') {
+    if (!inputs.relayServer.enabled)
+      out.push('reachable: you could help others by serving as a relay (`--relay-server`)')
+    return out
+  }
+  if (relays === 0) {
+    out.push(
+      'no relay reservation: add a bootstrap peer that serves as a relay, or run one (`lateral daemon --relay-server`) on a public host',
+    )
+  }
+  if (kind === 'home' && inputs.upnp.mappings.length === 0) {
+    out.push('behind a home NAT: turn on UPnP on the router (or forward the listen port) to be reachable directly')
+  }
+  if (kind === 'hard') {
+    out.push(
+      'behind a NAT that changes ports per connection: direct connections need the other side to be reachable; otherwise traffic goes through a relay',
+    )
+  }
+  if (kind === 'carrier') {
+    out.push(
+      'behind a carrier-grade NAT: port mapping cannot help; ask the provider for a public IPv4 or IPv6, or rely on relays',
+    )
+  }
+  if (inputs.upnp.error !== undefined) out.push(`UPnP: ${inputs.upnp.error}`)
+  return out
 }
 
 export function isPublicIp(host: string): boolean {

@@ -33,6 +33,33 @@ export interface NetInit {
   pubsubMaxMessageBytes?: number
   /** Yamux tuning (bench stack compares settings); defaults in constants.ts. */
   muxer?: MuxerTuning
+  /**
+   * Relay reservations to keep while this node has no confirmed public address: each on a
+   * distinct connected peer that serves relaying. 0 never reserves. Default DEFAULT_RELAY_RESERVATIONS.
+   */
+  relayReservations?: number
+  /** Serve as a circuit relay v2 for others, with these limits. */
+  relayServer?: RelayServerInit
+  /** AutoNAT v2: ask peers to dial our addresses back (default on for IP transports). */
+  autonat?: boolean
+  /** AutoNAT dial-back request timeout, ms. Default DEFAULT_AUTONAT_TIMEOUT_MS. */
+  autonatTimeoutMs?: number
+  /** UPnP port mapping on the router (default on where a non-loopback IPv4 address is listened on). */
+  upnp?: boolean
+  /** DCUtR direct-connection attempt timeout, ms. Default DEFAULT_DCUTR_TIMEOUT_MS. */
+  dcutrTimeoutMs?: number
+}
+
+export interface RelayServerInit {
+  enabled?: boolean
+  /** Reservations held at once for all peers. Default DEFAULT_RELAY_MAX_RESERVATIONS. */
+  maxReservations?: number
+  /** Reservation lifetime, ms. Default DEFAULT_RELAY_RESERVATION_TTL_MS. */
+  reservationTtlMs?: number
+  /** How long one relayed connection may stay open, ms. Default DEFAULT_RELAY_DURATION_LIMIT_MS. */
+  durationLimitMs?: number
+  /** Bytes one relayed connection may carry; 0 = unlimited. Default DEFAULT_RELAY_DATA_LIMIT_BYTES. */
+  dataLimitBytes?: number
 }
 
 export interface MuxerTuning {
@@ -59,6 +86,41 @@ export interface PeerConnection {
   bytesIn?: number
   /** Bytes sent to the peer over its open connections (when metrics are on). */
   bytesOut?: number
+  /** `direct` when at least one connection to the peer is direct, `relayed` when all go through a relay. */
+  kind: 'direct' | 'relayed'
+}
+
+export type Reachability = 'public' | 'private' | 'relayed'
+
+/** What kind of NAT this node sits behind, as far as it can tell. */
+export type NatKind = 'none' | 'home' | 'hard' | 'carrier' | 'unknown'
+
+export interface ReachabilityReport {
+  reachability: Reachability
+  /** How the verdict was reached, one sentence each. */
+  reasons: string[]
+  nat: {
+    kind: NatKind
+    /** How the router maps our outgoing connections (from observed vs local ports). */
+    mapping: 'none' | 'port-preserving' | 'port-changing' | 'unknown'
+    reasons: string[]
+  }
+  /** Our addresses with what confirmed them (AutoNAT, UPnP, the transport itself). */
+  addresses: Array<{
+    address: string
+    source: 'listen' | 'observed' | 'upnp' | 'relay' | 'announce'
+    verified: boolean
+    /** Unix ms of the last confirmation, if any. */
+    lastVerified?: number
+  }>
+  /** Our address as peers saw it on direct connections (identify), newest first. */
+  observed: Array<{ address: string; by: string; localPort?: number }>
+  upnp: { enabled: boolean; gateway?: string; externalAddress?: string; mappings: string[]; error?: string }
+  /** Relays holding a reservation for us. */
+  relays: Array<{ peerId: string; address: string }>
+  relayServer: { enabled: boolean; reservations: number }
+  /** What the user could do about what was found. */
+  advice: string[]
 }
 
 export interface TrafficTotals {
@@ -172,6 +234,10 @@ export interface Net {
   /** One round trip to a peer, in milliseconds. */
   ping(target: string, options?: AbortOptions): Promise<number>
   dht(): DhtStatus
+  /** How others can reach this node, with the evidence (AutoNAT, UPnP, relays, observed addresses). */
+  reachability(): ReachabilityReport
+  /** `reachability()` plus active probes (the UPnP gateway's external address), for `lateral doctor`. */
+  diagnose(options?: AbortOptions): Promise<ReachabilityReport>
   /** Bytes on the wire since start, both ways; undefined when metrics are off. */
   traffic(): TrafficTotals | undefined
   /** Ask the DHT for a peer's addresses. */

@@ -20,9 +20,9 @@ import {
   createNet,
   type DhtStatus,
   type MuxerTuning,
+  type NatKind,
   type Net,
   type Reachability,
-  reachability,
   type TrafficTotals,
 } from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
@@ -58,8 +58,10 @@ export interface NodeStatus {
   startedAt: number
   connections: number
   addresses: string[]
-  /** Judged from the announced addresses (see net/reachability.ts). */
+  /** AutoNAT's and UPnP's confirmations and relay reservations (see net/reachability.ts). */
   reachability: Reachability
+  reachabilityReasons: string[]
+  nat: NatKind
   dht: DhtStatus
   /** Bytes on the wire since start; null when metrics are off. */
   traffic: TrafficTotals | null
@@ -78,6 +80,11 @@ export interface NodeBase {
   status(): Promise<NodeStatus>
   /** Stop every layer in reverse order; idempotent. */
   stop(): Promise<void>
+}
+
+function reachabilityOf(net: Net): Pick<NodeStatus, 'reachability' | 'reachabilityReasons' | 'nat'> {
+  const r = net.reachability()
+  return { reachability: r.reachability, reachabilityReasons: r.reasons, nat: r.nat.kind }
 }
 
 export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
@@ -124,6 +131,10 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       metrics: config.metrics,
       pubsubMaxMessageBytes: config.messaging.topicMaxBytes,
       ...(init.muxer === undefined ? {} : { muxer: init.muxer }),
+      autonat: config.autonat,
+      upnp: config.upnp,
+      relayReservations: config.relay.reservations,
+      relayServer: { ...config.relay, enabled: config.relay.server },
     },
     { datastore: store.datastore, logger },
   )
@@ -171,7 +182,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
         startedAt,
         connections: (await net.connections()).length,
         addresses: net.addresses(),
-        reachability: reachability(net.addresses()),
+        ...reachabilityOf(net),
         dht: net.dht(),
         traffic: net.traffic() ?? null,
         dataDir: paths?.home ?? null,

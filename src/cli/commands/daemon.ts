@@ -22,6 +22,9 @@ interface DaemonOptions {
   passphrase?: boolean
   uploadLimit?: number
   downloadLimit?: number
+  upnp: boolean
+  relayServer?: boolean
+  relayDataLimit?: number
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -35,6 +38,13 @@ function daemonOptions(cmd: Command): Command {
     .option('--upload-limit <rate>', 'bytes per second sent to all peers, e.g. 10M, 512k (0 = unlimited)', byteRate)
     .option('--download-limit <rate>', 'bytes per second received from all peers (0 = unlimited)', byteRate)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--no-upnp', 'do not map a port on the router by UPnP')
+    .option('--relay-server', 'serve as a circuit relay for others (hosts with a public address)')
+    .option(
+      '--relay-data-limit <size>',
+      'relay server: bytes per relayed connection, e.g. 64M (0 = no limit)',
+      byteRate,
+    )
 }
 
 function byteRate(value: string): number {
@@ -50,6 +60,15 @@ function overrides(opts: DaemonOptions): ConfigOverrides {
     ...(opts.api === undefined ? {} : { api: opts.api }),
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
     ...(opts.mdns === false ? { mdns: false } : {}),
+    ...(opts.upnp === false ? { upnp: false } : {}),
+    ...(opts.relayServer === true || opts.relayDataLimit !== undefined
+      ? {
+          relay: {
+            ...(opts.relayServer === true ? { server: true } : {}),
+            ...(opts.relayDataLimit === undefined ? {} : { dataLimitBytes: opts.relayDataLimit }),
+          },
+        }
+      : {}),
     ...(opts.uploadLimit === undefined && opts.downloadLimit === undefined
       ? {}
       : {

@@ -34,6 +34,8 @@ export function registerNodeInfo(program: Command): void {
           `Agent:        ${s.agentVersion}`,
           `Uptime:       ${formatDuration(s.uptimeMs)}`,
           `Connections:  ${s.connections}`,
+          `Reachability: ${s.reachability}${s.nat === 'unknown' || s.nat === 'none' ? '' : ` (behind ${s.nat} NAT)`}`,
+          ...s.reachabilityReasons.map((r) => `  - ${r}`),
           `DHT:          ${s.dht.mode} mode, ${s.dht.routingTableSize} peers in routing table (${s.dht.protocol})`,
           `Data dir:     ${s.dataDir ?? '(in memory)'}`,
         ].join('\n'),

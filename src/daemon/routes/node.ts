@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AGENT_VERSION } from '../../core/constants.ts'
 import { BandwidthHistory } from '../bandwidth.ts'
+import { type DoctorReply, doctorReply } from '../doctor-schema.ts'
 import {
   type BandwidthReply,
   bandwidthReply,
@@ -57,6 +58,17 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
       },
     },
     async (): Promise<StatusReply> => node.status(),
+  )
+
+  app.get(
+    '/v1/doctor',
+    {
+      schema: {
+        summary: 'Reachability diagnosis: NAT type, observed addresses, AutoNAT verdicts, UPnP, relays, advice',
+        response: { 200: doctorReply, ...errorResponses },
+      },
+    },
+    async (): Promise<DoctorReply> => node.net.diagnose(),
   )
 
   app.get(

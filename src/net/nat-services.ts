@@ -1,0 +1,70 @@
+/**
+ * The libp2p parts that take a node across NATs: the circuit relay v2 transport (dial and be
+ * dialled through relays) and, as services, the relay server (when this node offers relaying),
+ * AutoNAT v2 (peers dial our addresses back and confirm or refute them), DCUtR (a relayed
+ * connection is upgraded to a direct one) and UPnP port mapping on the home router.
+ */
+import { autoNATv2 } from '@libp2p/autonat-v2'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { type UPnPNAT, uPnPNAT } from '@libp2p/upnp-nat'
+import {
+  DEFAULT_AUTONAT_TIMEOUT_MS,
+  DEFAULT_DCUTR_TIMEOUT_MS,
+  DEFAULT_RELAY_DATA_LIMIT_BYTES,
+  DEFAULT_RELAY_DURATION_LIMIT_MS,
+  DEFAULT_RELAY_MAX_RESERVATIONS,
+  DEFAULT_RELAY_RESERVATION_TTL_MS,
+} from '../core/constants.ts'
+import type { NetInit, RelayServerInit } from './types.ts'
+
+/** The relay server protocol: a peer that answers it can hold reservations for others. */
+export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
+
+export type NatServices = {
+  autoNAT?: unknown
+  dcutr?: unknown
+  upnp?: UPnPNAT
+  relay?: unknown
+}
+
+export function relayTransport() {
+  return circuitRelayTransport()
+}
+
+/** The relay server's limits as libp2p options; a data limit of 0 relays without limits. */
+export function relayServerOptions(init: RelayServerInit = {}) {
+  const dataLimit = init.dataLimitBytes ?? DEFAULT_RELAY_DATA_LIMIT_BYTES
+  return {
+    reservations: {
+      maxReservations: init.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
+      reservationTtl: init.reservationTtlMs ?? DEFAULT_RELAY_RESERVATION_TTL_MS,
+      applyDefaultLimit: dataLimit > 0,
+      defaultDurationLimit: init.durationLimitMs ?? DEFAULT_RELAY_DURATION_LIMIT_MS,
+      defaultDataLimit: BigInt(dataLimit),
+    },
+  }
+}
+
+/** Services for crossing NATs. UPnP and AutoNAT need real IP transports, not the memory one. */
+export function natServices(init: NetInit) {
+  const ip = init.transport !== 'memory'
+  return {
+    ...(ip && init.autonat !== false
+      ? { autoNAT: autoNATv2({ timeout: init.autonatTimeoutMs ?? DEFAULT_AUTONAT_TIMEOUT_MS }) }
+      : {}),
+    dcutr: dcutr({ timeout: init.dcutrTimeoutMs ?? DEFAULT_DCUTR_TIMEOUT_MS }),
+    // A gateway is searched for (SSDP multicast) only where a mapping could help: a listen
+    // address on a non-loopback IPv4 interface. Without AutoNAT a mapping is trusted as made.
+    ...(ip && init.upnp !== false && init.listen.some(mappable)
+      ? { upnp: uPnPNAT({ autoConfirmAddress: init.autonat === false }) }
+      : {}),
+    ...(init.relayServer?.enabled === true ? { relay: circuitRelayServer(relayServerOptions(init.relayServer)) } : {}),
+  }
+}
+
+/** A listen address a router could map: IPv4 TCP, not loopback. */
+function mappable(address: string): boolean {
+  const host = /^\/ip4\/([^/]+)\/tcp\//.exec(address)?.[1]
+  return host !== undefined && !host.startsWith('127.')
+}

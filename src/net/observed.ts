@@ -1,0 +1,134 @@
+/**
+ * Our address as other peers see it. Identify tells each peer what address our connection came
+ * from; libp2p drops observed TCP addresses (they cannot be dialled back without SO_REUSEPORT,
+ * libp2p #2620), but they still tell what the router in front of us does: compared with the
+ * connection's local port, they say whether there is a NAT and whether it keeps our ports
+ * (endpoint-independent mapping, a home router) or changes them (a hard, symmetric NAT).
+ */
+import { readFile } from 'node:fs/promises'
+import { networkInterfaces } from 'node:os'
+import type { Connection, IdentifyResult } from '@libp2p/interface'
+import type { Libp2p } from 'libp2p'
+
+/** Observations kept, newest first; older ones fall off. */
+const MAX_OBSERVATIONS = 32
+
+export interface Observation {
+  /** What the peer saw, e.g. /ip4/7.0.0.1/tcp/40312. */
+  address: string
+  by: string
+  /** Our local TCP port of that connection, when the kernel's socket table tells it. */
+  localPort?: number
+  at: number
+}
+
+export class ObservedAddresses {
+  #list: Observation[] = []
+  #node: Libp2p | undefined
+
+  attach(node: Libp2p): void {
+    this.#node = node
+    node.addEventListener('peer:identify', this.#onIdentify)
+  }
+
+  detach(node: Libp2p): void {
+    node.removeEventListener('peer:identify', this.#onIdentify)
+    this.#node = undefined
+  }
+
+  list(): Observation[] {
+    return [...this.#list]
+  }
+
+  readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { observedAddr, connection, peerId } = evt.detail
+    if (observedAddr === undefined || connection.limits !== undefined || !connection.direct) return
+    // Peers send the address with our /p2p/ suffix: keep the transport part.
+    const address = observedAddr.toString().replace(/\/p2p\/.*$/, '')
+    if (!/^\/ip[46]\/[^/]+\/tcp\/\d+$/.test(address)) return
+    void localPortOf(connection).then((localPort) => {
+      if (this.#node === undefined) return
+      const entry: Observation = { address, by: peerId.toString(), at: Date.now() }
+      if (localPort !== undefined) entry.localPort = localPort
+      this.#list = [entry, ...this.#list.filter((o) => o.by !== entry.by)].slice(0, MAX_OBSERVATIONS)
+    })
+  }
+}
+
+/** What the observations say about the router in front of us. */
+export function natMapping(observations: Observation[]): {
+  mapping: 'none' | 'port-preserving' | 'port-changing' | 'unknown'
+  reasons: string[]
+} {
+  const own = ownAddresses()
+  const withPorts = observations.filter((o) => o.localPort !== undefined)
+  if (observations.length === 0) return { mapping: 'unknown', reasons: ['no peer has told us our address yet'] }
+  const seen = observations.map((o) => hostOf(o.address))
+  if (seen.some((h) => own.has(h))) {
+    return { mapping: 'none', reasons: [`peers see us at our own interface address ${seen.find((h) => own.has(h))}`] }
+  }
+  if (withPorts.length === 0) {
+    return { mapping: 'unknown', reasons: [`peers see us at ${seen[0]}, not one of our addresses, so there is a NAT`] }
+  }
+  const changed = withPorts.filter((o) => portOf(o.address) !== o.localPort)
+  if (changed.length > 0) {
+    const o = changed[0] as Observation
+    return {
+      mapping: 'port-changing',
+      reasons: [
+        `our local port ${o.localPort} became ${portOf(o.address)} at ${hostOf(o.address)} (seen by ${short(o.by)}): the NAT picks new ports per connection`,
+      ],
+    }
+  }
+  return {
+    mapping: 'port-preserving',
+    reasons: [
+      `${withPorts.length} peer(s) saw our connections from ${hostOf((withPorts[0] as Observation).address)} with our own local ports: the NAT keeps ports (endpoint-independent mapping)`,
+    ],
+  }
+}
+
+function short(peerId: string): string {
+  return `${peerId.slice(0, 8)}…${peerId.slice(-4)}`
+}
+
+function hostOf(address: string): string {
+  return address.split('/')[2] ?? ''
+}
+
+function portOf(address: string): number {
+  return Number(address.split('/')[4])
+}
+
+function ownAddresses(): Set<string> {
+  const out = new Set<string>()
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address)
+  return out
+}
+
+/** The local port of a direct TCP connection, from the kernel's socket table (Linux only). */
+async function localPortOf(connection: Connection): Promise<number | undefined> {
+  const parts = connection.remoteAddr.toString().split('/')
+  if (parts[1] !== 'ip4' || parts[3] !== 'tcp') return undefined
+  const remote = `${hexIp4(parts[2] as string)}:${Number(parts[4]).toString(16).toUpperCase().padStart(4, '0')}`
+  try {
+    const table = await readFile('/proc/net/tcp', 'utf8')
+    for (const line of table.split('\n').slice(1)) {
+      const [, local, rem, state] = line.trim().split(/\s+/)
+      // 01 = ESTABLISHED
+      if (rem === remote && state === '01' && local !== undefined) return Number.parseInt(local.split(':')[1] ?? '', 16)
+    }
+  } catch {
+    // not Linux, or no /proc: the mapping stays unknown
+  }
+  return undefined
+}
+
+/** /proc/net/tcp writes an IPv4 address as 8 hex digits in host (little-endian) order. */
+function hexIp4(ip: string): string {
+  return ip
+    .split('.')
+    .map((n) => Number(n).toString(16).toUpperCase().padStart(2, '0'))
+    .reverse()
+    .join('')
+}

@@ -1,0 +1,2 @@
+export { createNatLab, type LabHost, type LabHostKind, type NatLab } from './lab.ts'
+export { natRules, upnpForwards } from './router.ts'
