@@ -2,6 +2,7 @@
 import { benchDaemon } from './daemon.ts'
 import { benchDashboard } from './dashboard.ts'
 import { benchGossip } from './gossip.ts'
+import { benchLedger } from './ledger.ts'
 import { benchStack } from './stack.ts'
 import { benchTransfer } from './transfer.ts'
 
@@ -10,6 +11,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   daemon: benchDaemon,
   dashboard: benchDashboard,
   gossip: benchGossip,
+  ledger: benchLedger,
   transfer: benchTransfer,
 }
 

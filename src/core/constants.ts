@@ -403,7 +403,7 @@ export const DEFAULT_LEDGER_REPUTATION_REFRESH_MS = 1_000
 /** Ledger streams one connection may have open at once. */
 export const DEFAULT_LEDGER_INBOUND_STREAMS = 4
 /** Ledger requests (proposals, chain pages) one peer may make per minute; its burst is the same number. */
-export const DEFAULT_LEDGER_REQUESTS_PER_MINUTE = 240
+export const DEFAULT_LEDGER_REQUESTS_PER_MINUTE = 1_200
 /** Receipt announcements by one device taken per minute from gossip; more are ignored. */
 export const DEFAULT_LEDGER_ANNOUNCES_PER_MINUTE = 120
 /** Peers and devices whose request and announcement rates are remembered; past it the idlest are forgotten. */

@@ -17,7 +17,7 @@ import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import type { ServiceKind } from '../core/contribution.ts'
 import type { Datastore } from '../store/datastore.ts'
-import { type SignedHalf, verifyHalf } from './receipt.ts'
+import { readStoredHalf, type SignedHalf } from './receipt.ts'
 import { Serial } from './serial.ts'
 import type { ChainEntryBytes } from './wire.ts'
 
@@ -221,11 +221,11 @@ function encodeEntry(e: ChainEntry): Uint8Array {
   )
 }
 
-/** Stored entries were verified before they were stored; decoding verifies them again (cheap, and disks rot). */
+/** Stored entries were verified before they were stored: read back without checking signatures again. */
 function decodeEntry(seq: number, bytes: Uint8Array): ChainEntry {
   const e = cbor.decode(bytes) as { h: Uint8Array; o?: Uint8Array; at: number }
-  const half = verifyHalf(e.h)
+  const half = readStoredHalf(e.h)
   const entry: ChainEntry = { seq, half, at: e.at }
-  if (e.o !== undefined) entry.other = verifyHalf(e.o)
+  if (e.o !== undefined) entry.other = readStoredHalf(e.o)
   return entry
 }

@@ -127,6 +127,11 @@ export class ForkWatch {
     return true
   }
 
+  /** The CID of the half remembered by `dev` at `seq`. */
+  seen(dev: string, seq: number): string | undefined {
+    return this.#seen.get(dev)?.get(seq)?.cid
+  }
+
   has(offender: string, seq: number): boolean {
     return this.#proofs.has(`${offender}/${seq}`)
   }

@@ -9,9 +9,9 @@
 import type { Logger } from '../core/logger.ts'
 import type { Net, PubSubMessage, ValidationResult } from '../net/index.ts'
 import { type ForkProof, verifyForkProof } from './fork-watch.ts'
-import { type Receipt, verifyReceipt } from './receipt.ts'
+import { type Receipt, readStoredHalf, verifyReceipt } from './receipt.ts'
 import type { RequestRate } from './request-rate.ts'
-import { decodeAnnouncement, encodeMessage, FORKS_TOPIC, RECEIPTS_TOPIC } from './wire.ts'
+import { decodeAnnouncement, decodeForkProof, encodeMessage, FORKS_TOPIC, RECEIPTS_TOPIC } from './wire.ts'
 
 export interface GossipComponents {
   net: Pick<Net, 'pubsub' | 'penalize' | 'addEventListener' | 'removeEventListener' | 'peerId'>
@@ -19,11 +19,17 @@ export interface GossipComponents {
   rate: RequestRate
   onReceipt(receipt: Receipt): void
   onProof(proof: ForkProof, from: string): void
+  /** The CID of the half this node knows by `device` at `seq`, if any. */
+  seen(device: string, seq: number): string | undefined
+  /** Whether this node already holds a fork proof against `device` at `seq`. */
+  hasProof(device: string, seq: number): boolean
   log: Logger
 }
 
 export class LedgerGossip {
   readonly #c: GossipComponents
+  /** What the validator checked, by the message's bytes: delivery does not verify the signatures again. */
+  readonly #checked = new WeakMap<Uint8Array, Receipt | ForkProof>()
 
   constructor(components: GossipComponents) {
     this.#c = components
@@ -33,6 +39,7 @@ export class LedgerGossip {
     const pubsub = this.#c.net.pubsub
     pubsub.setValidator(RECEIPTS_TOPIC, (m) => this.#validate(m, () => this.#receipt(m.data, m.from)))
     pubsub.setValidator(FORKS_TOPIC, (m) => this.#validate(m, () => verifyForkProof(m.data)))
+
     pubsub.subscribe(RECEIPTS_TOPIC)
     pubsub.subscribe(FORKS_TOPIC)
     this.#c.net.addEventListener('pubsub:message', this.#onMessage)
@@ -77,10 +84,16 @@ export class LedgerGossip {
     return receipt
   }
 
-  #validate(m: PubSubMessage, check: () => unknown): ValidationResult {
+  #validate(m: PubSubMessage, check: () => Receipt | ForkProof): ValidationResult {
     if (m.topic === RECEIPTS_TOPIC && !this.#c.rate.take(m.from)) return 'ignore'
     try {
-      check()
+      // Known already: neither verified again nor forwarded (whoever sent it has it too).
+      if (this.#known(m)) return 'ignore'
+    } catch {
+      // Malformed: the full check below says so.
+    }
+    try {
+      this.#checked.set(m.data, check() as Receipt | ForkProof)
       return 'accept'
     } catch (err) {
       this.#c.net.penalize(m.propagationSource, 1, `invalid ledger gossip: ${(err as Error).message}`)
@@ -88,12 +101,29 @@ export class LedgerGossip {
     }
   }
 
+  /** A receipt whose two halves this node knows, or a proof it holds: cheap, no signature checked. */
+  #known(m: PubSubMessage): boolean {
+    if (m.topic === RECEIPTS_TOPIC) {
+      const a = decodeAnnouncement(m.data)
+      return [a.p, a.a].every((bytes) => {
+        const h = readStoredHalf(bytes)
+        return this.#c.seen(h.payload.dev, h.payload.seq) === h.cid.toString()
+      })
+    }
+    const proof = decodeForkProof(m.data)
+    const h = readStoredHalf(proof.a)
+    return this.#c.hasProof(h.payload.dev, h.payload.seq)
+  }
+
   readonly #onMessage = (evt: CustomEvent<PubSubMessage>): void => {
     const m = evt.detail
     if (m.from === this.#c.net.peerId) return
     try {
-      if (m.topic === RECEIPTS_TOPIC) this.#c.onReceipt(this.#receipt(m.data, m.from))
-      else if (m.topic === FORKS_TOPIC) this.#c.onProof(verifyForkProof(m.data), m.from)
+      const checked = this.#checked.get(m.data)
+      if (m.topic === RECEIPTS_TOPIC)
+        this.#c.onReceipt((checked as Receipt | undefined) ?? this.#receipt(m.data, m.from))
+      else if (m.topic === FORKS_TOPIC)
+        this.#c.onProof((checked as ForkProof | undefined) ?? verifyForkProof(m.data), m.from)
     } catch (err) {
       this.#c.log.debug('dropped ledger gossip', { topic: m.topic, from: m.from, error: (err as Error).message })
     }

@@ -153,6 +153,8 @@ export class Ledger implements Startable {
         void this.#heard(receipt).catch((err) => this.#log.debug('gossiped receipt', errorFields(err))),
       onProof: (proof) =>
         void this.#forkFound(proof, false).catch((err) => this.#log.debug('gossiped proof', errorFields(err))),
+      seen: (device, seq) => this.#forks.seen(device, seq),
+      hasProof: (device, seq) => this.#forks.has(device, seq),
       log: this.#log,
     })
     const counters = this.#counters
@@ -391,9 +393,12 @@ export class Ledger implements Startable {
 
   /** A receipt gossiped by one of its parties. */
   async #heard(receipt: Receipt): Promise<void> {
+    // Every peer that saw both receipts finds a fork between them: only a party to one of the two
+    // halves spreads the proof (to the peers that missed a receipt), not each peer that found it.
+    const party = (h: SignedHalf) => h.payload.peer === this.#me
     for (const half of [receipt.proposal, receipt.agreement]) {
       const proof = this.#forks.observe(half)
-      if (proof !== undefined) await this.#forkFound(proof, true)
+      if (proof !== undefined) await this.#forkFound(proof, party(proof.a) || party(proof.b))
     }
     await this.#take(receipt)
   }

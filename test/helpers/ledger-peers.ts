@@ -12,7 +12,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { Content, type ContentInit } from '../../src/content/index.ts'
 import { type ComponentLogger, type LogFields, silentLogger } from '../../src/core/logger.ts'
 import { createDeviceSigner, type DeviceSigner } from '../../src/identity/device-signer.ts'
-import { generateDeviceKey } from '../../src/identity/keystore.ts'
+import { type DeviceKey, generateDeviceKey } from '../../src/identity/keystore.ts'
 import { Ledger, type LedgerConfig, type LedgerIdentity } from '../../src/ledger/index.ts'
 import { createNet, type Net } from '../../src/net/index.ts'
 import { defaultConfig } from '../../src/node/config.ts'
@@ -65,6 +65,10 @@ export interface PeerOptions {
   identity?: string
   /** Build no ledger: the peer is a raw net + content peer. */
   noLedger?: boolean
+  /** Use this datastore (e.g. with a chain written beforehand)... */
+  datastore?: MemoryDatastore
+  /** ...and this device key (the chain's owner). */
+  key?: DeviceKey
 }
 
 export interface LedgerPeers {
@@ -84,9 +88,9 @@ export function ledgerPeers(): LedgerPeers {
   return {
     world,
     async add(options = {}) {
-      const key = generateDeviceKey()
+      const key = options.key ?? generateDeviceKey()
       const signer = createDeviceSigner(key)
-      const datastore = new MemoryDatastore()
+      const datastore = options.datastore ?? new MemoryDatastore()
       const blocks = new MemoryBlocks()
       const logs: LedgerPeer['logs'] = []
       const logger: ComponentLogger = {

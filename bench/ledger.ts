@@ -1,0 +1,393 @@
+/**
+ * `npm run bench -- ledger [--receipts 2000] [--chain 10000] [--nodes 100] [--skip-forks]`
+ *
+ * The contribution ledger (src/ledger/), in one process:
+ * - receipts signed and verified per second per node: the cryptographic work one node does per
+ *   receipt (sign its half, verify the counterparty's, check the mirror), and whole exchanges
+ *   between two ledgers over the memory transport (proposal, checks, agreement, both chains
+ *   written), one after the other;
+ * - chain verification: entries per second checked from bytes, and fetched over the wire and
+ *   checked (`ledger.verify`) for a chain of `--chain` complete receipts;
+ * - fork detection across `--nodes` full nodes (a ring plus 2 random chords): a forker signs two
+ *   halves at one position for two honest nodes; time until every other node refuses it, by
+ *   gossiped receipts (the default) and by chain fetching alone (receipts not gossiped, chains
+ *   fetched every second);
+ * - reputation: time to compute a node's whole table at 1,000 and 10,000 nodes (average degrees
+ *   8 and 50);
+ * - Sybil simulation: the fakes' largest total reputation seen by an honest peer as their number
+ *   grows, against BarterCast's independent per-peer flow and the bound: bench/results/ledger-sybil.svg.
+ * Writes bench/results/ledger.json.
+ */
+import { createPrivateKey, sign as nodeSign } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { MemoryDatastore } from 'datastore-core'
+import type { CID } from 'multiformats/cid'
+import { encodeFrame, readFrames } from '../src/core/framing.ts'
+import type { Signer } from '../src/core/signer.ts'
+import { createDeviceSigner } from '../src/identity/device-signer.ts'
+import { type DeviceKey, generateDeviceKey } from '../src/identity/keystore.ts'
+import { ask } from '../src/ledger/ask.ts'
+import { ChainStore } from '../src/ledger/chain-store.ts'
+import { verifyEntry } from '../src/ledger/chain-sync.ts'
+import {
+  checkAgreement,
+  computeReputation,
+  independentFlow,
+  type ReceiptHalf,
+  signHalf,
+  verifyHalf,
+} from '../src/ledger/index.ts'
+import { decodeRequest, encodeMessage, FORKS_TOPIC, LEDGER_PROTOCOL, RECEIPTS_TOPIC } from '../src/ledger/wire.ts'
+import type { LateralNode } from '../src/node/node.ts'
+import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+import { waitFor } from '../src/testing/wait.ts'
+import { ledgerPeers } from '../test/helpers/ledger-peers.ts'
+import { simulate, sybilBound } from '../test/helpers/ledger-sim.ts'
+import { sparseEdges } from './lib/gossip-net.ts'
+import { median } from './lib/stats.ts'
+import { lineChart } from './lib/svg.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const MiB = 1024 * 1024
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits
+
+function half(dev: string, peer: string, seq: number, prev: CID | null, out: number): ReceiptHalf {
+  return { dev, seq, prev, peer, kind: 'blocks', out, in: 0, t: Date.now() }
+}
+
+/**
+ * The device key signing through node:crypto (OpenSSL) instead of noble: the same deterministic
+ * RFC 8032 signatures, byte for byte (checked below), about 20 times faster. What the node's
+ * signer would give if core/crypto.ts signed this way.
+ */
+function nativeSigner(key: DeviceKey): Signer {
+  const noble = createDeviceSigner(key)
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), key.seed])
+  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+  return {
+    publicKey: noble.publicKey,
+    peerId: noble.peerId,
+    did: noble.did,
+    sign: async (message) => new Uint8Array(nodeSign(null, message, privateKey)),
+  }
+}
+
+/** One node's work per receipt: sign its half, verify the other's, check that they mirror. */
+async function cryptoRate(receipts: number, native = false) {
+  const key = generateDeviceKey()
+  const a: Signer = native ? nativeSigner(key) : createDeviceSigner(key)
+  if (native) {
+    const probe = new Uint8Array([1, 2, 3])
+    if (!Buffer.from(await a.sign(probe)).equals(Buffer.from(await createDeviceSigner(key).sign(probe))))
+      throw new Error('node:crypto and noble signatures differ')
+  }
+  const b = createDeviceSigner(generateDeviceKey())
+  // The counterparty's halves, made beforehand: only this node's share is timed.
+  const theirs: Uint8Array[] = []
+  const mine: ReceiptHalf[] = []
+  let prevA: CID | null = null
+  let prevB: CID | null = null
+  for (let i = 1; i <= receipts; i++) {
+    const p = await signHalf(a, half(a.peerId, b.peerId, i, prevA, i))
+    const ag = await signHalf(b, { ...half(b.peerId, a.peerId, i, prevB, 0), in: i, link: p.cid })
+    prevA = p.cid
+    prevB = ag.cid
+    mine.push(p.payload)
+    theirs.push(ag.bytes)
+  }
+  const started = performance.now()
+  for (let i = 0; i < receipts; i++) {
+    const p = await signHalf(a, mine[i] as ReceiptHalf)
+    checkAgreement(p, verifyHalf(theirs[i] as Uint8Array))
+  }
+  const s = (performance.now() - started) / 1000
+  return {
+    receipts,
+    signer: native ? 'node:crypto' : 'noble (as the node runs)',
+    seconds: round(s, 3),
+    perSecondPerNode: Math.round(receipts / s),
+  }
+}
+
+/** Whole exchanges between two ledgers over the memory transport, one after the other. */
+async function exchangeRate(receipts: number) {
+  const peers = ledgerPeers()
+  try {
+    const ledger = { announceReceipts: false, requestsPerMinute: 1_000_000 }
+    const a = await peers.add({ ledger })
+    const b = await peers.add({ ledger })
+    await peers.connect(b, a)
+    const started = performance.now()
+    for (let i = 0; i < receipts; i++) {
+      a.ledger.contribution.gave(b.net.peerId, 1024, 'blocks')
+      b.ledger.contribution.got(a.net.peerId, 1024, 'blocks')
+      const outcome = await a.ledger.settle(b.net.peerId)
+      if (outcome?.status !== 'agreed') throw new Error(`receipt ${i}: ${outcome?.status}`)
+    }
+    const s = (performance.now() - started) / 1000
+    return {
+      receipts,
+      seconds: round(s, 3),
+      perSecond: Math.round(receipts / s),
+      medianMs: round((s * 1000) / receipts, 2),
+    }
+  } finally {
+    await peers.stop()
+  }
+}
+
+/** A chain of `length` complete receipts, written into a datastore for a ledger to serve. */
+async function chainOf(length: number) {
+  const key = generateDeviceKey()
+  const owner = createDeviceSigner(key)
+  const other = createDeviceSigner(generateDeviceKey())
+  const datastore = new MemoryDatastore()
+  const chain = new ChainStore(datastore)
+  await chain.load()
+  const entries: Array<{ h: Uint8Array; o: Uint8Array }> = []
+  let prevB: CID | null = null
+  for (let i = 1; i <= length; i++) {
+    const p = await signHalf(owner, half(owner.peerId, other.peerId, i, chain.head?.cid ?? null, i))
+    const ag = await signHalf(other, { ...half(other.peerId, owner.peerId, i, prevB, 0), in: i, link: p.cid })
+    prevB = ag.cid
+    await chain.append(async () => p, ag)
+    entries.push({ h: p.bytes, o: ag.bytes })
+  }
+  return { key, owner, datastore, entries }
+}
+
+async function chainVerification(length: number) {
+  const built = await chainOf(length)
+  // From bytes: what a verifier does per entry (two halves, links, mirror).
+  let started = performance.now()
+  let at = { seq: 1, prev: null as CID | null }
+  for (const e of built.entries) {
+    const v = verifyEntry(built.owner.peerId, at, e)
+    at = { seq: v.seq + 1, prev: v.half.cid }
+  }
+  const local = (performance.now() - started) / 1000
+  // Over the wire: another ledger fetches it page by page and verifies it.
+  const peers = ledgerPeers()
+  try {
+    const owner = await peers.add({ key: built.key, datastore: built.datastore })
+    const verifier = await peers.add({ ledger: { verifyEntries: length, pageEntries: 128 } })
+    await peers.connect(verifier, owner)
+    started = performance.now()
+    const v = await verifier.ledger.verify(owner.net.peerId)
+    const wire = (performance.now() - started) / 1000
+    if (!v.valid || v.verified !== length) throw new Error(`chain not verified: ${JSON.stringify(v)}`)
+    return {
+      entries: length,
+      fromBytes: { seconds: round(local, 3), entriesPerSecond: Math.round(length / local) },
+      overTheWire: { seconds: round(wire, 3), entriesPerSecond: Math.round(length / wire), pageEntries: 128 },
+    }
+  } finally {
+    await peers.stop()
+  }
+}
+
+/** Every node but the forker refuses it: ms from the second proposal, per node. */
+async function forkDetection(n: number, mode: 'gossip' | 'fetch') {
+  const ledger = mode === 'gossip' ? {} : { announceReceipts: false, syncIntervalMs: 1_000 }
+  const network = await createMemoryNetwork(n, { connections: { autoDialTarget: 0 }, ledger })
+  const nodes = network.nodes
+  try {
+    await Promise.all(sparseEdges(n, 2).map(([x, y]) => network.connect(x, y)))
+    const forkerNode = nodes[0] as LateralNode
+    const a = nodes[1] as LateralNode
+    const b = nodes[Math.floor(n / 2)] as LateralNode
+    await network.connect(0, Math.floor(n / 2))
+    const others = nodes.slice(1)
+    await waitFor(
+      () =>
+        others.every(
+          (x) =>
+            x.net.pubsub.meshPeers(FORKS_TOPIC).length > 0 &&
+            (mode === 'fetch' || x.net.pubsub.meshPeers(RECEIPTS_TOPIC).length > 0),
+        ),
+      { what: 'meshes on the ledger topics', timeoutMs: 120_000, intervalMs: 200 },
+    )
+    const refusedAt = new Map<LateralNode, number>()
+    for (const x of others)
+      x.ledger.addEventListener('ledger:fork', () => {
+        if (!refusedAt.has(x)) refusedAt.set(x, performance.now())
+      })
+    const forker = createDeviceSigner(network.keys[0] as ReturnType<typeof generateDeviceKey>)
+    const propose = async (to: LateralNode) => {
+      const p = await signHalf(forker, { ...half(forker.peerId, to.peerId, 1, null, 0), t: Date.now() })
+      const answer = await ask(forkerNode.net, to.peerId, { t: 'propose', half: p.bytes }, AbortSignal.timeout(10_000))
+      if (answer.t !== 'agree') throw new Error(`proposal refused: ${JSON.stringify(answer)}`)
+      return { proposal: p, agreement: verifyHalf(answer.half) }
+    }
+    await propose(a)
+    if (mode === 'fetch') {
+      // Its chain shows every asker the version it signed for b.
+      await forkerNode.ledger.stop()
+    }
+    const started = performance.now()
+    const withB = await propose(b).catch(() => undefined)
+    if (mode === 'fetch' && withB !== undefined) {
+      await forkerNode.net.unhandle(LEDGER_PROTOCOL).catch(() => {})
+      await forkerNode.net.handle(LEDGER_PROTOCOL, async (stream) => {
+        for await (const frame of readFrames(stream, 64 * 1024)) {
+          const request = decodeRequest(frame)
+          const entries =
+            request.t === 'chain' && request.from === 1 ? [{ h: withB.proposal.bytes, o: withB.agreement.bytes }] : []
+          await stream.write(encodeFrame(encodeMessage({ t: 'page', length: 1, entries })))
+          break
+        }
+        await stream.close()
+      })
+    }
+    await waitFor(() => refusedAt.size === others.length, {
+      what: 'every node refusing the forker',
+      timeoutMs: 120_000,
+    })
+    const ms = [...refusedAt.values()].map((t) => t - started)
+    return {
+      nodes: n,
+      mode,
+      firstMs: round(Math.min(...ms)),
+      medianMs: round(median(ms)),
+      lastMs: round(Math.max(...ms)),
+      ...(mode === 'fetch' ? { syncIntervalMs: 1_000 } : {}),
+    }
+  } finally {
+    await network.stop()
+  }
+}
+
+function reputationTime(nodes: number, degree: number) {
+  const sim = simulate({
+    honest: Math.round(nodes * 0.8),
+    freeRiders: Math.round(nodes * 0.1),
+    sybils: Math.round(nodes * 0.1),
+    degree,
+  })
+  const observers = sim.honest.slice(0, 200)
+  const ms: number[] = []
+  let peersSeen = 0
+  for (const i of observers) {
+    const started = performance.now()
+    const table = computeReputation(sim.graph, i, 2)
+    ms.push(performance.now() - started)
+    peersSeen += table.size
+  }
+  return {
+    nodes,
+    degree,
+    edges: sim.graph.size,
+    medianMs: round(median(ms), 3),
+    maxMs: round(Math.max(...ms), 3),
+    peersInTable: Math.round(peersSeen / observers.length),
+  }
+}
+
+function sybilCurve() {
+  const points: Array<{ fakes: number; lateralMiB: number; barterCastMiB: number; boundMiB: number }> = []
+  for (const fakes of [10, 20, 40, 60, 80, 100]) {
+    const sim = simulate({ sybils: fakes })
+    let lateral = 0
+    let naive = 0
+    let bound = 0
+    for (const i of sim.honest) {
+      const table = computeReputation(sim.graph, i, 2)
+      lateral = Math.max(
+        lateral,
+        sim.sybils.reduce((n, s) => n + (table.get(s)?.gave ?? 0), 0),
+      )
+      naive = Math.max(
+        naive,
+        sim.sybils.reduce((n, s) => n + independentFlow(sim.graph, i, s), 0),
+      )
+      bound = Math.max(bound, sybilBound(sim, i))
+    }
+    points.push({
+      fakes,
+      lateralMiB: round(lateral / MiB),
+      barterCastMiB: round(naive / MiB),
+      boundMiB: round(bound / MiB),
+    })
+  }
+  return points
+}
+
+export async function benchLedger(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      receipts: { type: 'string' },
+      chain: { type: 'string' },
+      nodes: { type: 'string' },
+      parts: { type: 'string' },
+    },
+  })
+  const receipts = Number(values.receipts ?? 2000)
+  const chain = Number(values.chain ?? 10_000)
+  const nodes = Number(values.nodes ?? 100)
+  const parts = new Set((values.parts ?? 'receipts,chain,forks,reputation,sybil').split(','))
+  const log = (what: string, value: unknown) => console.error(`${what}: ${JSON.stringify(value)}`)
+
+  let crypto: Awaited<ReturnType<typeof cryptoRate>> | undefined
+  let cryptoNative: Awaited<ReturnType<typeof cryptoRate>> | undefined
+  let exchanges: Awaited<ReturnType<typeof exchangeRate>> | undefined
+  if (parts.has('receipts')) {
+    crypto = await cryptoRate(receipts)
+    log('receipts, one node’s signing and verification', crypto)
+    cryptoNative = await cryptoRate(receipts, true)
+    log('the same, signing through node:crypto', cryptoNative)
+    exchanges = await exchangeRate(Math.min(receipts, 1000))
+    log('receipts, whole exchanges over the memory transport', exchanges)
+  }
+  let verification: Awaited<ReturnType<typeof chainVerification>> | undefined
+  if (parts.has('chain')) {
+    verification = await chainVerification(chain)
+    log('chain verification', verification)
+  }
+  const forks = []
+  if (parts.has('forks')) {
+    for (const mode of ['gossip', 'fetch'] as const) {
+      const r = await forkDetection(nodes, mode)
+      log('fork detection', r)
+      forks.push(r)
+    }
+  }
+  const reputation = parts.has('reputation')
+    ? [reputationTime(1_000, 8), reputationTime(1_000, 50), reputationTime(10_000, 8), reputationTime(10_000, 50)]
+    : []
+  if (reputation.length > 0) log('reputation', reputation)
+  const sybil = parts.has('sybil') ? sybilCurve() : []
+  if (sybil.length > 0) log('sybil', sybil)
+
+  const report = {
+    bench: 'ledger',
+    date: new Date().toISOString(),
+    node: process.version,
+    receipts: { cryptoPerNode: crypto, cryptoPerNodeNativeSigning: cryptoNative, exchanges },
+    chainVerification: verification,
+    forkDetection: forks,
+    anchors: { conTribForkDetection: '22 s across 1,000 instances (ConTrib)' },
+    reputation,
+    sybil,
+  }
+  const dir = join(here, 'results')
+  mkdirSync(dir, { recursive: true })
+  // A partial run (--parts) writes its own file, so the full figures are not overwritten.
+  const name = values.parts === undefined ? 'ledger.json' : `ledger-${[...parts].join('-')}.json`
+  writeFileSync(join(dir, name), `${JSON.stringify(report, null, 2)}\n`)
+  if (sybil.length > 0)
+    writeFileSync(
+      join(dir, 'ledger-sybil.svg'),
+      lineChart('Fakes’ total reputation seen by an honest peer (worst)', 'fakes in the Sybil region', 'MiB', [
+        { name: 'Lateral (shared relays)', points: sybil.map((p) => [p.fakes, p.lateralMiB]) },
+        { name: 'BarterCast, per fake', points: sybil.map((p) => [p.fakes, p.barterCastMiB]) },
+        { name: 'bound', points: sybil.map((p) => [p.fakes, p.boundMiB]) },
+      ]),
+    )
+  console.log(JSON.stringify(report, null, 2))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await benchLedger(process.argv.slice(2))
