@@ -119,40 +119,49 @@ function History({ peer }: { peer: string }) {
 
 /** Cumulative bytes given and received over time, one point per receipt (oldest first). */
 function Chart({ receipts }: { receipts: ReceiptView[] }) {
-  const W = 640
-  const H = 200
-  const pad = 40
+  const W = 720
+  const H = 220
+  const left = 70
+  const right = 90
+  const top = 16
+  const bottom = 30
   const t0 = receipts[0]?.at ?? 0
   const t1 = Math.max(t0 + 1, receipts.at(-1)?.at ?? 0)
-  const top = Math.max(1, ...receipts.map((r) => Math.max(r.given, r.received)))
-  const x = (t: number) => pad + ((t - t0) / (t1 - t0)) * (W - 2 * pad)
-  const y = (v: number) => H - pad / 2 - (v / top) * (H - pad)
+  const most = Math.max(1, ...receipts.map((r) => Math.max(r.given, r.received)))
+  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - right)
+  const y = (v: number) => H - bottom - (v / most) * (H - top - bottom)
   const line = (pick: (r: ReceiptView) => number) => receipts.map((r) => `${x(r.at)},${y(pick(r))}`).join(' ')
+  const text = { 'font-size': 12, fill: '#555' }
+  const time = (ms: number) => new Date(ms).toLocaleTimeString()
   return (
     <svg
       viewBox={`0 0 ${W} ${H}`}
-      class="graph"
+      style={{ width: '100%', maxWidth: `${W}px`, display: 'block' }}
       role="img"
       aria-label="Bytes given and received over time"
       data-testid="ledger-chart"
     >
-      <line x1={pad} y1={y(0)} x2={W - pad} y2={y(0)} stroke="#999" />
-      <text x={pad} y={12} class="label">
-        {bytes(top)}
+      <line x1={left} y1={y(0)} x2={W - right} y2={y(0)} stroke="#999" />
+      <line x1={left} y1={top} x2={left} y2={y(0)} stroke="#999" />
+      <text x={left - 6} y={top + 4} text-anchor="end" {...text}>
+        {bytes(most)}
+      </text>
+      <text x={left - 6} y={y(0) + 4} text-anchor="end" {...text}>
+        0
       </text>
       <polyline points={line((r) => r.given)} fill="none" stroke="#2ca02c" stroke-width={2} />
       <polyline points={line((r) => r.received)} fill="none" stroke="#1f77b4" stroke-width={2} />
-      <text x={W - pad} y={14} text-anchor="end" class="label" fill="#2ca02c">
+      <text x={W - right + 8} y={top + 12} {...text} fill="#2ca02c">
         given
       </text>
-      <text x={W - pad} y={28} text-anchor="end" class="label" fill="#1f77b4">
+      <text x={W - right + 8} y={top + 30} {...text} fill="#1f77b4">
         received
       </text>
-      <text x={pad} y={H - 2} class="label">
-        {when(t0)}
+      <text x={left} y={H - 8} {...text}>
+        {time(t0)}
       </text>
-      <text x={W - pad} y={H - 2} text-anchor="end" class="label">
-        {when(t1)}
+      <text x={W - right} y={H - 8} text-anchor="end" {...text}>
+        {time(t1)}
       </text>
     </svg>
   )
