@@ -142,6 +142,27 @@ describe('ledger receipts in one process', () => {
     assert.equal(fair.t, 'agree', JSON.stringify(fair))
     const agreement = verifyHalf(fair.t === 'agree' ? fair.half : new Uint8Array())
     assert.equal(agreement.payload.out, 1 * MiB)
+
+    // The same counts again (its next position): nothing new, so nothing is signed. A peer cannot
+    // make another's chain grow without giving or taking anything.
+    const first = verifyHalf(fair.t === 'agree' ? fair.half : new Uint8Array()).payload.link
+    const again = await ask(
+      honest.net,
+      a.net.peerId,
+      {
+        t: 'propose',
+        half: (
+          await signHalf(honest.signer, {
+            ...half({ in: 1 * MiB }),
+            dev: honest.net.peerId,
+            seq: 2,
+            prev: first ?? null,
+          })
+        ).bytes,
+      },
+      AbortSignal.timeout(5_000),
+    )
+    assert.equal(again.t === 'refused' && again.code, 'stale', JSON.stringify(again))
   })
 
   it('an agreement that contradicts the proposal is refused: the proposal stays unconfirmed', async () => {

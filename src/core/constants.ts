@@ -404,6 +404,8 @@ export const DEFAULT_LEDGER_REPUTATION_REFRESH_MS = 1_000
 export const DEFAULT_LEDGER_INBOUND_STREAMS = 4
 /** Ledger requests (proposals, chain pages) one peer may make per minute; its burst is the same number. */
 export const DEFAULT_LEDGER_REQUESTS_PER_MINUTE = 1_200
+/** Receipts this node co-signs per peer per minute; counts are cumulative, so a refused one loses nothing. */
+export const DEFAULT_LEDGER_AGREEMENTS_PER_MINUTE = 120
 /** Receipt announcements by one device taken per minute from gossip; more are ignored. */
 export const DEFAULT_LEDGER_ANNOUNCES_PER_MINUTE = 120
 /** Peers and devices whose request and announcement rates are remembered; past it the idlest are forgotten. */

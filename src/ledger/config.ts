@@ -1,5 +1,6 @@
 /** The `ledger` section of config.json (docs/config.md, docs/protocols/ledger.md). */
 import {
+  DEFAULT_LEDGER_AGREEMENTS_PER_MINUTE,
   DEFAULT_LEDGER_ANNOUNCES_PER_MINUTE,
   DEFAULT_LEDGER_COUNT_WAIT_MS,
   DEFAULT_LEDGER_EXCHANGE_TIMEOUT_MS,
@@ -99,6 +100,11 @@ export const ledgerConfig = section('Contribution ledger: receipts both sides si
   requestsPerMinute: count(
     'ledger requests (proposals, chain pages) one peer may make per minute',
     DEFAULT_LEDGER_REQUESTS_PER_MINUTE,
+    { minimum: 1 },
+  ),
+  agreementsPerMinute: count(
+    'receipts this node co-signs per peer per minute (counts are cumulative: a refused one loses nothing)',
+    DEFAULT_LEDGER_AGREEMENTS_PER_MINUTE,
     { minimum: 1 },
   ),
   announcesPerMinute: count(

@@ -23,10 +23,13 @@ import type { ChainEntry, ChainStore } from './chain-store.ts'
 import type { Counters } from './counters.ts'
 import type { ForkProof, ForkWatch } from './fork-watch.ts'
 import { checkAgreement, type Receipt, type ReceiptHalf, type SignedHalf, signHalf, verifyHalf } from './receipt.ts'
+import type { RequestRate } from './request-rate.ts'
 import type { LedgerAnswer, RefusalCode } from './wire.ts'
 
 export interface ExchangeComponents {
   net: Pick<Net, 'openStream'>
+  /** Agreements this node signs per peer: one token each (a peer's proposals cannot grow the chain fast). */
+  agreements: Pick<RequestRate, 'take'>
   signer: Signer
   chain: ChainStore
   counters: Counters
@@ -149,6 +152,10 @@ export class ReceiptExchange {
       return refusal('fork', `another half of yours is known at position ${p.seq}`)
     }
     if (this.#answering.has(from)) return refusal('busy', 'a proposal of yours is being answered')
+    const last = this.#c.chain.summary(from)?.kinds[p.kind]
+    if (last !== undefined && p.out <= last.in && p.in <= last.out && (p.held ?? 0) === last.held)
+      return refusal('stale', 'nothing new since the last receipt')
+    if (!this.#c.agreements.take(from)) return refusal('rate-limited', 'too many receipts at once')
     this.#answering.add(from)
     try {
       const fits = () => {

@@ -111,6 +111,7 @@ export class Ledger implements Startable {
     this.#exchange = new ReceiptExchange(
       {
         net: components.net,
+        agreements: new RequestRate(cfg.agreementsPerMinute, cfg.ratePeers),
         signer: components.signer,
         chain: this.#chain,
         counters: this.#counters,

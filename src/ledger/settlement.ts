@@ -107,7 +107,7 @@ export class Settlement {
   /** Whether `peer` left more than the slack of what it received unacknowledged. */
   #judge(peer: string, kind: ServiceKind, sent: number, outcome: ProposalOutcome): void {
     const key = `${peer}/${kind}`
-    if (outcome.status === 'refused' && outcome.code === 'busy') {
+    if (outcome.status === 'refused' && (outcome.code === 'busy' || outcome.code === 'rate-limited')) {
       this.#attempts.delete(key)
       return
     }

@@ -25,6 +25,7 @@ export const FORKS_TOPIC = '/lateral/ledger/forks/1'
 /** Why an answerer refused a proposal (docs/protocols/ledger.md, "Refusals"). */
 export const REFUSAL_CODES = [
   'busy',
+  'stale',
   'rate-limited',
   'refused',
   'invalid',
