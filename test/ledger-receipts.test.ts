@@ -198,6 +198,39 @@ describe('ledger receipts in one process', () => {
     assert.equal(a.ledger.summary().counterparties.find((c) => c.peer === liar.net.peerId)?.receipts, 0)
   })
 
+  it('a peer that will not co-sign what it received is a non-signer: the lowest weight, served after those that do', async () => {
+    const own = ledgerPeers()
+    try {
+      const strict = { ...settings, slackBytes: 256 * KiB }
+      const seeder = await own.add({ ledger: strict })
+      const signer = await own.add({ ledger: strict })
+      const taker = await own.add({ noLedger: true }) // downloads, never answers a proposal
+      await own.connect(signer, seeder)
+      await own.connect(taker, seeder)
+      const root = await share(seeder, 1 * MiB)
+      await signer.content.fetch(root)
+      await taker.content.fetch(root)
+      await waitFor(async () => (await seeder.ledger.reputation(taker.net.peerId)).standing === 'non-signer', {
+        what: 'the taker judged a non-signer',
+        timeoutMs: 10_000,
+      })
+      const servedToSigner = seeder.content.stats().served.find((x) => x.peerId === signer.net.peerId)?.bytes
+      await waitFor(() => blocksOf(seeder, signer.net.peerId)?.given === servedToSigner, {
+        what: 'the signer’s receipt',
+      })
+      const signerStanding = (await seeder.ledger.reputation(signer.net.peerId)).standing
+      assert.equal(signerStanding, 'free-rider', 'it took without giving, but co-signed: not a non-signer')
+      const w = seeder.ledger.contribution.weight
+      assert.equal(w(taker.net.peerId), 1)
+      assert.ok(w(signer.net.peerId) > w(taker.net.peerId))
+      // Its proposals stay unconfirmed in the seeder's chain.
+      const [unanswered] = (await seeder.ledger.receiptsWith(taker.net.peerId)).receipts
+      assert.equal(unanswered?.confirmed, false)
+    } finally {
+      await own.stop()
+    }
+  })
+
   it('a tampered chain fails verification at the entry changed, a true one verifies', async () => {
     const honest = await a.ledger.verify(b.net.peerId)
     assert.equal(honest.valid, true, honest.error)
