@@ -46,11 +46,13 @@ describe('topics: 20 nodes in one process', () => {
     await sender.messaging.publish(TOPIC, 'hello, nineteen peers')
     await waitFor(() => nodes.slice(1).every((n) => (received.get(n.peerId)?.length ?? 0) >= 1), {
       what: 'delivery to all 19',
+      timeoutMs: 40_000,
     })
     // Give duplicates every chance to arrive: one more message must be all anyone sees next.
     await sender.messaging.publish(TOPIC, 'second')
     await waitFor(() => nodes.slice(1).every((n) => (received.get(n.peerId)?.length ?? 0) >= 2), {
       what: 'second delivery',
+      timeoutMs: 40_000,
     })
     for (const node of nodes.slice(1)) {
       const texts = (received.get(node.peerId) ?? []).map((m) => new TextDecoder().decode(m.body))
@@ -87,6 +89,7 @@ describe('topics: 20 nodes in one process', () => {
     await bad.messaging.publish(TOPIC, 'valid')
     await waitFor(() => nodes.filter((n) => n !== bad).every((n) => (received.get(n.peerId)?.length ?? 0) >= 1), {
       what: 'the valid message',
+      timeoutMs: 40_000,
     })
     for (const node of nodes) {
       for (const m of received.get(node.peerId) ?? []) assert.equal(new TextDecoder().decode(m.body), 'valid')
