@@ -28,6 +28,11 @@ export const netSettings = {
       flag: '--listen MA (repeatable)',
     },
   ),
+  announce: strings(
+    'addresses announced as they are, without waiting for AutoNAT to confirm them (a server whose public address its operator knows), each `/ip4/.../tcp/PORT`',
+    [],
+    { flag: '--announce MA (repeatable)' },
+  ),
   bootstrap: strings('peers dialled at start, each `/.../p2p/PEER_ID`. Never public ones by default.', [], {
     flag: '--bootstrap MA (repeatable)',
   }),

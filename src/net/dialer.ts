@@ -1,8 +1,10 @@
 /** Dialling, hanging up and pinging peers by multiaddr or peer ID. */
+import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import type { AbortOptions } from '../core/abort.ts'
 import { mapNetError } from './errors.ts'
 import type { Services } from './libp2p-options.ts'
+import { RELAY_HOP_PROTOCOL } from './nat-services.ts'
 import { isPeerId, parsePeerId, parseTarget, withTimeout } from './parse.ts'
 import type { PeerView } from './peers.ts'
 import type { PeerConnection } from './types.ts'
@@ -11,11 +13,13 @@ export class Dialer {
   readonly #node: () => Libp2p<Services>
   readonly #peers: PeerView
   readonly #timeoutMs: number
+  readonly #relayAttempts: number
 
-  constructor(node: () => Libp2p<Services>, peers: PeerView, dialTimeoutMs: number) {
+  constructor(node: () => Libp2p<Services>, peers: PeerView, dialTimeoutMs: number, relayAttempts: number) {
     this.#node = node
     this.#peers = peers
     this.#timeoutMs = dialTimeoutMs
+    this.#relayAttempts = relayAttempts
   }
 
   async connect(target: string, options: AbortOptions = {}): Promise<PeerConnection> {
@@ -25,8 +29,39 @@ export class Dialer {
       const conn = await node.dial(dialTarget, withTimeout(options, this.#timeoutMs))
       return await this.#peers.describe(node.getConnections(conn.remotePeer))
     } catch (err) {
+      if (isPeerId(dialTarget) && options.signal?.aborted !== true) {
+        const conn = await this.#throughRelays(target, options)
+        if (conn !== undefined) return conn
+      }
       throw mapNetError(err, `could not connect to ${target}`, options)
     }
+  }
+
+  /**
+   * A peer dialled by ID whose known addresses failed (a NATed peer's DHT record may predate its
+   * relay reservation): try the relays we know, connected ones first; peers that share a relay
+   * meet through it.
+   */
+  async #throughRelays(target: string, options: AbortOptions): Promise<PeerConnection | undefined> {
+    const node = this.#node()
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
+    const relays = (await node.peerStore.all({ filters: [(p) => p.protocols.includes(RELAY_HOP_PROTOCOL)] }))
+      .map((p) => p.id.toString())
+      .filter((id) => id !== target)
+      .sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
+      .slice(0, this.#relayAttempts)
+    for (const relay of relays) {
+      try {
+        const conn = await node.dial(
+          multiaddr(`/p2p/${relay}/p2p-circuit/p2p/${target}`),
+          withTimeout(options, this.#timeoutMs),
+        )
+        return await this.#peers.describe(node.getConnections(conn.remotePeer))
+      } catch {
+        // that relay holds no reservation for the peer: the next one may
+      }
+    }
+    return undefined
   }
 
   async disconnect(peerId: string, options: AbortOptions = {}): Promise<void> {

@@ -96,7 +96,10 @@ export function buildLibp2pOptions(
     privateKey,
     datastore,
     nodeInfo: { name: AGENT_NAME, version: VERSION, userAgent: `${AGENT_NAME}/${VERSION}` },
-    addresses: { listen },
+    addresses: {
+      listen,
+      ...(init.announce === undefined || init.announce.length === 0 ? {} : { appendAnnounce: init.announce }),
+    },
     // The relay transport dials `/p2p-circuit` addresses and takes relayed connections; it
     // reserves nothing by itself (relay-picker.ts asks relays once some are known).
     transports: memoryTransport ? [memory(), relayTransport()] : [tcp(), webSockets(), relayTransport()],

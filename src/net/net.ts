@@ -16,7 +16,7 @@
 import type { Datastore } from 'interface-datastore'
 import type { Libp2p } from 'libp2p'
 import type { AbortOptions } from '../core/abort.ts'
-import { DEFAULT_RELAY_RESERVATIONS } from '../core/constants.ts'
+import { DEFAULT_RELAY_DIAL_ATTEMPTS, DEFAULT_RELAY_RESERVATIONS } from '../core/constants.ts'
 import { InvalidInputError, NotStartedError } from '../core/errors.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import { AutoDialer } from './auto-dial.ts'
@@ -80,7 +80,12 @@ class Libp2pNet implements Net {
     this.#init = init
     this.#components = components
     this.#log = components.logger.forComponent('lateral:net')
-    this.#dialer = new Dialer(this.#node, this.#peers, init.dialTimeoutMs)
+    this.#dialer = new Dialer(
+      this.#node,
+      this.#peers,
+      init.dialTimeoutMs,
+      init.relayDialAttempts ?? DEFAULT_RELAY_DIAL_ATTEMPTS,
+    )
     this.#autoDial = new AutoDialer(init, this.#peers, this.#log)
     this.#protocols = new Protocols(this.#node, this.#log)
     this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
@@ -97,14 +102,20 @@ class Libp2pNet implements Net {
 
   async start(): Promise<void> {
     if (this.#running !== undefined) return
-    const running = await startLibp2p(this.#init, this.#components.datastore, (peerId) => this.#penalties.get(peerId))
+    const running = await startLibp2p(
+      this.#init,
+      this.#components.datastore,
+      (peerId) => this.#penalties.get(peerId),
+      (node) => {
+        this.#observed.attach(node)
+        this.#relayPicker.attach(node)
+      },
+    )
     this.#running = running
     this.#peerId = running.node.peerId.toString()
     this.#peers.attach(running.node)
     this.#events.attach(running.node)
     this.#autoDial.attach(running.node)
-    this.#observed.attach(running.node)
-    this.#relayPicker.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 

@@ -9,6 +9,8 @@ export interface NetInit {
   seed: Uint8Array
   /** Listen multiaddrs. A TCP port that is busy is replaced by an ephemeral one. */
   listen: string[]
+  /** Addresses announced beside the listen ones without AutoNAT's confirmation (known public addresses). */
+  announce?: string[]
   /** Multiaddrs (with /p2p/ID) dialled at start and whenever connections run low. */
   bootstrap: string[]
   /** Multicast DNS discovery on the LAN. */
@@ -38,6 +40,8 @@ export interface NetInit {
    * distinct connected peer that serves relaying. 0 never reserves. Default DEFAULT_RELAY_RESERVATIONS.
    */
   relayReservations?: number
+  /** Relays tried when a peer dialled by ID is unreachable at its known addresses. Default DEFAULT_RELAY_DIAL_ATTEMPTS. */
+  relayDialAttempts?: number
   /** Serve as a circuit relay v2 for others, with these limits. */
   relayServer?: RelayServerInit
   /** AutoNAT v2: ask peers to dial our addresses back (default on for IP transports). */

@@ -131,6 +131,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       metrics: config.metrics,
       pubsubMaxMessageBytes: config.messaging.topicMaxBytes,
       ...(init.muxer === undefined ? {} : { muxer: init.muxer }),
+      announce: config.announce,
       autonat: config.autonat,
       upnp: config.upnp,
       relayReservations: config.relay.reservations,

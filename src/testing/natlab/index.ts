@@ -1,2 +1,2 @@
-export { createNatLab, type LabHost, type LabHostKind, type NatLab } from './lab.ts'
+export { createNatLab, LAB_PORT, type LabHost, type LabHostKind, type NatLab } from './lab.ts'
 export { natRules, upnpForwards } from './router.ts'

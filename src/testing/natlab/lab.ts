@@ -46,7 +46,7 @@ export interface NatLab {
    * `lateral init` then `lateral daemon` on a host, listening on its address, port LAB_PORT;
    * `--api 127.0.0.1:0 --no-mdns` added. A public host's `address` is its dialable multiaddr.
    */
-  startDaemon(name: string, args?: string[]): Promise<TestDaemon>
+  startDaemon(name: string, args?: string[], env?: NodeJS.ProcessEnv): Promise<TestDaemon>
   /** Run `lateral <args> --home <that daemon's home>` on the daemon's host. */
   cli(daemon: TestDaemon, args: string[], timeoutMs?: number): Promise<CliResult>
   /** Stop a daemon (SIGTERM, by PID) and wait for it to exit. */
@@ -177,7 +177,7 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
     hosts,
     host,
     dir,
-    async startDaemon(name, args = []) {
+    async startDaemon(name, args = [], env = {}) {
       const h = host(name)
       const home = join(dir, `${name}-${daemons.length}`)
       const init = await runCli(['init', '--home', home, '--no-passphrase'])
@@ -186,7 +186,7 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
         daemons.length,
         home,
         ['--api', '127.0.0.1:0', '--no-mdns', '--listen', `/ip4/${h.address}/tcp/${LAB_PORT}`, ...args],
-        {},
+        env,
         h.wrap,
       )
       // libp2p announces a public address only once AutoNAT has confirmed it: the lab knows it.
