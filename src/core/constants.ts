@@ -454,3 +454,5 @@ export const DEFAULT_DCUTR_TIMEOUT_MS = 5_000
 export const DEFAULT_AUTONAT_TIMEOUT_MS = 15_000
 /** A peer whose upload turn just ended keeps its place in the weighted upload queue this long, ms: its next block reaches the queue a moment after (src/content/weighted-slots.ts). */
 export const WEIGHTED_REJOIN_MS = 20
+/** Relays tried, one after another, when a peer dialled by its ID alone cannot be reached directly. */
+export const DEFAULT_RELAY_DIAL_ATTEMPTS = 3
