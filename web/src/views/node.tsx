@@ -14,9 +14,9 @@ type Status = StatusReply
 type Bandwidth = BandwidthReply
 
 const REACH: Record<Status['reachability'], string> = {
-  public: 'Public: an address of this node is reachable from the internet',
-  private: 'Private: only loopback or LAN addresses (peers on this network can dial in)',
-  relayed: 'Relayed: reachable through a relay only',
+  public: 'Public: peers elsewhere dialled an address of this node back (AutoNAT), or it is announced',
+  private: 'Private: no address confirmed from outside and no relay (peers on this network can dial in)',
+  relayed: 'Relayed: no address confirmed from outside; reachable through a relay',
 }
 
 export function NodeView() {
@@ -59,6 +59,15 @@ export function NodeView() {
                   {s.reachability}
                 </span>{' '}
                 <span class="muted">{REACH[s.reachability]}</span>
+                <ul class="muted" data-testid="reachability-reasons">
+                  {s.reachabilityReasons.map((r) => (
+                    <li key={r}>{r}</li>
+                  ))}
+                </ul>
+              </dd>
+              <dt>NAT</dt>
+              <dd data-testid="nat">
+                {s.nat} <span class="muted">(`lateral doctor` explains)</span>
               </dd>
               <dt>Uptime</dt>
               <dd>{duration(now - s.startedAt)}</dd>

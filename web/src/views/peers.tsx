@@ -98,7 +98,12 @@ export function PeersView({ self }: { self: string | undefined }) {
                             : `${Math.round(p.latencyMs)} ms`}
                         {typeof pinged === 'string' ? <div class="muted small">{pinged}</div> : null}
                       </td>
-                      <td>{p.direction}</td>
+                      <td>
+                        {p.direction}{' '}
+                        <span class={`badge ${p.kind === 'direct' ? 'public' : 'relayed'}`} data-testid="peer-kind">
+                          {p.kind}
+                        </span>
+                      </td>
                       <td>
                         <details>
                           <summary>{p.protocols.length}</summary>
