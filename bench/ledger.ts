@@ -381,12 +381,17 @@ export async function benchLedger(argv: string[]): Promise<void> {
   if (sybil.length > 0)
     writeFileSync(
       join(dir, 'ledger-sybil.svg'),
-      lineChart('Fakes’ total reputation at the worst-placed honest peer (Lateral meets the bound)', 'fakes in the Sybil region', 'MiB', [
-        // The bound first: Lateral's line, drawn last, lies on it.
-        { name: 'bound', points: sybil.map((p) => [p.fakes, p.boundMiB]) },
-        { name: 'BarterCast, per fake', points: sybil.map((p) => [p.fakes, p.barterCastMiB]) },
-        { name: 'Lateral (shared relays)', points: sybil.map((p) => [p.fakes, p.lateralMiB]) },
-      ]),
+      lineChart(
+        'Fakes’ total reputation at the worst-placed honest peer (Lateral meets the bound)',
+        'fakes in the Sybil region',
+        'MiB',
+        [
+          // The bound first: Lateral's line, drawn last, lies on it.
+          { name: 'bound', points: sybil.map((p) => [p.fakes, p.boundMiB]) },
+          { name: 'BarterCast, per fake', points: sybil.map((p) => [p.fakes, p.barterCastMiB]) },
+          { name: 'Lateral (shared relays)', points: sybil.map((p) => [p.fakes, p.lateralMiB]) },
+        ],
+      ),
     )
   console.log(JSON.stringify(report, null, 2))
 }
