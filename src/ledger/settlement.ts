@@ -107,7 +107,9 @@ export class Settlement {
   /** Whether `peer` left more than the slack of what it received unacknowledged. */
   #judge(peer: string, kind: ServiceKind, sent: number, outcome: ProposalOutcome): void {
     const key = `${peer}/${kind}`
-    if (outcome.status === 'refused' && (outcome.code === 'busy' || outcome.code === 'rate-limited')) {
+    // Not held against it: it is busy, or co-signed these counts already (this node missed the answer).
+    const excused = ['busy', 'rate-limited', 'stale']
+    if (outcome.status === 'refused' && excused.includes(outcome.code)) {
       this.#attempts.delete(key)
       return
     }
