@@ -18,7 +18,6 @@
  *   grows, against BarterCast's independent per-peer flow and the bound: bench/results/ledger-sybil.svg.
  * Writes bench/results/ledger.json.
  */
-import { createPrivateKey, sign as nodeSign } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,7 +27,7 @@ import type { CID } from 'multiformats/cid'
 import { encodeFrame, readFrames } from '../src/core/framing.ts'
 import type { Signer } from '../src/core/signer.ts'
 import { createDeviceSigner } from '../src/identity/device-signer.ts'
-import { type DeviceKey, generateDeviceKey } from '../src/identity/keystore.ts'
+import { generateDeviceKey } from '../src/identity/keystore.ts'
 import { ask } from '../src/ledger/ask.ts'
 import { ChainStore } from '../src/ledger/chain-store.ts'
 import { verifyEntry } from '../src/ledger/chain-sync.ts'
@@ -56,32 +55,9 @@ function half(dev: string, peer: string, seq: number, prev: CID | null, out: num
   return { dev, seq, prev, peer, kind: 'blocks', out, in: 0, t: Date.now() }
 }
 
-/**
- * The device key signing through node:crypto (OpenSSL) instead of noble: the same deterministic
- * RFC 8032 signatures, byte for byte (checked below), about 20 times faster. What the node's
- * signer would give if core/crypto.ts signed this way.
- */
-function nativeSigner(key: DeviceKey): Signer {
-  const noble = createDeviceSigner(key)
-  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), key.seed])
-  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
-  return {
-    publicKey: noble.publicKey,
-    peerId: noble.peerId,
-    did: noble.did,
-    sign: async (message) => new Uint8Array(nodeSign(null, message, privateKey)),
-  }
-}
-
 /** One node's work per receipt: sign its half, verify the other's, check that they mirror. */
-async function cryptoRate(receipts: number, native = false) {
-  const key = generateDeviceKey()
-  const a: Signer = native ? nativeSigner(key) : createDeviceSigner(key)
-  if (native) {
-    const probe = new Uint8Array([1, 2, 3])
-    if (!Buffer.from(await a.sign(probe)).equals(Buffer.from(await createDeviceSigner(key).sign(probe))))
-      throw new Error('node:crypto and noble signatures differ')
-  }
+async function cryptoRate(receipts: number) {
+  const a: Signer = createDeviceSigner(generateDeviceKey())
   const b = createDeviceSigner(generateDeviceKey())
   // The counterparty's halves, made beforehand: only this node's share is timed.
   const theirs: Uint8Array[] = []
@@ -104,7 +80,7 @@ async function cryptoRate(receipts: number, native = false) {
   const s = (performance.now() - started) / 1000
   return {
     receipts,
-    signer: native ? 'node:crypto' : 'noble (as the node runs)',
+    signer: 'the device signer (signs through node:crypto, verifies strictly with noble)',
     seconds: round(s, 3),
     perSecondPerNode: Math.round(receipts / s),
   }
@@ -332,13 +308,10 @@ export async function benchLedger(argv: string[]): Promise<void> {
   const log = (what: string, value: unknown) => console.error(`${what}: ${JSON.stringify(value)}`)
 
   let crypto: Awaited<ReturnType<typeof cryptoRate>> | undefined
-  let cryptoNative: Awaited<ReturnType<typeof cryptoRate>> | undefined
   let exchanges: Awaited<ReturnType<typeof exchangeRate>> | undefined
   if (parts.has('receipts')) {
     crypto = await cryptoRate(receipts)
     log('receipts, one node’s signing and verification', crypto)
-    cryptoNative = await cryptoRate(receipts, true)
-    log('the same, signing through node:crypto', cryptoNative)
     exchanges = await exchangeRate(Math.min(receipts, 1000))
     log('receipts, whole exchanges over the memory transport', exchanges)
   }
@@ -366,7 +339,7 @@ export async function benchLedger(argv: string[]): Promise<void> {
     bench: 'ledger',
     date: new Date().toISOString(),
     node: process.version,
-    receipts: { cryptoPerNode: crypto, cryptoPerNodeNativeSigning: cryptoNative, exchanges },
+    receipts: { cryptoPerNode: crypto, exchanges },
     chainVerification: verification,
     forkDetection: forks,
     anchors: { conTribForkDetection: '22 s across 1,000 instances (ConTrib)' },

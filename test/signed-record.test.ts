@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as cbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { ed25519Sign } from '../src/core/crypto.ts'
 import { InvalidInputError } from '../src/core/errors.ts'
 import {
   ED25519_DAG_CBOR_HEADER,
@@ -170,6 +171,14 @@ describe('signer and the names of a key', () => {
       assert.throws(() => publicKeyFromPeerId(bad), InvalidInputError, bad)
     }
     assert.throws(() => publicKeyFromDid('did:web:example.com'), InvalidInputError)
+  })
+
+  it('signs with the RFC 8032 bytes an independent implementation gives (deterministic Ed25519)', () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateDeviceKey()
+      const message = new Uint8Array(i * 7).map((_, j) => (j * 31 + i) & 0xff)
+      assert.deepEqual(ed25519Sign(key.seed, message), ed25519.sign(message, key.seed))
+    }
   })
 
   it('signs verifiably, agrees on X25519 secrets, refuses low-order points, and never shows its seed', async () => {
