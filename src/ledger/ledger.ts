@@ -56,6 +56,9 @@ export interface LedgerComponents {
   identity: LedgerIdentity
   /** The service whose bytes are counted and whose upload turns follow reputation. */
   content: ContributionSeam
+  /** Storage kept for others and mail held for others: receipts of kinds storage and mailbox. */
+  storage: ContributionSeam
+  mailbox: ContributionSeam
 }
 
 export interface LedgerEvents {
@@ -196,7 +199,7 @@ export class Ledger implements Startable {
       writeTimeoutMs: this.#config.exchangeTimeoutMs,
     })
     this.#gossip.start()
-    this.#c.content.setContribution(this.contribution)
+    for (const seam of [this.#c.content, this.#c.storage, this.#c.mailbox]) seam.setContribution(this.contribution)
     this.#running = true
     // The sweep's period is a resolution (a quarter of the receipt interval), not a limit.
     this.#every(Math.max(50, Math.floor(this.#config.receiptIntervalMs / 4)), () => this.#settlement.sweep())
@@ -208,7 +211,7 @@ export class Ledger implements Startable {
     if (!this.#running && this.#timers.length === 0) return
     this.#running = false
     for (const t of this.#timers.splice(0)) clearInterval(t)
-    this.#c.content.setContribution(undefined)
+    for (const seam of [this.#c.content, this.#c.storage, this.#c.mailbox]) seam.setContribution(undefined)
     this.#stop.abort()
     this.#gossip.stop()
     await this.#c.net.unhandle(LEDGER_PROTOCOL).catch(() => {})

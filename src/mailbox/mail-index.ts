@@ -21,6 +21,8 @@ interface IdentityHoldings extends Usage {
 export class MailIndex {
   readonly #identities = new Map<string, IdentityHoldings>()
   readonly #total: Usage = { bytes: 0, messages: 0 }
+  /** Told which device's holdings changed (the ledger counts what this mailbox holds for each). */
+  onChange: ((identity: string, device: string) => void) | undefined
 
   total(): Usage {
     return { ...this.#total }
@@ -87,6 +89,7 @@ export class MailIndex {
       list.push(m)
     }
     h.devices.set(m.device, list)
+    this.onChange?.(m.identity, m.device)
   }
 
   /** Forget one message; false when it was not held (removed already). */
@@ -109,6 +112,7 @@ export class MailIndex {
     }
     h.hashes.delete(m.hash)
     if (h.messages === 0) this.#identities.delete(m.identity)
+    this.onChange?.(m.identity, m.device)
     return true
   }
 }

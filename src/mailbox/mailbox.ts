@@ -27,6 +27,7 @@ import {
   DEFAULT_MAILBOX_SWEEP_INTERVAL_MS,
   MAILBOX_PROTOCOL,
 } from '../core/constants.ts'
+import type { Contribution } from '../core/contribution.ts'
 import { InvalidInputError, MailboxRefusedError } from '../core/errors.ts'
 import { encodeFrame } from '../core/framing.ts'
 import { errorFields } from '../core/logger.ts'
@@ -89,6 +90,8 @@ export interface MailboxStatus {
 
 export interface Mailbox extends Startable {
   status(): Promise<MailboxStatus>
+  /** The contribution ledger's side: it counts the bytes this mailbox holds for each device (receipts of kind mailbox). */
+  setContribution(contribution: Contribution | undefined): void
   /** Collect this device's mail now, from every mailbox of its identity or from one. */
   collect(options?: { mailbox?: string }): Promise<CollectResult[]>
   addEventListener<K extends keyof MailboxEvents>(type: K, listener: (evt: MailboxEvents[K]) => void): void
@@ -115,6 +118,14 @@ export function createMailbox(init: MailboxInit, components: MailboxComponents):
 
   const store = new MailStore(components.datastore)
   const index = new MailIndex()
+  let contribution: Contribution | undefined
+  const reportHolding = (identity: string, device: string) =>
+    contribution?.holding(
+      device,
+      index.messages(identity, device).reduce((sum, m) => sum + m.size, 0),
+      'mailbox',
+    )
+  index.onChange = reportHolding
   const keeper = new MailKeeper(limits, { store, index, identity, delegation, log, emit })
   const handOver = new HandOver({ keeper, index, store, identity, log, emit })
   const retention = new Retention(
@@ -182,6 +193,12 @@ export function createMailbox(init: MailboxInit, components: MailboxComponents):
   const depositor = new Depositor({ openTimeoutMs, idleTimeoutMs }, { net, identity, depositHere, log })
 
   return {
+    setContribution(c) {
+      contribution = c
+      if (c === undefined) return
+      for (const identity of index.identities())
+        for (const device of index.devices(identity).keys()) reportHolding(identity, device)
+    },
     async start() {
       await keeper.start()
       await net.handle(MAILBOX_PROTOCOL, (stream) => server.serve(stream), {

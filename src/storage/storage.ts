@@ -34,6 +34,7 @@ import {
   DEFAULT_STORAGE_SUBJECT_MAX_COPIES,
   DEFAULT_STORAGE_SWEEP_MS,
 } from '../core/constants.ts'
+import type { Contribution } from '../core/contribution.ts'
 import type { DelegationAuthority } from '../core/delegations.ts'
 import { InvalidInputError, NotFoundError, PeerUnreachableError, QuotaExceededError } from '../core/errors.ts'
 import type { IdentityDirectory } from '../core/identities.ts'
@@ -138,13 +139,24 @@ export interface Storage {
   keptFor(): Promise<SubjectUsage[]>
   /** Judge kept copies against their grants now; returns how many were dropped. */
   sweep(): Promise<number>
+  /** The contribution ledger's side: it counts the bytes this node keeps for each device (receipts of kind storage). */
+  setContribution(contribution: Contribution | undefined): void
   addEventListener<K extends keyof StorageEvents>(type: K, listener: (evt: StorageEvents[K]) => void): void
   removeEventListener<K extends keyof StorageEvents>(type: K, listener: (evt: StorageEvents[K]) => void): void
 }
 
 export function createStorage(init: StorageInit, components: StorageComponents): Storage {
   const events = new EventTarget()
-  const emit = (type: string, detail: unknown) => events.dispatchEvent(new CustomEvent(type, { detail }))
+  let contribution: Contribution | undefined
+  /** What this node keeps for `device` (the one that asked), for the ledger's receipts. */
+  const reportHolding = (device: string) => {
+    const bytes = copies.all().reduce((sum, c) => (c.from === device ? sum + c.size : sum), 0)
+    contribution?.holding(device, bytes, 'storage')
+  }
+  const emit = (type: string, detail: unknown) => {
+    if (type === 'storage:kept' || type === 'storage:dropped') reportHolding((detail as { from: string }).from)
+    return events.dispatchEvent(new CustomEvent(type, { detail }))
+  }
   const log = components.logger.forComponent('lateral:storage')
   const requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_STORAGE_REQUEST_TIMEOUT_MS
   const proofMaxBytes = init.proofMaxBytes ?? DEFAULT_STORAGE_PROOF_MAX_BYTES
@@ -211,6 +223,10 @@ export function createStorage(init: StorageInit, components: StorageComponents):
   }
 
   return {
+    setContribution(c) {
+      contribution = c
+      if (c !== undefined) for (const device of new Set(copies.all().map((k) => k.from))) reportHolding(device)
+    },
     async start() {
       await copies.load()
       await owner.load()

@@ -133,6 +133,9 @@ export function ledgerPeers(): LedgerPeers {
           logger,
           identity: world.directory(() => options.identity ?? ''),
           content,
+          // Peers of these tests keep no storage and hold no mail.
+          storage: { setContribution: () => {} },
+          mailbox: { setContribution: () => {} },
         },
         options.ledger ?? {},
       )
