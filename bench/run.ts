@@ -3,6 +3,7 @@ import { benchDaemon } from './daemon.ts'
 import { benchDashboard } from './dashboard.ts'
 import { benchGossip } from './gossip.ts'
 import { benchLedger } from './ledger.ts'
+import { benchNatlab } from './natlab.ts'
 import { benchStack } from './stack.ts'
 import { benchTransfer } from './transfer.ts'
 
@@ -11,6 +12,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   daemon: benchDaemon,
   dashboard: benchDashboard,
   gossip: benchGossip,
+  natlab: benchNatlab,
   ledger: benchLedger,
   transfer: benchTransfer,
 }
