@@ -456,3 +456,5 @@ export const DEFAULT_AUTONAT_TIMEOUT_MS = 15_000
 export const WEIGHTED_REJOIN_MS = 20
 /** Relays tried, one after another, when a peer dialled by its ID alone cannot be reached directly. */
 export const DEFAULT_RELAY_DIAL_ATTEMPTS = 3
+/** Observations of our address by peers (identify) kept for the NAT diagnosis, newest first. */
+export const DEFAULT_OBSERVED_ADDRESSES = 32

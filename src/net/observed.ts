@@ -8,10 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { networkInterfaces } from 'node:os'
 import type { Connection, IdentifyResult } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
-
-/** Observations kept, newest first; older ones fall off. */
-const MAX_OBSERVATIONS = 32
+import { DEFAULT_OBSERVED_ADDRESSES } from '../core/constants.ts'
 
 export interface Observation {
   /** What the peer saw, e.g. /ip4/7.0.0.1/tcp/40312. */
@@ -23,17 +20,25 @@ export interface Observation {
 }
 
 export class ObservedAddresses {
+  readonly #max: number
   #list: Observation[] = []
-  #node: Libp2p | undefined
+  #events: EventTarget | undefined
 
-  attach(node: Libp2p): void {
-    this.#node = node
-    node.addEventListener('peer:identify', this.#onIdentify)
+  /** Keeps the newest `max` observations (default DEFAULT_OBSERVED_ADDRESSES). */
+  constructor(max = DEFAULT_OBSERVED_ADDRESSES) {
+    this.#max = max
   }
 
-  detach(node: Libp2p): void {
-    node.removeEventListener('peer:identify', this.#onIdentify)
-    this.#node = undefined
+  /** Listen on the node's event bus (before it starts, so the first peers are seen too). */
+  listen(events: EventTarget): void {
+    this.#events = events
+    this.#list = []
+    events.addEventListener('peer:identify', this.#onIdentify as (evt: Event) => void)
+  }
+
+  detach(): void {
+    this.#events?.removeEventListener('peer:identify', this.#onIdentify as (evt: Event) => void)
+    this.#events = undefined
   }
 
   list(): Observation[] {
@@ -47,10 +52,10 @@ export class ObservedAddresses {
     const address = observedAddr.toString().replace(/\/p2p\/.*$/, '')
     if (!/^\/ip[46]\/[^/]+\/tcp\/\d+$/.test(address)) return
     void localPortOf(connection).then((localPort) => {
-      if (this.#node === undefined) return
+      if (this.#events === undefined) return
       const entry: Observation = { address, by: peerId.toString(), at: Date.now() }
       if (localPort !== undefined) entry.localPort = localPort
-      this.#list = [entry, ...this.#list.filter((o) => o.by !== entry.by)].slice(0, MAX_OBSERVATIONS)
+      this.#list = [entry, ...this.#list.filter((o) => o.by !== entry.by)].slice(0, this.#max)
     })
   }
 }
