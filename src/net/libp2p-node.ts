@@ -19,14 +19,14 @@ export interface RunningLibp2p {
 }
 
 /**
- * A started libp2p node for `init`; `beforeStart` sees it before it starts. Busy fixed TCP ports are swapped for free ones first; a
+ * A started libp2p node for `init`; `onEvents` gets its event bus before it starts. Busy fixed TCP ports are swapped for free ones first; a
  * listen failure comes back as one clear AddressInUseError or InvalidInputError.
  */
 export async function startLibp2p(
   init: NetInit,
   datastore: Datastore,
   penalty: (peerId: string) => number,
-  beforeStart: (node: Libp2p<Services>) => void = () => {},
+  onEvents: (events: EventTarget) => void = () => {},
 ): Promise<RunningLibp2p> {
   const privateKey = await generateKeyPairFromSeed('Ed25519', init.seed)
   const listen = init.transport === 'memory' ? init.listen : await freeListenAddresses(init.listen)
@@ -34,19 +34,7 @@ export async function startLibp2p(
   const traffic = init.metrics ? new Traffic() : undefined
   const metrics = registry === undefined || traffic === undefined ? undefined : { registry, traffic }
   try {
-    const node = await createLibp2p({
-      ...buildLibp2pOptions(init, privateKey, datastore, listen, metrics, penalty),
-      start: false,
-    })
-    // Listeners go on before start: a bootstrap peer may connect and identify while slower
-    // services (UPnP's gateway search) are still starting.
-    beforeStart(node)
-    try {
-      await node.start()
-    } catch (err) {
-      await Promise.resolve(node.stop()).catch(() => {})
-      throw err
-    }
+    const node = await createLibp2p(buildLibp2pOptions(init, privateKey, datastore, listen, metrics, penalty, onEvents))
     return { node, ...(metrics ?? {}) }
   } catch (err) {
     throw listenError(err)

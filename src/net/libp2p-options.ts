@@ -37,12 +37,16 @@ export type Services = {
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
+  eventHooks: object
 } & NatServices
 
 /** Gossipsub score thresholds (docs/protocols/topics.md explains them). */
 export const SCORE_THRESHOLDS = { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 }
 
-function buildServices(init: NetInit, penalty: (peerId: string) => number): ServiceFactoryMap<Services> {
+function buildServices(
+  init: NetInit,
+  penalty: (peerId: string) => number,
+): Omit<ServiceFactoryMap<Services>, 'eventHooks'> {
   return {
     identify: identify(),
     ...natServices(init),
@@ -82,6 +86,7 @@ export function buildLibp2pOptions(
   listen: string[],
   metrics: { registry: Registry; traffic: Traffic } | undefined,
   penalty: (peerId: string) => number,
+  onEvents: (events: EventTarget) => void = () => {},
 ): Libp2pOptions<Services> {
   const memoryTransport = init.transport === 'memory'
   const encrypters = init.encrypters.map((name) => (name === 'tls' ? tls() : noise()))
@@ -124,6 +129,15 @@ export function buildLibp2pOptions(
       : {
           metrics: metrics.traffic.wrap(prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: true })),
         }),
-    services: buildServices(init, penalty),
+    services: {
+      ...buildServices(init, penalty),
+      // Built before the node starts: listeners on its event bus from here see a bootstrap peer
+      // that connects and identifies while slower services (UPnP's gateway search) still start.
+      // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)
+      eventHooks: (components: { events: EventTarget }) => {
+        onEvents(components.events)
+        return {}
+      },
+    },
   }
 }

@@ -106,9 +106,9 @@ class Libp2pNet implements Net {
       this.#init,
       this.#components.datastore,
       (peerId) => this.#penalties.get(peerId),
-      (node) => {
-        this.#observed.attach(node)
-        this.#relayPicker.attach(node)
+      (events) => {
+        this.#observed.listen(events)
+        this.#relayPicker.listen(events)
       },
     )
     this.#running = running
@@ -116,6 +116,7 @@ class Libp2pNet implements Net {
     this.#peers.attach(running.node)
     this.#events.attach(running.node)
     this.#autoDial.attach(running.node)
+    this.#relayPicker.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -123,8 +124,8 @@ class Libp2pNet implements Net {
     const running = this.#running
     if (running === undefined) return
     this.#running = undefined
-    this.#relayPicker.detach(running.node)
-    this.#observed.detach(running.node)
+    this.#relayPicker.detach()
+    this.#observed.detach()
     this.#autoDial.detach(running.node)
     this.#events.detach(running.node)
     this.#peers.detach(running.node)

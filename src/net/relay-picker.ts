@@ -26,16 +26,27 @@ export class RelayPicker {
     this.#log = log
   }
 
-  attach(node: Libp2p): void {
+  #events: EventTarget | undefined
+
+  /** Listen on the node's event bus (before it starts, so the first relays are seen too). */
+  listen(events: EventTarget): void {
     if (this.#target <= 0) return
-    this.#node = node
+    this.#events = events
     this.#issued = 0
-    node.addEventListener('peer:identify', this.#check)
+    events.addEventListener('peer:identify', this.#check)
   }
 
-  detach(node: Libp2p): void {
+  /** The started node; relays identified while it started are asked now. */
+  attach(node: Libp2p): void {
+    if (this.#events === undefined) return
+    this.#node = node
+    this.#check()
+  }
+
+  detach(): void {
+    this.#events?.removeEventListener('peer:identify', this.#check)
+    this.#events = undefined
     this.#node = undefined
-    node.removeEventListener('peer:identify', this.#check)
   }
 
   /** Relays that hold a reservation for us, from our `/p2p-circuit` addresses. */
@@ -61,12 +72,13 @@ export class RelayPicker {
   async #reserve(): Promise<void> {
     const node = this.#node
     if (node === undefined || this.#issued >= this.#target) return
-    const internals = internalsOf(node)
-    if (hasConfirmedPublicAddress(internals.addressManager.getAddressesWithMetadata())) return
     const self = node.peerId.toString()
     const relays = (await node.peerStore.all({ filters: [(p) => p.protocols.includes(RELAY_HOP_PROTOCOL)] })).filter(
       (p) => p.id.toString() !== self,
     )
+    if (relays.length <= this.#issued) return
+    const internals = internalsOf(node)
+    if (hasConfirmedPublicAddress(internals.addressManager.getAddressesWithMetadata())) return
     while (this.#issued < Math.min(this.#target, relays.length) && this.#node !== undefined) {
       this.#issued++
       try {
