@@ -247,7 +247,8 @@ export class Recovery {
     if (a.identity !== session.view.identity || a.device !== this.#h.signer.peerId || a.by !== from) {
       throw new InvalidInputError('the approval is for another request')
     }
-    const log = this.#h.logOf(a.identity) ?? (await this.#h.fetchLog(from, a.identity))
+    // The approving guardian keeps the log as it stands: a copy held here may predate the guardians.
+    const log = (await this.#h.fetchLog(from, a.identity).catch(() => undefined)) ?? this.#h.logOf(a.identity)
     if (log !== undefined) this.#h.pin(log.id)
     if (log === undefined) throw new InvalidInputError(`the log of ${a.identity} cannot be had from ${from}`)
     const set = log.state().guardians.current
