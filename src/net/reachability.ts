@@ -29,10 +29,30 @@ export function hasConfirmedPublicAddress(addresses: AddressWithMetadata[]): boo
   return addresses.some((a) => a.verified && isPublicAddress(a.multiaddr.toString()))
 }
 
+/** An address of ours that others could reach, as libp2p judges it (its `verified` flag means nothing for the rest). */
 function isPublicAddress(address: string): boolean {
   if (address.includes('/p2p-circuit')) return false
   const host = /^\/(?:ip4|ip6)\/([^/]+)/.exec(address)?.[1]
-  return host !== undefined && isPublicIp(host)
+  return host !== undefined && isPublicIp(host) && !isSpecialIpv4(host)
+}
+
+/**
+ * The special and documentation IPv4 ranges that libp2p also treats as private (@libp2p/utils
+ * private-ip): it marks our listen addresses there as verified, which must not read as "dialled
+ * back by peers" (seen with `lateral doctor` on a host whose address is 192.0.2.2).
+ */
+export function isSpecialIpv4(host: string): boolean {
+  if (!isIPv4(host)) return false
+  const [a = 0, b = 0, c = 0] = host.split('.').map(Number)
+  if (a === 198 && (b === 18 || b === 19)) return true // benchmarking, 198.18/15
+  if (a === 198 && b === 51 && c === 100) return true // TEST-NET-2
+  if (a === 203 && b === 0 && c === 113) return true // TEST-NET-3
+  if (a === 192 && b === 0 && (c === 0 || c === 2)) return true // IETF protocol assignments, TEST-NET-1
+  // AS112, AMT, 6to4 relay anycast, direct-delegation AS112
+  return (
+    a === 192 &&
+    ((b === 31 && c === 196) || (b === 52 && c === 193) || (b === 88 && c === 99) || (b === 175 && c === 48))
+  )
 }
 
 export interface ReachabilityInputs {
