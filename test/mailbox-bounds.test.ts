@@ -152,6 +152,10 @@ describe('mailbox: bounds and checks', () => {
     // Collected on connecting: two fit, the third waits at the mailbox.
     await waitFor(async () => (await small.messaging.inbox()).length === 2, { what: 'two in the inbox' })
     await waitFor(async () => (await box.mailbox?.status())?.holding[0]?.messages === 1, { what: 'one kept' })
+    // The device records the collection once it ended, a moment after the mailbox's count moved.
+    await waitFor(async () => (await small.mailbox?.status())?.mailboxes[0]?.last !== undefined, {
+      what: 'the collection recorded',
+    })
     assert.equal(small.mailbox && (await small.mailbox.status()).mailboxes[0]?.last?.remaining, 1)
     await small.messaging.deleteFromInbox()
     const [second] = (await small.mailbox?.collect()) ?? []
