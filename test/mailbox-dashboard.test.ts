@@ -28,6 +28,10 @@ describe('mailbox view in Chromium against real daemons', { timeout: 240_000 }, 
     await mkdir(SHOTS, { recursive: true })
     net = await createTestnet(3, { bootstrap: 'first', config: { delegation: { sweepIntervalMs: 500 } } })
     browser = await launchChromium()
+    // Discovery through the bootstrap peer's DHT is messaging-daemons.test.ts's subject; here
+    // Bob dials Alice himself so a loaded machine cannot leave the third daemon unseen.
+    const dialled = await net.cli(1, ['connect', (net.daemons[2] as { address: string }).address])
+    assert.equal(dialled.code, 0, dialled.stderr)
     await waitFor(async () => (await net.api<{ peers: unknown[] }>(1, '/v1/peers')).peers.length === 2, {
       what: 'mesh',
       timeoutMs: 60_000,
