@@ -3,7 +3,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
-import { type Identify, identify } from '@libp2p/identify'
+import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
@@ -25,6 +25,7 @@ import {
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
+import { type LateTopologyComponents, replayConnectedPeers } from './late-topologies.ts'
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
@@ -34,6 +35,7 @@ export const MDNS_SERVICE_TAG = '_lateral-discovery._udp.local'
 
 export type Services = {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
@@ -49,6 +51,11 @@ function buildServices(
 ): Omit<ServiceFactoryMap<Services>, 'eventHooks'> {
   return {
     identify: identify(),
+    // Tell connected peers when our addresses or protocols change. Without it a peer keeps what
+    // the first identify said: the bootstrap peer, dialled at start before our listeners and
+    // services were up, kept us with no address and no Lateral protocols, left us out of its
+    // DHT routing table, and never introduced us to anyone (2 daemons in 3 stayed unmet).
+    identifyPush: identifyPush(),
     ...natServices(init),
     // The connection monitor pings too: leave room for a user's ping beside it.
     ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
@@ -134,8 +141,9 @@ export function buildLibp2pOptions(
       // Built before the node starts: listeners on its event bus from here see a bootstrap peer
       // that connects and identifies while slower services (UPnP's gateway search) still start.
       // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)
-      eventHooks: (components: { events: EventTarget }) => {
+      eventHooks: (components: { events: EventTarget } & LateTopologyComponents) => {
         onEvents(components.events)
+        replayConnectedPeers(components)
         return {}
       },
     },
