@@ -35,7 +35,7 @@ interface CpuProfile {
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path)
   for (let left = bytes; left > 0; left -= 4 * MiB) {
-    if (!out.write(randomBytes(Math.min(4 * MiB, left)))) await new Promise((r) => out.once('drain', r))
+    if (!out.write(randomBytes(Math.min(4 * MiB, left)))) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
 }
@@ -100,6 +100,7 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       rounds: { type: 'string', default: '2' },
       out: { type: 'string', default: join(here, 'results', 'transfer-profile.md') },
       title: { type: 'string', default: 'Downloader profile' },
+      keep: { type: 'boolean', default: false },
     },
   })
   const size = Number(values.size) * MiB
@@ -117,7 +118,10 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       const created = await runCli(['init', '--home', home, '--no-passphrase', '--json'])
       if (created.code !== 0) throw new Error(`init failed: ${created.stderr}`)
     }
-    const seeder = await startTestDaemon(0, join(dir, 'seeder'), base)
+    mkdirSync(join(profDir, 'seeder'))
+    const seeder = await startTestDaemon(0, join(dir, 'seeder'), base, {
+      NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profDir, 'seeder')}`,
+    })
     daemons.push(seeder)
     const downloader = await startTestDaemon(1, join(dir, 'downloader'), [...base, '--bootstrap', seeder.address], {
       NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}`,
@@ -126,7 +130,9 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     const cid = (await api<{ result: { cid: string } }>(seeder, 'POST', '/v1/content', { path: file, wait: true }))
       .result.cid
     const pid = downloader.process?.pid as number
+    const seederPid = seeder.process?.pid as number
     const cpu0 = cpuSeconds(pid)
+    const seederCpu0 = cpuSeconds(seederPid)
     // V8 stamps samples with the monotonic clock, as hrtime does: keep only the rounds.
     const fromUs = Number(process.hrtime.bigint() / 1000n)
     const t0 = performance.now()
@@ -136,14 +142,26 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000
     const cpu = cpuSeconds(pid) - cpu0
+    const seederCpu = cpuSeconds(seederPid) - seederCpu0
     const toUs = Number(process.hrtime.bigint() / 1000n)
-    const exit = new Promise((r) => downloader.process?.once('exit', r))
-    downloader.process?.kill('SIGTERM')
-    await exit
+    for (const d of [downloader, seeder]) {
+      const exit = new Promise((r) => d.process?.once('exit', r))
+      d.process?.kill('SIGTERM')
+      await exit
+    }
     const name = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
     if (name === undefined) throw new Error('the downloader wrote no profile')
     const profile = JSON.parse(readFileSync(join(profDir, name), 'utf8')) as CpuProfile
     const { totalMs, rows } = summarise(profile, fromUs, toUs)
+    const seederName = readdirSync(join(profDir, 'seeder')).find((f) => f.endsWith('.cpuprofile'))
+    const seederRows =
+      seederName === undefined
+        ? []
+        : summarise(
+            JSON.parse(readFileSync(join(profDir, 'seeder', seederName), 'utf8')) as CpuProfile,
+            fromUs,
+            toUs,
+          ).rows.filter((r) => r.name !== '(idle)')
     const busyMs = totalMs - rows.filter((r) => r.name === '(idle)').reduce((n, r) => n + r.ms, 0)
     const gcMs = rows.find((r) => r.name === '(garbage collector)')?.ms ?? 0
     const gib = (size * rounds) / (1024 * MiB)
@@ -151,10 +169,11 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       `# ${values.title}`,
       '',
       `${new Date().toISOString()}, Node ${process.version}: \`get\` of ${values.size} MiB from one seeder daemon,`,
-      `${rounds} rounds, downloader daemon under \`--cpu-prof\` (whole process life: start, rounds, stop).`,
+      `${rounds} rounds, downloader and seeder daemons under \`--cpu-prof\`; samples taken during the rounds only.`,
       '',
       `- wall time of the rounds: ${seconds.toFixed(2)} s (${((size * rounds) / MiB / seconds).toFixed(0)} MiB/s, slowed by the profiler)`,
       `- downloader CPU in the rounds (/proc): ${cpu.toFixed(2)} s = ${(cpu / gib).toFixed(2)} CPU-s per GiB`,
+      `- seeder CPU in the rounds (/proc): ${seederCpu.toFixed(2)} s = ${(seederCpu / gib).toFixed(2)} CPU-s per GiB`,
       `- sampled non-idle time (main thread): ${(busyMs / 1000).toFixed(2)} s; garbage collector ${(gcMs / 1000).toFixed(2)} s = ${((100 * gcMs) / busyMs).toFixed(1)}% of it`,
       '',
       '| self ms | % of busy | function |',
@@ -162,12 +181,20 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       ...rows
         .filter((r) => r.name !== '(idle)')
         .slice(0, 30)
-        .map((r) => `| ${r.ms.toFixed(0)} | ${((100 * r.ms) / busyMs).toFixed(1)} | ${r.name.replaceAll('|', '\\|')} |`),
+        .map(
+          (r) => `| ${r.ms.toFixed(0)} | ${((100 * r.ms) / busyMs).toFixed(1)} | ${r.name.replaceAll('|', '\\|')} |`,
+        ),
+      '',
+      '## Seeder, top self time',
+      '',
+      '| self ms | function |',
+      '|---:|---|',
+      ...seederRows.slice(0, 15).map((r) => `| ${r.ms.toFixed(0)} | ${r.name.replaceAll('|', '\\|')} |`),
       '',
     ]
     mkdirSync(dirname(values.out), { recursive: true })
     writeFileSync(values.out, lines.join('\n'))
-    console.error(lines.slice(0, 9).join('\n'))
+    console.error(lines.slice(0, 10).join('\n'))
     console.error(`written ${values.out}`)
   } finally {
     await Promise.all(
@@ -179,6 +206,7 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
         await exit
       }),
     )
-    rmSync(dir, { recursive: true, force: true })
+    if (values.keep === true) console.error(`profiles kept in ${profDir}`)
+    else rmSync(dir, { recursive: true, force: true })
   }
 }
