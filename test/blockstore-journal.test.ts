@@ -97,4 +97,21 @@ describe('blockstore journal', () => {
     await store.put(last.cid, last.bytes)
     assert.equal(await readFile(journal, 'utf8'), `${last.cid}\n`)
   })
+
+  it('checkpoints where there is no sync command, by syncing each file', async () => {
+    const dir = await fresh()
+    const store = new FsBlockstore(dir)
+    await store.open()
+    const b = await block()
+    await store.put(b.cid, b.bytes)
+    const path = process.env.PATH
+    process.env.PATH = dir // no `sync` to be found
+    try {
+      await store.flush()
+    } finally {
+      process.env.PATH = path
+    }
+    assert.ok(!(await readdir(dir)).includes('.unsynced'))
+    assert.equal(await store.has(b.cid), true)
+  })
 })

@@ -33,7 +33,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore, Pair } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
@@ -97,6 +97,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     }
     let checked = 0
     let removed = 0
+    const kept: string[] = []
     for (const line of new Set(text.split('\n'))) {
       let cid: CID
       try {
@@ -111,12 +112,14 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
         continue // never renamed into place
       }
       checked++
-      if (!digestMatches(cid, bytes)) {
+      if (digestMatches(cid, bytes)) {
+        kept.push(this.#path(cid))
+      } else {
         await unlink(this.#path(cid)).catch(() => {})
         removed++
       }
     }
-    await syncFileSystem(this.#root)
+    await syncFileSystem(this.#root, () => kept)
     await rm(path, { force: true })
     return { checked, removed }
   }
@@ -140,7 +143,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       const upTo = this.#unsynced.length
       this.#unsyncedBytes = 0
       await this.#journalOp(async () => {})
-      await syncFileSystem(this.#root)
+      await syncFileSystem(this.#root, () => this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)))
       await this.#journalOp(async () => {
         this.#unsynced = this.#unsynced.slice(upTo)
         this.#toJournal = []
@@ -183,7 +186,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 
   #path(cid: CID): string {
-    const name = cid.toString()
+    return this.#pathOf(cid.toString())
+  }
+
+  #pathOf(name: string): string {
     return join(this.#root, name.slice(-3, -1), name)
   }
 
@@ -325,15 +331,33 @@ function digestMatches(cid: CID, bytes: Uint8Array): boolean {
 
 /**
  * Flush everything written to the file system holding `dir` to the disk: `syncfs` through
- * coreutils' `sync -f` where it exists, else `sync` of everything.
+ * coreutils' `sync -f`, else `sync` of everything; where neither exists, an fsync of each file
+ * in `files` (and of their folders).
  */
-function syncFileSystem(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sync', ['-f', dir], (err) => {
-      if (err === null) return resolve()
-      execFile('sync', [], (err2) => (err2 === null ? resolve() : reject(err2)))
-    })
-  })
+async function syncFileSystem(dir: string, files: () => string[]): Promise<void> {
+  const run = (args: string[]) =>
+    new Promise<boolean>((resolve) => execFile('sync', args, (err) => resolve(err === null)))
+  if ((await run(['-f', dir])) || (await run([]))) return
+  const folders = new Set<string>()
+  for (const path of files()) {
+    folders.add(dirname(path))
+    await fsyncPath(path)
+  }
+  for (const folder of folders) await fsyncPath(folder)
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'r')
+  } catch {
+    return // deleted since (gc), or a folder that cannot be opened here
+  }
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 /** What Lateral needs of a blockstore: the importer's interface plus whole-block reads and listing. */
