@@ -463,4 +463,4 @@ export const DEFAULT_OBSERVED_ADDRESSES = 32
  * system, after which its journal is emptied): what a machine crash can cost, and at most what
  * the next start re-hashes (src/store/blockstore.ts).
  */
-export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 256 * 1024 * 1024
+export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 32 * 1024 * 1024
