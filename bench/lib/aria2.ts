@@ -74,9 +74,7 @@ function watch(child: ChildProcess, output: string, size: number): { seen: Watch
   return { seen, stop: () => clearInterval(timer) }
 }
 
-export async function runAria2(
-  file: string,
-): Promise<{
+export async function runAria2(file: string): Promise<{
   seconds: number
   processSeconds: number
   processes: Array<{ role: string; cpuSeconds: number; peakRssMiB: number }>
