@@ -237,7 +237,12 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       this.#shards.add(shard)
     }
     // Listed before it is in place: a crash before the next checkpoint re-checks it.
-    await this.#note(cid.toString())
+    await this.#note(cid.toString()).catch(async (err: NodeJS.ErrnoException) => {
+      await unlink(tmp).catch(() => {})
+      if (err.code === 'ENOSPC' || err.code === 'EDQUOT')
+        throw new StorageFullError(`no space left to journal block ${cid} in ${this.#root}`)
+      throw err
+    })
     await rename(tmp, path).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
       // The shard folder was removed behind our back: make it again.
