@@ -6,6 +6,7 @@ import { benchLedger } from './ledger.ts'
 import { benchNatlab } from './natlab.ts'
 import { benchStack } from './stack.ts'
 import { benchTransfer } from './transfer.ts'
+import { benchTransferProfile } from './transfer-profile.ts'
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   stack: benchStack,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   natlab: benchNatlab,
   ledger: benchLedger,
   transfer: benchTransfer,
+  'transfer-profile': benchTransferProfile,
 }
 
 const [name, ...rest] = process.argv.slice(2)

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
 import { runAnchor } from './anchors/run-anchor.ts'
-import { cpuSeconds, peakRssMiB, resetPeak } from './lib/proc.ts'
+import { aria2Installed, runAria2 } from './lib/aria2.ts'
+import { cpuSeconds, peakRssMiB, resetPeak, rssMiB } from './lib/proc.ts'
 import { median } from './lib/stats.ts'
 import { makeCert, runOnce } from './stack.ts'
 
@@ -30,6 +31,8 @@ const MiB = 1024 * 1024
 
 interface Sample {
   seconds: number
+  /** aria2c: its whole process life, beside the transfer window in `seconds`. */
+  processSeconds?: number
   processes: Array<{ role: string; cpuSeconds: number; peakRssMiB: number }>
   perPeerMiB?: number[]
 }
@@ -109,7 +112,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
     options: {
       size: { type: 'string', default: '256' },
       rounds: { type: 'string', default: '3' },
-      rate: { type: 'string', default: '25' },
+      rate: { type: 'string', default: 'auto' },
       'add-size': { type: 'string', default: '1024' },
       anchors: { type: 'boolean', default: false },
       big: { type: 'string', default: '0' },
@@ -118,10 +121,12 @@ export async function benchTransfer(argv: string[]): Promise<void> {
   })
   const size = Number(values.size) * MiB
   const rounds = Number(values.rounds)
-  const rate = Number(values.rate) * MiB
+  let rate = values.rate === 'auto' ? 0 : Number(values.rate) * MiB
   const dir = mkdtempSync(join(tmpdir(), 'lateral-bench-transfer-'))
   const file = join(dir, 'file.bin')
   console.error(`bench transfer: ${values.size} MiB, ${rounds} rounds, 4 seeders at ${values.rate} MiB/s each`)
+  const aria2 = values.anchors === true && aria2Installed()
+  if (values.anchors === true && !aria2) console.error('  aria2c: skipped: aria2c not installed')
   await writeRandomFile(file, size)
   const [cert, key] = makeCert(dir)
   const one = await createTestnet(2, { bootstrap: 'first' })
@@ -132,6 +137,12 @@ export async function benchTransfer(argv: string[]): Promise<void> {
     const add = async (net: Testnet, i: number) =>
       (await api<{ result: { cid: string } }>(net, i, 'POST', '/v1/content', { path: file, wait: true })).result.cid
     const cid = await add(one, 0)
+    if (rate === 0) {
+      // r such that 4r is half of what one unlimited seeder delivers (a warm-up get, not counted).
+      const warm = await daemonGet(one, cid, [0])
+      rate = Math.max(1, Math.floor(size / MiB / warm.seconds / 8)) * MiB
+      console.error(`  warm-up get ${(size / MiB / warm.seconds).toFixed(0)} MiB/s: r = ${rate / MiB} MiB/s per seeder`)
+    }
     for (let i = 0; i < 4; i++) {
       await add(four, i)
       await api(four, i, 'POST', '/v1/content/limits', { uploadLimit: rate })
@@ -162,6 +173,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       push('lateral-get-4x', await daemonGet(four, cid, [0, 1, 2, 3]))
       if (values.anchors === true) {
         for (const anchor of ['helia', 'webtorrent'] as const) push(anchor, await runAnchor(anchor, file))
+        if (aria2) push('aria2c', await runAria2(file))
       }
       for (const [name, list] of samples) {
         const s = list.at(-1) as Sample
@@ -190,18 +202,22 @@ export async function benchTransfer(argv: string[]): Promise<void> {
     const diskMiBps = addBytes / MiB / median(diskRuns)
 
     // Memory of the downloader with a big file (one round, one seeder).
-    let big: { sizeMiB: number; MiBps: number; downloaderPeakRssMiB: number } | undefined
+    let big: { sizeMiB: number; MiBps: number; downloaderPeakRssMiB: number; downloaderIdleRssMiB: number } | undefined
     if (Number(values.big) > 0) {
       const bigFile = join(dir, 'big.bin')
       await writeRandomFile(bigFile, Number(values.big) * MiB)
       const v = await api<{ result: { cid: string } }>(one, 0, 'POST', '/v1/content', { path: bigFile, wait: true })
+      const idle = rssMiB(pidOf(one, 1))
       const s = await daemonGet(one, v.result.cid, [0])
       big = {
         sizeMiB: Number(values.big),
         MiBps: Math.round(Number(values.big) / s.seconds),
         downloaderPeakRssMiB: s.processes.find((p) => p.role === 'downloader')?.peakRssMiB ?? Number.NaN,
+        downloaderIdleRssMiB: Math.round(idle),
       }
-      console.error(`  big ${values.big} MiB: ${big.MiBps} MiB/s, downloader peak RSS ${big.downloaderPeakRssMiB} MiB`)
+      console.error(
+        `  big ${values.big} MiB: ${big.MiBps} MiB/s, downloader peak RSS ${big.downloaderPeakRssMiB} MiB (idle ${big.downloaderIdleRssMiB} MiB)`,
+      )
     }
 
     const mibps = (s: Sample) => size / MiB / s.seconds
@@ -217,16 +233,29 @@ export async function benchTransfer(argv: string[]): Promise<void> {
         peakRssMiB: Math.max(...list.map((s) => s.processes[k]?.peakRssMiB ?? 0)),
       })),
       ...(list[0]?.perPeerMiB === undefined ? {} : { perPeerMiBLastRound: list.at(-1)?.perPeerMiB }),
+      ...(list[0]?.processSeconds === undefined
+        ? {}
+        : { medianProcessSeconds: Number(median(list.map((s) => s.processSeconds ?? 0)).toFixed(2)) }),
     }))
+    const downloaderCpu = results
+      .find((r) => r.variant === 'lateral-get-1')
+      ?.processes.find((p) => p.role === 'downloader')?.medianCpuSeconds
     const addMiBps = addBytes / MiB / median(addRuns)
     const hashMiBps = addBytes / MiB / median(hashRuns)
     const targets = {
       get1VsStack: Number((med('lateral-get-1') / med('lateral-stack')).toFixed(2)),
       get4VsIdeal: Number((med('lateral-get-4x') / (4 * (rate / MiB))).toFixed(2)),
+      get4VsIdealEachRound: (samples.get('lateral-get-4x') ?? []).map((s) =>
+        Number((mibps(s) / (4 * (rate / MiB))).toFixed(2)),
+      ),
       ...(samples.has('webtorrent')
         ? { get1VsWebTorrent: Number((med('lateral-get-1') / med('webtorrent')).toFixed(2)) }
         : {}),
       ...(samples.has('helia') ? { get1VsHelia: Number((med('lateral-get-1') / med('helia')).toFixed(2)) } : {}),
+      ...(samples.has('aria2c') ? { get1VsAria2c: Number((med('lateral-get-1') / med('aria2c')).toFixed(2)) } : {}),
+      ...(downloaderCpu === undefined
+        ? {}
+        : { downloaderCpuSecondsPerGiB: Number((downloaderCpu / (size / (1024 * MiB))).toFixed(2)) }),
       addVsSha256: Number((addMiBps / hashMiBps).toFixed(2)),
       addVsDiskWrite: Number((addMiBps / diskMiBps).toFixed(2)),
     }
@@ -245,6 +274,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
         medianDiskWriteMiBps: Math.round(diskMiBps),
       },
       ...(big === undefined ? {} : { big }),
+      ...(values.anchors === true && !aria2 ? { skipped: { aria2c: 'aria2c not installed' } } : {}),
       targets,
     }
     const out = values.out ?? join(here, 'results', 'transfer.json')

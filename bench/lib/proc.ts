@@ -24,3 +24,9 @@ export function resetPeak(pid: number): void {
     // Not permitted: the peak then covers the whole process life.
   }
 }
+
+/** Resident set now, MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? Number.NaN : Number(m[1]) / 1024
+}

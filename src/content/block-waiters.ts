@@ -44,6 +44,11 @@ export class BlockWaiters {
     }
   }
 
+  /** Whether a reader waits for the block with this key. */
+  waitsFor(key: string): boolean {
+    return this.#waiting.has(key)
+  }
+
   /** The block is stored: hand its bytes to whoever waits. */
   stored(key: string, bytes: Uint8Array): void {
     for (const w of this.#waiting.get(key) ?? []) w.resolve(bytes)

@@ -136,6 +136,8 @@ export class Content implements ContributionSeam {
     const retention = this.#gc.retain()
     try {
       const result = await importCandidates(source, this.#gc.importStore(retention), options)
+      // Durable before it is pinned and announced (blocks are synced by checkpoints, not one by one).
+      await this.#c.blockstore.flush()
       await this.#pins.save(parse(result.cid))
       this.#announcer?.announce(result.cid)
       return result
@@ -221,7 +223,12 @@ export class Content implements ContributionSeam {
   ): Promise<FetchResult> {
     const retention = this.#gc.retain(root)
     try {
-      if (this.#swarm !== undefined) return await this.#swarm.fetch(root, options)
+      if (this.#swarm !== undefined) {
+        const fetched = await this.#swarm.fetch(root, options)
+        // A finished download is durable before anyone is told so.
+        await this.#c.blockstore.flush()
+        return fetched
+      }
       return await this.#fetchLocal(root)
     } finally {
       retention.release()

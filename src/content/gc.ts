@@ -48,7 +48,9 @@ export interface CollectorComponents {
   log: Logger
 }
 
-export type WritableBlocks = Pick<SessionBlockstore, 'put'>
+export interface WritableBlocks {
+  put(cid: CID, bytes: Uint8Array): Promise<CID>
+}
 
 export class GarbageCollector {
   readonly #c: CollectorComponents
@@ -90,7 +92,8 @@ export class GarbageCollector {
     return {
       put: (cid, bytes) =>
         this.#lock.read(async () => {
-          await blocks.put(cid, bytes)
+          // A file often repeats a chunk (zeros): written once.
+          if (!(await blocks.has(cid))) await blocks.put(cid, bytes)
           // Recorded before the lock is released: a gc that starts next sees it.
           retention.wrote(cid, bytes)
           return cid

@@ -9,11 +9,10 @@
  */
 import type { CID } from 'multiformats/cid'
 import { InvalidInputError } from '../core/errors.ts'
-import { FrameReader } from '../core/framing.ts'
-import { type BlocksMessage, decodeMessage, MAX_FRAME_BYTES } from './blocks-message.ts'
+import { BlockFrameReader, type ReceivedBlock, type ReceivedMessage } from './block-frames.ts'
 
 /** What a provider may send a downloader. */
-export type ProviderMessage = { t: 'have' | 'dont-have'; cids: CID[] } | { t: 'block'; cid: CID; data: Uint8Array }
+export type ProviderMessage = { t: 'have' | 'dont-have'; cids: CID[] } | ReceivedBlock
 
 /** How a provider's stream ended. */
 export type StreamEnd =
@@ -24,18 +23,20 @@ export type StreamEnd =
 
 /**
  * Hand each message to `onMessage` until the stream ends or `onMessage` returns false (the
- * session is done with the peer); resolves with how it ended.
+ * session is done with the peer); resolves with how it ended. Blocks `accept` refuses (not asked
+ * for) are skipped unread (block-frames.ts); the others arrive hashed.
  */
 export async function readProviderMessages(
   source: AsyncIterable<Uint8Array>,
   onMessage: (message: ProviderMessage) => Promise<boolean>,
+  accept: (cid: CID) => boolean = () => true,
 ): Promise<StreamEnd> {
-  const frames = new FrameReader(MAX_FRAME_BYTES)
+  const frames = new BlockFrameReader(accept)
   try {
     for await (const chunk of source) {
-      let messages: BlocksMessage[]
+      let messages: ReceivedMessage[]
       try {
-        messages = frames.push(chunk).map((frame) => decodeMessage(frame))
+        messages = frames.push(chunk)
       } catch (err) {
         return { kind: 'violation', error: err as Error }
       }
@@ -51,6 +52,6 @@ export async function readProviderMessages(
   }
 }
 
-function isProviderMessage(message: BlocksMessage): message is ProviderMessage {
+function isProviderMessage(message: ReceivedMessage): message is ProviderMessage {
   return message.t === 'have' || message.t === 'dont-have' || message.t === 'block'
 }

@@ -10,7 +10,8 @@ import type { WantListSizes } from './want-list.ts'
 export interface SessionBlockstore {
   has(cid: CID): Promise<boolean>
   getBytes(cid: CID): Promise<Uint8Array>
-  put(cid: CID, bytes: Uint8Array): Promise<CID>
+  /** Store a block given whole or as the parts it arrived in (written in one go, never joined). */
+  put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
 }
 
 /** Session settings; the limits of session-limits.ts default when absent. */

@@ -24,8 +24,10 @@
  *   per peer that has it, whatever the size of the file or what peers send.
  */
 import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import { AbortedError, InvalidInputError, NoProvidersError } from '../core/errors.ts'
 import { errorFields } from '../core/logger.ts'
+import { joinParts, type ReceivedBlock } from './block-frames.ts'
 import { BlockWaiters } from './block-waiters.ts'
 import {
   BLOCKS_PROTOCOL,
@@ -44,7 +46,7 @@ import { pickBlocks } from './scheduler.ts'
 import { type SessionLimits, sessionLimits } from './session-limits.ts'
 import { SessionPeer } from './session-peer.ts'
 import type { SessionComponents, SessionOptions, SessionSizes } from './session-types.ts'
-import { blockMatches, isSupported } from './verify.ts'
+import { isSupported } from './verify.ts'
 import { WantList } from './want-list.ts'
 
 export type {
@@ -293,10 +295,14 @@ export class SwarmSession {
 
   /** Read a peer's messages until it or the session stops; only protocol violations cost it points. */
   async #read(peer: SessionPeer): Promise<void> {
-    const end = await readProviderMessages(peer.stream, async (message) => {
-      await this.#onMessage(peer, message)
-      return peer.active
-    })
+    const end = await readProviderMessages(
+      peer.stream,
+      async (message) => {
+        await this.#onMessage(peer, message)
+        return peer.active
+      },
+      (cid) => peer.requests.has(cid.toString()),
+    )
     if (this.#signal.aborted || !peer.active) return
     if (end.kind === 'violation') this.#violation(peer, end.error)
     else if (end.kind === 'closed') this.#drop(peer, 'dropped', end.reason)
@@ -330,27 +336,29 @@ export class SwarmSession {
         this.#schedule()
         return
       case 'block':
-        await this.#onBlock(peer, message.cid, message.data)
+        await this.#onBlock(peer, message)
         return
     }
   }
 
-  async #onBlock(peer: SessionPeer, cid: CID, data: Uint8Array): Promise<void> {
+  async #onBlock(peer: SessionPeer, block: ReceivedBlock): Promise<void> {
+    const { cid, length } = block
     const key = cid.toString()
     const sentAt = peer.requests.get(key)
     if (sentAt === undefined) return // cancelled or never asked for: ignore the copy
-    await this.#c.downloadRate.take(data.length, this.#signal)
-    if (!blockMatches(cid, data)) {
+    await this.#c.downloadRate.take(length, this.#signal)
+    // Hashed as it arrived (block-frames.ts), before anything else looks at it.
+    if (!block.matches) {
       this.#c.log.warn('peer sent a corrupt block', { peerId: peer.id, cid: key })
       this.#c.reportCorrupt(peer.id, cid)
       this.#drop(peer, 'corrupt', `block ${key} does not match its CID`)
       return
     }
-    this.#c.onReceived?.(peer.id, data.length)
+    this.#c.onReceived?.(peer.id, length)
     peer.requests.delete(key)
     this.#holders.add(peer.id)
-    peer.measure(data.length, sentAt, this.#tally.avgBlock(data.length))
-    this.#tally.arrived(data.length)
+    peer.measure(length, sentAt, this.#tally.avgBlock(length))
+    this.#tally.arrived(length)
     const flight = this.#wants.arrived(key)
     if (flight === undefined) return // another peer's copy won
     for (const other of flight.askedOf.keys()) {
@@ -363,21 +371,25 @@ export class SwarmSession {
     // Ask for the next blocks at once, and store this one in the background so the stream
     // keeps flowing; a bounded number of stores at once.
     this.#schedule()
-    const stored = this.#store(peer, cid, key, data)
+    const stored = this.#store(peer, cid, key, block.parts, length)
     this.#stores.add(stored)
     void stored.finally(() => this.#stores.delete(stored))
     while (this.#stores.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#stores)
   }
 
-  async #store(peer: SessionPeer, cid: CID, key: string, data: Uint8Array): Promise<void> {
+  async #store(peer: SessionPeer, cid: CID, key: string, parts: Uint8Array[], length: number): Promise<void> {
     try {
-      await this.#c.blockstore.put(cid, data)
-      this.#tally.fetched(data.length)
-      peer.bytes += data.length
+      await this.#c.blockstore.put(cid, parts)
+      this.#tally.fetched(length)
+      peer.bytes += length
       peer.blocks++
       this.#lastProgressAt = Date.now()
-      this.#waiters.stored(key, data)
-      await this.#walk(cid, data, cid.equals(this.root), true)
+      // One buffer only where something reads it: a waiting reader, or a node's links.
+      const isRoot = cid.equals(this.root)
+      const needBytes = this.#waiters.waitsFor(key) || (this.mode === 'dag' && (isRoot || cid.code !== raw.code))
+      const data = needBytes ? joinParts(parts, length) : undefined
+      if (data !== undefined) this.#waiters.stored(key, data)
+      if (data !== undefined) await this.#walk(cid, data, isRoot, true)
     } catch (err) {
       this.#fail(err as Error)
       return

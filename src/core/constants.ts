@@ -458,3 +458,9 @@ export const WEIGHTED_REJOIN_MS = 20
 export const DEFAULT_RELAY_DIAL_ATTEMPTS = 3
 /** Observations of our address by peers (identify) kept for the NAT diagnosis, newest first. */
 export const DEFAULT_OBSERVED_ADDRESSES = 32
+/**
+ * Bytes of blocks the filesystem blockstore writes between two checkpoints (a sync of the file
+ * system, after which its journal is emptied): what a machine crash can cost, and at most what
+ * the next start re-hashes (src/store/blockstore.ts).
+ */
+export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 32 * 1024 * 1024

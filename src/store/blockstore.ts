@@ -2,40 +2,194 @@
  * The filesystem blockstore under `<home>/blocks`: one file per block, named by its CID and
  * sharded by the CID's last two characters (`blocks/xy/<cid>`).
  *
- * Writes are atomic: a block is written to `blocks/.incoming/` under a random name, synced,
- * then renamed into place, so a crash leaves either no block or the whole block, never a file
- * whose bytes do not match its name. Leftovers in `.incoming/` are removed at open.
+ * Writes are atomic for the process: a block is written to `blocks/.incoming/` under a random
+ * name, then renamed into place, so a killed process leaves either no block or the whole block,
+ * never a file whose bytes do not match its name. Leftovers in `.incoming/` are removed at open.
+ *
+ * Blocks are not synced one by one (an fsync per block cost more than the rest of a download).
+ * Instead, as BitTorrent clients re-check pieces, every block is listed in a journal
+ * (`blocks/.unsynced`) before it is renamed into place; a checkpoint (every `checkpointBytes`,
+ * at `flush()` and at `close()`) syncs the file system and empties the journal. When the machine
+ * crashed before a checkpoint, the blocks in the journal may hold anything: `open()` hashes each
+ * and deletes those that do not match their CID. So after any crash the store holds only blocks
+ * that match their names; what a crash can cost is the blocks written since the last checkpoint.
+ * Callers that promise durability (an import, a finished download) `flush()` first.
+ *
  * Whoever writes a block received from a peer must check its hash first (the swarm does);
  * the importer computes the CIDs of what it writes itself.
  */
-import { randomBytes } from 'node:crypto'
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  access,
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore, Pair } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
+import { DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES } from '../core/constants.ts'
 import { NotFoundError, StorageFullError } from '../core/errors.ts'
 
 const INCOMING = '.incoming'
+const JOURNAL = '.unsynced'
+
+export interface FsBlockstoreInit {
+  /** Bytes written between two checkpoints (file system synced, journal emptied). */
+  checkpointBytes?: number
+}
+
+/** What `open()` found of an earlier crash. */
+export interface RecheckResult {
+  /** Blocks listed in the journal that were hashed again. */
+  checked: number
+  /** Of those, blocks deleted because their bytes did not match their CID. */
+  removed: number
+}
 
 export class FsBlockstore extends BaseBlockstore implements Blocks {
   readonly #root: string
+  readonly #checkpointBytes: number
   /** Shard folders known to exist (created at most once per process). */
   readonly #shards = new Set<string>()
+  /** CIDs in the journal (written since the last checkpoint, or being written). */
+  #unsynced: string[] = []
+  #unsyncedBytes = 0
+  /** Journal lines waiting to be appended; the tail of the journal's operations. */
+  #toJournal: string[] = []
+  #journal: Promise<void> = Promise.resolve()
+  #journalFile: FileHandle | undefined
+  #checkpoint: Promise<void> | undefined
 
-  constructor(root: string) {
+  constructor(root: string, init: FsBlockstoreInit = {}) {
     super()
     this.#root = root
+    this.#checkpointBytes = init.checkpointBytes ?? DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES
   }
 
-  /** Create the folders and remove half-written leftovers of an earlier crash. */
-  async open(): Promise<void> {
+  /**
+   * Create the folders, remove half-written leftovers of an earlier crash and re-check the
+   * blocks written since its last checkpoint.
+   */
+  async open(): Promise<RecheckResult> {
     await rm(join(this.#root, INCOMING), { recursive: true, force: true })
     await mkdir(join(this.#root, INCOMING), { recursive: true, mode: 0o700 })
+    return this.#recheck()
+  }
+
+  /** Hash every block the journal lists; delete those that do not match. */
+  async #recheck(): Promise<RecheckResult> {
+    const path = join(this.#root, JOURNAL)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch {
+      return { checked: 0, removed: 0 }
+    }
+    let checked = 0
+    let removed = 0
+    const kept: string[] = []
+    for (const line of new Set(text.split('\n'))) {
+      let cid: CID
+      try {
+        cid = CID.parse(line)
+      } catch {
+        continue // a torn last line, or blank
+      }
+      let bytes: Uint8Array
+      try {
+        bytes = await readFile(this.#path(cid))
+      } catch {
+        continue // never renamed into place
+      }
+      checked++
+      if (digestMatches(cid, bytes)) {
+        kept.push(this.#path(cid))
+      } else {
+        await unlink(this.#path(cid)).catch(() => {})
+        removed++
+      }
+    }
+    await syncFileSystem(this.#root, () => kept)
+    await rm(path, { force: true })
+    return { checked, removed }
+  }
+
+  /** Make every block written so far durable (a checkpoint). */
+  async flush(): Promise<void> {
+    while (this.#checkpoint !== undefined) await this.#checkpoint.catch(() => {})
+    if (this.#unsynced.length === 0) return
+    await this.#runCheckpoint()
+  }
+
+  /** Flush: the journal is emptied, so the next open re-checks nothing. */
+  async close(): Promise<void> {
+    await this.flush()
+  }
+
+  #runCheckpoint(): Promise<void> {
+    const run = (async () => {
+      // Every block listed so far had its bytes written before its line: once the lines are out,
+      // a sync makes all of them durable (a rename after the sync moves durable bytes).
+      const upTo = this.#unsynced.length
+      this.#unsyncedBytes = 0
+      await this.#journalOp(async () => {})
+      await syncFileSystem(this.#root, () => this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)))
+      await this.#journalOp(async () => {
+        this.#unsynced = this.#unsynced.slice(upTo)
+        this.#toJournal = []
+        await this.#journalFile?.close()
+        this.#journalFile = undefined
+        const path = join(this.#root, JOURNAL)
+        if (this.#unsynced.length === 0) return rm(path, { force: true })
+        const tmp = `${path}.tmp`
+        await writeFile(tmp, this.#unsynced.map((l) => `${l}\n`).join(''))
+        await rename(tmp, path)
+      })
+    })()
+    this.#checkpoint = run
+    void run
+      .finally(() => {
+        if (this.#checkpoint === run) this.#checkpoint = undefined
+      })
+      .catch(() => {})
+    return run
+  }
+
+  /** Journal file operations, one at a time in order. */
+  #journalOp(op: () => Promise<void>): Promise<void> {
+    const done = this.#journal.then(op)
+    this.#journal = done.catch(() => {})
+    return done
+  }
+
+  /** List a CID in the journal; resolves once its line is written (lines waiting go out together). */
+  #note(cid: string): Promise<void> {
+    this.#unsynced.push(cid)
+    this.#toJournal.push(cid)
+    return this.#journalOp(async () => {
+      const lines = this.#toJournal
+      if (lines.length === 0) return
+      this.#toJournal = []
+      this.#journalFile ??= await open(join(this.#root, JOURNAL), 'a', 0o600)
+      await this.#journalFile.write(lines.map((l) => `${l}\n`).join(''))
+    })
   }
 
   #path(cid: CID): string {
-    const name = cid.toString()
+    return this.#pathOf(cid.toString())
+  }
+
+  #pathOf(name: string): string {
     return join(this.#root, name.slice(-3, -1), name)
   }
 
@@ -48,17 +202,26 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 
   override async put(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
+    // No look for an existing copy first: callers ask has() where it matters (the importer, a
+    // download's walk), and a second copy renamed over the first holds the same bytes.
     const path = this.#path(cid)
-    if (await this.has(cid)) return cid
     const tmp = join(this.#root, INCOMING, randomBytes(12).toString('hex'))
     const handle = await open(tmp, 'wx', 0o600)
+    let length = 0
     try {
       if (value instanceof Uint8Array) {
         await handle.write(value)
+        length = value.length
+      } else if (Array.isArray(value)) {
+        // The parts a block arrived in, written in one call, never joined.
+        await handle.writev(value)
+        for (const part of value) length += part.length
       } else {
-        for await (const chunk of value) await handle.write(chunk)
+        for await (const chunk of value) {
+          await handle.write(chunk)
+          length += chunk.length
+        }
       }
-      await handle.sync()
     } catch (err) {
       await handle.close()
       await unlink(tmp).catch(() => {})
@@ -73,12 +236,23 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       await mkdir(shard, { recursive: true, mode: 0o700 })
       this.#shards.add(shard)
     }
+    // Listed before it is in place: a crash before the next checkpoint re-checks it.
+    await this.#note(cid.toString()).catch(async (err: NodeJS.ErrnoException) => {
+      await unlink(tmp).catch(() => {})
+      if (err.code === 'ENOSPC' || err.code === 'EDQUOT')
+        throw new StorageFullError(`no space left to journal block ${cid} in ${this.#root}`)
+      throw err
+    })
     await rename(tmp, path).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
       // The shard folder was removed behind our back: make it again.
       await mkdir(shard, { recursive: true, mode: 0o700 })
       await rename(tmp, path)
     })
+    this.#unsyncedBytes += length
+    if (this.#unsyncedBytes >= this.#checkpointBytes && this.#checkpoint === undefined) {
+      this.#runCheckpoint().catch(() => {}) // retried at the next one; flush() reports failures
+    }
     return cid
   }
 
@@ -143,10 +317,61 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 }
 
+/**
+ * Whether bytes hash to the digest in their CID (SHA-256 or SHA-512; identity CIDs hold their
+ * bytes). False for any other hash: such a block cannot be vouched for.
+ */
+function digestMatches(cid: CID, bytes: Uint8Array): boolean {
+  const code = cid.multihash.code
+  const digest =
+    code === 0x12
+      ? createHash('sha256').update(bytes).digest()
+      : code === 0x13
+        ? createHash('sha512').update(bytes).digest()
+        : code === 0x00
+          ? bytes
+          : undefined
+  return digest !== undefined && Buffer.compare(digest, cid.multihash.digest) === 0
+}
+
+/**
+ * Flush everything written to the file system holding `dir` to the disk: `syncfs` through
+ * coreutils' `sync -f`, else `sync` of everything; where neither exists, an fsync of each file
+ * in `files` (and of their folders).
+ */
+async function syncFileSystem(dir: string, files: () => string[]): Promise<void> {
+  const run = (args: string[]) =>
+    new Promise<boolean>((resolve) => execFile('sync', args, (err) => resolve(err === null)))
+  if ((await run(['-f', dir])) || (await run([]))) return
+  const folders = new Set<string>()
+  for (const path of files()) {
+    folders.add(dirname(path))
+    await fsyncPath(path)
+  }
+  for (const folder of folders) await fsyncPath(folder)
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'r')
+  } catch {
+    return // deleted since (gc), or a folder that cannot be opened here
+  }
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 /** What Lateral needs of a blockstore: the importer's interface plus whole-block reads and listing. */
 export interface Blocks extends Blockstore {
   has(cid: CID): Promise<boolean>
-  put(cid: CID, value: Uint8Array): Promise<CID>
+  /** Store a block whole or as the parts it arrived in. */
+  put(cid: CID, value: Uint8Array | Uint8Array[]): Promise<CID>
+  /** Make every block written so far durable. */
+  flush(): Promise<void>
   getBytes(cid: CID): Promise<Uint8Array>
   /** Size of a stored block in bytes. */
   size(cid: CID): Promise<number>
@@ -185,6 +410,8 @@ export class MemoryBlocks extends BaseBlockstore implements Blocks {
   async size(cid: CID): Promise<number> {
     return (await this.getBytes(cid)).length
   }
+
+  async flush(): Promise<void> {}
 
   override async delete(cid: CID): Promise<void> {
     this.#blocks.delete(cid.toString())
