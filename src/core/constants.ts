@@ -458,3 +458,5 @@ export const WEIGHTED_REJOIN_MS = 20
 export const DEFAULT_RELAY_DIAL_ATTEMPTS = 3
 /** Observations of our address by peers (identify) kept for the NAT diagnosis, newest first. */
 export const DEFAULT_OBSERVED_ADDRESSES = 32
+/** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
+export const DEFAULT_SIM_RTO_MS = 200

@@ -26,6 +26,7 @@ import {
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
+import { simTransport } from './sim-transport.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
 
@@ -107,7 +108,9 @@ export function buildLibp2pOptions(
     },
     // The relay transport dials `/p2p-circuit` addresses and takes relayed connections; it
     // reserves nothing by itself (relay-picker.ts asks relays once some are known).
-    transports: memoryTransport ? [memory(), relayTransport()] : [tcp(), webSockets(), relayTransport()],
+    transports: memoryTransport
+      ? [init.fabric === undefined ? memory() : simTransport(init.fabric), relayTransport()]
+      : [tcp(), webSockets(), relayTransport()],
     connectionEncrypters: encrypters,
     streamMuxers: [
       yamux({

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench -- sim [dht|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100]`
+ *
+ * Resilience at scale in the simulation harness (src/testing/sim/); docs/resilience.md reads
+ * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
+ * rewrites its own files, so the parts can run one at a time under the CPU lock).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { dhtRun } from './lib/sim-dht.ts'
+import { lineChart } from './lib/svg.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const results = join(here, 'results')
+const log = (line: string) => console.error(line)
+
+function write(name: string, report: unknown, svg: string): void {
+  mkdirSync(results, { recursive: true })
+  writeFileSync(join(results, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(join(results, `${name}.svg`), svg)
+}
+
+async function dht(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const sizes = String(values.sizes ?? (quick ? '50,100' : '100,250,500,1000'))
+    .split(',')
+    .map(Number)
+  const lookups = Number(values.lookups ?? (quick ? 20 : 100))
+  const largest = Math.max(...sizes)
+  const runs: Array<Awaited<ReturnType<typeof dhtRun>>> = []
+  for (const n of sizes) {
+    log(`dht: ${n} nodes`)
+    runs.push(
+      await dhtRun({
+        nodes: n,
+        killSteps: n === largest ? [0, 0.1, 0.2, 0.3] : [0, 0.2],
+        lookups,
+        seed: Number(values.seed ?? 1),
+        latencyMs: [20, 80],
+        bootstrapPeers: 3,
+        cids: n === largest ? 10 : 0,
+        lookupTimeoutMs: 60_000,
+        log,
+      }),
+    )
+  }
+  const at = (share: number) =>
+    runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share).map((s) => ({ nodes: r.nodes, ...s })))
+  const big = runs.find((r) => r.nodes === largest)
+  const report = {
+    bench: 'sim-dht',
+    date: new Date().toISOString(),
+    node: process.version,
+    simulated:
+      "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+    join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
+    lookups:
+      'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
+    targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
+    runs,
+  }
+  const points = (share: number, f: (s: ReturnType<typeof at>[number]) => number) =>
+    at(share).map((s) => [s.nodes, f(s)] as [number, number])
+  const svg = lineChart(
+    'DHT lookups against network size and failures',
+    'nodes (x) / % killed at the largest size',
+    'value',
+    [
+      { name: 'findPeer success % (20% killed)', points: points(0.2, (s) => s.findPeer.success * 100) },
+      { name: 'closest found of 20 (x5, 20% killed)', points: points(0.2, (s) => s.closest.meanOf20 * 5) },
+      { name: 'median hops (x10, 20% killed)', points: points(0.2, (s) => s.findPeer.hops.p50 * 10) },
+      { name: 'findPeer success % (0 killed)', points: points(0, (s) => s.findPeer.success * 100) },
+    ],
+  )
+  const failureSvg =
+    big === undefined
+      ? ''
+      : lineChart(`DHT at ${largest} nodes against the share killed`, '% killed', 'value', [
+          { name: 'findPeer success %', points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.success * 100]) },
+          {
+            name: 'closest found of 20 (x5)',
+            points: big.steps.map((s) => [s.killedShare * 100, s.closest.meanOf20 * 5]),
+          },
+          { name: 'median hops (x10)', points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.hops.p50 * 10]) },
+          {
+            name: 'p50 findPeer s (x10)',
+            points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.latencyMs.p50 / 100]),
+          },
+        ])
+  write('sim-dht', report, svg)
+  if (failureSvg !== '') writeFileSync(join(results, 'sim-dht-failures.svg'), failureSvg)
+  console.log(JSON.stringify(report, null, 2))
+}
+
+export async function benchSim(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean' },
+      sizes: { type: 'string' },
+      lookups: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  })
+  const part = positionals[0] ?? 'all'
+  if (part === 'dht' || part === 'all') await dht(values)
+}
