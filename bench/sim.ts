@@ -42,12 +42,15 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         bootstrapPeers: 3,
         cids: n === largest ? 10 : 0,
         lookupTimeoutMs: 60_000,
+        net: {
+          encrypters: String(values.encrypters ?? 'noise').split(','),
+          ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
+        },
         log,
       }),
     )
   }
-  const at = (share: number) =>
-    runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share).map((s) => ({ nodes: r.nodes, ...s })))
+  const at = (share: number) => runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share))
   const big = runs.find((r) => r.nodes === largest)
   const report = {
     bench: 'sim-dht',
@@ -89,8 +92,9 @@ async function dht(values: Record<string, string | boolean | undefined>) {
             points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.latencyMs.p50 / 100]),
           },
         ])
-  write('sim-dht', report, svg)
-  if (failureSvg !== '') writeFileSync(join(results, 'sim-dht-failures.svg'), failureSvg)
+  const name = String(values.out ?? 'sim-dht')
+  write(name, report, svg)
+  if (failureSvg !== '') writeFileSync(join(results, `${name}-failures.svg`), failureSvg)
   console.log(JSON.stringify(report, null, 2))
 }
 
@@ -103,6 +107,9 @@ export async function benchSim(argv: string[]): Promise<void> {
       sizes: { type: 'string' },
       lookups: { type: 'string' },
       seed: { type: 'string' },
+      encrypters: { type: 'string' },
+      'rpc-min-timeout': { type: 'string' },
+      out: { type: 'string' },
     },
   })
   const part = positionals[0] ?? 'all'

@@ -53,6 +53,7 @@ export interface DhtStep {
   closest: { meanOf20: number; p10Of20: number; minOf20: number; latencyMs: ReturnType<Distribution['summary']> }
   hopsHistogram: Record<string, number>
   queries: { sentPerLookup: number; failedPerLookup: number }
+  memory: { rssMiB: number; heapUsedMiB: number }
 }
 
 const K = 20
@@ -85,7 +86,7 @@ export async function dhtRun(init: DhtRunInit) {
   try {
     // Join in waves: a node dials a few earlier nodes (its bootstrap list) and runs the self
     // lookup kad-dht runs after start (query-self), which fills its table and makes it known.
-    const wave = 20
+    const wave = 50
     for (let i = 0; i < init.nodes; i += wave) {
       const joined = sim.nodes.length
       const batch = await Promise.all(Array.from({ length: Math.min(wave, init.nodes - i) }, () => sim.add()))
@@ -226,6 +227,7 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
       latencyMs: closestLatency.summary(),
     },
     hopsHistogram: histogram,
+    memory: memoryNow(),
     queries: {
       sentPerLookup: Math.round((sent / init.lookups) * 10) / 10,
       failedPerLookup: Math.round((failed / init.lookups) * 10) / 10,

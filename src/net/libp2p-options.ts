@@ -18,6 +18,7 @@ import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 import {
   AGENT_NAME,
+  DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_MDNS_INTERVAL_MS,
   DHT_PROTOCOL,
   VERSION,
@@ -61,6 +62,8 @@ function buildServices(
       logPrefix: 'lateral:dht',
       datastorePrefix: '/dht',
       metricsPrefix: 'lateral_dht',
+      // A dead peer holds one of a lookup's alpha slots until this runs out (docs/resilience.md).
+      networkDialTimeout: { minTimeout: init.dhtRpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS },
     }),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,

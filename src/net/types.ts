@@ -19,6 +19,8 @@ export interface NetInit {
   /** How often mDNS queries the LAN, ms. */
   mdnsIntervalMs?: number
   dhtMode: DhtMode
+  /** Smallest timeout of one DHT request to one peer, ms. Default DEFAULT_DHT_RPC_MIN_TIMEOUT_MS. */
+  dhtRpcMinTimeoutMs?: number
   /** Connection encrypters in order of preference. */
   encrypters: Encrypter[]
   maxConnections: number

@@ -123,6 +123,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       bootstrap: config.bootstrap,
       mdns: config.mdns,
       dhtMode: config.dht.mode,
+      dhtRpcMinTimeoutMs: config.dht.rpcMinTimeoutMs,
       encrypters: config.encrypters,
       maxConnections: config.connections.max,
       maxIncomingPendingConnections: config.connections.maxIncomingPending,

@@ -146,6 +146,7 @@ export class SimNetwork {
       bootstrap: [],
       mdns: false,
       dhtMode: c.dht.mode,
+      dhtRpcMinTimeoutMs: c.dht.rpcMinTimeoutMs,
       encrypters: c.encrypters,
       maxConnections: c.connections.max,
       maxIncomingPendingConnections: c.connections.maxIncomingPending,

@@ -8,10 +8,11 @@ import type { DhtQueryEvent } from '../../net/index.ts'
 
 export class QueryTrace {
   readonly #depth = new Map<string, number>()
-  /** Queries sent, answers, failures (dead or unreachable peers). */
+  /** Queries sent, answers, failures (dead or unreachable peers); queries cut short when the walk ended are not failures. */
   sent = 0
   answered = 0
   failed = 0
+  cancelled = 0
   /** Hop count of the peer that named the target; 0 when the asking node knew it already. */
   targetHops: number | undefined
   /** Hop count of the first peer that named a provider. */
@@ -30,7 +31,8 @@ export class QueryTrace {
       for (const c of e.closer) if (!this.#depth.has(c)) this.#depth.set(c, d + 1)
       if (e.providers.length > 0 && this.providerHops === undefined) this.providerHops = d
     } else if (e.type === 'query-error') {
-      this.failed++
+      if (e.error === 'AbortError') this.cancelled++
+      else this.failed++
     } else if (e.type === 'final-peer' && this.targetHops === undefined) {
       this.targetHops = this.#depth.get(e.from) ?? 0
     }
