@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { dhtRun } from './lib/sim-dht.ts'
+import { gossipProcesses, gossipRun } from './lib/sim-gossip.ts'
 import { lineChart } from './lib/svg.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -98,6 +99,75 @@ async function dht(values: Record<string, string | boolean | undefined>) {
   console.log(JSON.stringify(report, null, 2))
 }
 
+async function gossip(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const n = Number(values['gossip-nodes'] ?? (quick ? 50 : 200))
+  const messages = Number(values.messages ?? (quick ? 60 : 200))
+  const base = {
+    churn: 0.1,
+    messages,
+    intervalMs: 50,
+    degree: 4,
+    seed: Number(values.seed ?? 1),
+    settleMs: 3000,
+    downMs: 3000,
+    log,
+  }
+  const inProcess = []
+  for (const [kind, latency] of [
+    ['net', [20, 80]],
+    ['net', [0, 0]],
+  ] as Array<['net' | 'full', [number, number]]>) {
+    log(`gossip: ${n} ${kind} nodes in one process, links ${latency.join('-')} ms, 10% churn`)
+    const r = await gossipRun({ ...base, nodes: n, kind, latencyMs: latency })
+    log(`  ${JSON.stringify({ ...r, cdf: undefined })}`)
+    inProcess.push(r)
+  }
+  const arrangements = String(values.processes ?? (quick ? '10x5' : '10x20,100x1'))
+    .split(',')
+    .map((a) => a.split('x').map(Number) as [number, number])
+  const processes = []
+  for (const [p, per] of arrangements) {
+    log(`gossip: ${p} processes x ${per} nodes (TCP on 127.0.0.1)`)
+    processes.push(await gossipProcesses(p, per, messages, log))
+  }
+  const report = {
+    bench: 'sim-gossip',
+    date: new Date().toISOString(),
+    node: process.version,
+    publish:
+      '1 KiB every 50 ms from one publisher; latency from publish to receipt (per delivery) and to the last subscriber (per message)',
+    inProcess: {
+      simulated:
+        "Lateral's network layer (createNet: gossipsub as configured in a full node, Noise) per node over the sim transport; each node dials 4 random others; 10% of the nodes killed without warning during the run and restarted 3 s later (rejoin: dial 4 live nodes, subscribe); a node counts as a subscriber of a message if up 3 s before it and not killed within 2 s after it",
+      runs: inProcess,
+    },
+    processes: {
+      simulated:
+        'whole Lateral nodes (createNode, TCP on 127.0.0.1, TLS), a ring plus 2 random chords per node, no churn, no added latency',
+      runs: processes,
+    },
+  }
+  const series = [
+    ...inProcess.map((r) => ({
+      name: `${r.nodes} in 1 process, ${r.latencyMs[1] > 0 ? `${r.latencyMs.join('-')} ms links` : 'no latency'}`,
+      points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+    })),
+    ...processes.map((r) => ({
+      name: `${r.processes} processes x ${r.perProcess}`,
+      points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+    })),
+  ]
+  write(
+    'sim-gossip',
+    report,
+    lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
+      xTicks: 8,
+    }),
+  )
+  console.log(JSON.stringify(report, null, 2))
+}
+
 export async function benchSim(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -110,8 +180,12 @@ export async function benchSim(argv: string[]): Promise<void> {
       encrypters: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
       out: { type: 'string' },
+      'gossip-nodes': { type: 'string' },
+      messages: { type: 'string' },
+      processes: { type: 'string' },
     },
   })
   const part = positionals[0] ?? 'all'
   if (part === 'dht' || part === 'all') await dht(values)
+  if (part === 'gossip' || part === 'all') await gossip(values)
 }
