@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sim [dht|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100]`
+ * `npm run bench -- sim [capacity|dht|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100]`
  *
  * Resilience at scale in the simulation harness (src/testing/sim/); docs/resilience.md reads
  * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { capacityRun } from './lib/sim-capacity.ts'
 import { dhtRun } from './lib/sim-dht.ts'
 import { gossipProcesses, gossipRun } from './lib/sim-gossip.ts'
 import { lineChart } from './lib/svg.ts'
@@ -168,6 +169,39 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
   console.log(JSON.stringify(report, null, 2))
 }
 
+async function capacity(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const full = String(values['full-sizes'] ?? (quick ? '10,25' : '25,50,100,200'))
+    .split(',')
+    .map(Number)
+  const net = String(values['net-sizes'] ?? (quick ? '50,100' : '100,250,500,1000'))
+    .split(',')
+    .map(Number)
+  const runs: Array<Awaited<ReturnType<typeof capacityRun>>> = []
+  for (const n of full) runs.push(await capacityRun('full', n, quick ? 5000 : 15_000, log))
+  for (const n of net) runs.push(await capacityRun('net', n, quick ? 5000 : 15_000, log))
+  const report = {
+    bench: 'sim-capacity',
+    date: new Date().toISOString(),
+    node: process.version,
+    what: 'N nodes in one process over the sim transport (no added latency, Noise), each dialling 4 random others, all joined to one topic; then idle 15 s',
+    runs,
+  }
+  const byKind = (k: string, f: (r: (typeof runs)[number]) => number) =>
+    runs.filter((r) => r.kind === k).map((r) => [r.nodes, f(r)] as [number, number])
+  write(
+    'sim-capacity',
+    report,
+    lineChart('Nodes in one process: idle cost', 'nodes', 'value', [
+      { name: 'full: idle CPU % of a core', points: byKind('full', (r) => r.idleCpuShareOfOneCore * 100) },
+      { name: 'net: idle CPU % of a core', points: byKind('net', (r) => r.idleCpuShareOfOneCore * 100) },
+      { name: 'full: RSS MiB per node x10', points: byKind('full', (r) => r.rssPerNodeMiB * 10) },
+      { name: 'net: RSS MiB per node x10', points: byKind('net', (r) => r.rssPerNodeMiB * 10) },
+    ]),
+  )
+  console.log(JSON.stringify(report, null, 2))
+}
+
 export async function benchSim(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -181,11 +215,14 @@ export async function benchSim(argv: string[]): Promise<void> {
       'rpc-min-timeout': { type: 'string' },
       out: { type: 'string' },
       'gossip-nodes': { type: 'string' },
+      'full-sizes': { type: 'string' },
+      'net-sizes': { type: 'string' },
       messages: { type: 'string' },
       processes: { type: 'string' },
     },
   })
   const part = positionals[0] ?? 'all'
+  if (part === 'capacity' || part === 'all') await capacity(values)
   if (part === 'dht' || part === 'all') await dht(values)
   if (part === 'gossip' || part === 'all') await gossip(values)
 }
