@@ -75,8 +75,10 @@ export class Routing {
   /** Peer IDs of the peers closest to `key` that a DHT walk finds, as they are found. */
   async *closestPeers(key: Uint8Array, options: DhtQueryOptions = {}): AsyncGenerator<string> {
     try {
-      for await (const info of this.#node().peerRouting.getClosestPeers(key, routingOptions(options))) {
-        yield info.id.toString()
+      // The DHT's own walk: libp2p's peerRouting.getClosestPeers would run one more findPeer
+      // walk for every peer it returns without addresses, which is not the lookup measured here.
+      for await (const event of this.#node().services.dht.getClosestPeers(key, routingOptions(options))) {
+        if (event.name === 'FINAL_PEER') yield event.peer.id.toString()
       }
     } catch (err) {
       if (options.signal?.aborted === true) return
