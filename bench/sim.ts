@@ -43,7 +43,7 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         latencyMs: [20, 80],
         bootstrapPeers: 3,
         cids: n === largest ? 10 : 0,
-        lookupTimeoutMs: 60_000,
+        lookupTimeoutMs: 20_000,
         net: {
           encrypters: String(values.encrypters ?? 'noise').split(','),
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),

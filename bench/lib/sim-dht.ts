@@ -101,7 +101,7 @@ export async function dhtRun(init: DhtRunInit) {
       )
       await Promise.all(
         batch.map((n) =>
-          withDeadline(30_000, async (signal) => {
+          withDeadline(20_000, async (signal) => {
             for await (const _ of n.net.closestPeers(selfKey(n), { signal })) {
               // drain
             }
@@ -125,11 +125,12 @@ export async function dhtRun(init: DhtRunInit) {
     // Provider records: a few nodes provide one CID each.
     const providers = sample(sim.nodes, init.cids, sim.random)
     const cids: Array<{ cid: CID; provider: SimNode }> = []
-    for (const p of providers) {
-      const cid = await cidOf(randomBytes(32))
-      await withDeadline(60_000, (signal) => p.net.provide(cid.toString(), { signal }))
-      cids.push({ cid, provider: p })
-    }
+    for (const p of providers) cids.push({ cid: await cidOf(randomBytes(32)), provider: p })
+    await Promise.all(
+      cids.map(({ cid, provider }) =>
+        withDeadline(init.lookupTimeoutMs, (signal) => provider.net.provide(cid.toString(), { signal })),
+      ),
+    )
 
     const steps: DhtStep[] = []
     let providerResult: Record<string, unknown> | undefined
@@ -183,9 +184,9 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
     return { from, to, key: randomBytes(32) }
   })
   // A few lookups at a time, as a node's users would issue them.
-  for (let i = 0; i < jobs.length; i += 10) {
+  for (let i = 0; i < jobs.length; i += 20) {
     await Promise.all(
-      jobs.slice(i, i + 10).map(async ({ from, to, key }) => {
+      jobs.slice(i, i + 20).map(async ({ from, to, key }) => {
         const trace = new QueryTrace()
         const started = performance.now()
         const addrs = await withDeadline(init.lookupTimeoutMs, (signal) =>
@@ -254,33 +255,39 @@ async function providerRecords(sim: SimNetwork, cids: Array<{ cid: CID; provider
     const ok = new Ratio()
     const hops = new Distribution()
     const latency = new Distribution()
-    for (const { cid, provider } of cids) {
-      const askers = sample(
+    const jobs = cids.map(({ cid, provider }) => ({
+      cid,
+      provider,
+      askers: sample(
         sim.live().filter((n) => n !== provider),
-        5,
+        3,
         sim.random,
-      )
-      await Promise.all(
-        askers.map(async (asker) => {
-          const trace = new QueryTrace()
-          const started = performance.now()
-          let found = false
-          await withDeadline(init.lookupTimeoutMs, async (signal) => {
-            for await (const p of asker.net.findProviders(cid.toString(), { signal, onQuery: trace.onQuery })) {
-              if (p.peerId === provider.peerId) {
-                found = true
-                break
+      ),
+    }))
+    await Promise.all(
+      jobs.map(({ cid, provider, askers }) =>
+        Promise.all(
+          askers.map(async (asker) => {
+            const trace = new QueryTrace()
+            const started = performance.now()
+            let found = false
+            await withDeadline(init.lookupTimeoutMs, async (signal) => {
+              for await (const p of asker.net.findProviders(cid.toString(), { signal, onQuery: trace.onQuery })) {
+                if (p.peerId === provider.peerId) {
+                  found = true
+                  break
+                }
               }
+            })
+            ok.record(found)
+            if (found) {
+              latency.add(performance.now() - started)
+              hops.add(trace.providerHops ?? 0)
             }
-          })
-          ok.record(found)
-          if (found) {
-            latency.add(performance.now() - started)
-            hops.add(trace.providerHops ?? 0)
-          }
-        }),
-      )
-    }
+          }),
+        ),
+      ),
+    )
     return {
       found: Number(ok.value.toFixed(4)),
       lookups: ok.total,
@@ -290,9 +297,11 @@ async function providerRecords(sim: SimNetwork, cids: Array<{ cid: CID; provider
   }
   const afterHoldersDied = await lookup()
   init.log(`  providers after half their record holders died: ${JSON.stringify(afterHoldersDied)}`)
-  for (const { cid, provider } of cids) {
-    await withDeadline(60_000, (signal) => provider.net.provide(cid.toString(), { signal }))
-  }
+  await Promise.all(
+    cids.map(({ cid, provider }) =>
+      withDeadline(init.lookupTimeoutMs, (signal) => provider.net.provide(cid.toString(), { signal })),
+    ),
+  )
   const afterReprovide = await lookup()
   init.log(`  providers after a reprovide: ${JSON.stringify(afterReprovide)}`)
   return {
