@@ -6,6 +6,7 @@
  * rewrites its own files, so the parts can run one at a time under the CPU lock).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -120,7 +121,15 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
     ['net', [0, 0]],
   ] as Array<['net' | 'full', [number, number]]>) {
     log(`gossip: ${n} ${kind} nodes in one process, links ${latency.join('-')} ms, 10% churn`)
-    const r = await gossipRun({ ...base, nodes: n, kind, latencyMs: latency })
+    const profile =
+      values.profile === true && latency[1] === 0 ? join(tmpdir(), 'sim-gossip-in-process.cpuprofile') : undefined
+    const r = await gossipRun({
+      ...base,
+      nodes: n,
+      kind,
+      latencyMs: latency,
+      ...(profile === undefined ? {} : { profile }),
+    })
     log(`  ${JSON.stringify({ ...r, cdf: undefined })}`)
     inProcess.push(r)
   }
@@ -219,6 +228,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       'net-sizes': { type: 'string' },
       messages: { type: 'string' },
       processes: { type: 'string' },
+      profile: { type: 'boolean' },
     },
   })
   const part = positionals[0] ?? 'all'

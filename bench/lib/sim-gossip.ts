@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { wireTopic } from '../../src/messaging/topics.ts'
 import { Distribution, LoopLag, memoryNow, SimNetwork, type SimNode, sample } from '../../src/testing/sim/index.ts'
 import { waitFor } from '../../src/testing/wait.ts'
+import { profiled } from './cpu-profile.ts'
 import { now, payload, sparseEdges } from './gossip-net.ts'
 import { cpuSeconds, peakRssMiB } from './proc.ts'
 
@@ -32,6 +33,8 @@ export interface GossipRunInit {
   settleMs: number
   /** A killed node stays down this long, ms. */
   downMs: number
+  /** Write a CPU profile of the publishing stretch here and summarise it. */
+  profile?: string
   log: (line: string) => void
 }
 
@@ -112,12 +115,6 @@ export async function gossipRun(init: GossipRunInit) {
       downAt[v.index] = Number.POSITIVE_INFINITY
     })
     const published = new Map<number, number>()
-    for (let k = 0; k < init.messages; k++) {
-      published.set(k, now())
-      await publish(publisher, k).catch(() => {})
-      await new Promise((r) => setTimeout(r, init.intervalMs))
-    }
-    await Promise.all(churning)
     // Who was a subscriber for message k: up since settleMs before it (the whole run for
     // never-killed nodes) and not killed before it plus 2 s.
     const expected = (k: number) => {
@@ -130,10 +127,18 @@ export async function gossipRun(init: GossipRunInit) {
           (downAt[n.index] as number) > at + 2000,
       )
     }
-    await waitFor(
-      () => [...published.keys()].every((k) => expected(k).every((n) => receipts[n.index]?.has(k) === true)),
-      { timeoutMs: 10_000, intervalMs: 100 },
-    ).catch(() => {})
+    const { profile } = await profiled(init.profile, async () => {
+      for (let k = 0; k < init.messages; k++) {
+        published.set(k, now())
+        await publish(publisher, k).catch(() => {})
+        await new Promise((r) => setTimeout(r, init.intervalMs))
+      }
+      await Promise.all(churning)
+      await waitFor(
+        () => [...published.keys()].every((k) => expected(k).every((n) => receipts[n.index]?.has(k) === true)),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      ).catch(() => {})
+    })
     const loopLag = lag.stop()
     const perDelivery = new Distribution()
     const lastSubscriber = new Distribution()
@@ -165,6 +170,7 @@ export async function gossipRun(init: GossipRunInit) {
       buildSeconds,
       memoryAfterBuild: memory,
       eventLoopLag: loopLag,
+      ...(profile === undefined ? {} : { cpuProfile: profile }),
     }
   } finally {
     await sim.stop()
