@@ -33,6 +33,61 @@ async function dht(values: Record<string, string | boolean | undefined>) {
   const lookups = Number(values.lookups ?? (quick ? 20 : 100))
   const largest = Math.max(...sizes)
   const runs: Array<Awaited<ReturnType<typeof dhtRun>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const at = (share: number) => runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share))
+    const big = runs.find((r) => r.nodes === largest)
+    const report = {
+      bench: 'sim-dht',
+      date: new Date().toISOString(),
+      node: process.version,
+      simulated:
+        "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+      join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
+      lookups:
+        'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
+      targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
+      runs,
+    }
+    const points = (share: number, f: (s: ReturnType<typeof at>[number]) => number) =>
+      at(share).map((s) => [s.nodes, f(s)] as [number, number])
+    const svg = lineChart(
+      'DHT lookups against network size and failures',
+      'nodes (x) / % killed at the largest size',
+      'value',
+      [
+        { name: 'findPeer success % (20% killed)', points: points(0.2, (s) => s.findPeer.success * 100) },
+        { name: 'closest found of 20 (x5, 20% killed)', points: points(0.2, (s) => s.closest.meanOf20 * 5) },
+        { name: 'median hops (x10, 20% killed)', points: points(0.2, (s) => s.findPeer.hops.p50 * 10) },
+        { name: 'findPeer success % (0 killed)', points: points(0, (s) => s.findPeer.success * 100) },
+      ],
+    )
+    const failureSvg =
+      big === undefined
+        ? ''
+        : lineChart(`DHT at ${largest} nodes against the share killed`, '% killed', 'value', [
+            {
+              name: 'findPeer success %',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.success * 100]),
+            },
+            {
+              name: 'closest found of 20 (x5)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.closest.meanOf20 * 5]),
+            },
+            {
+              name: 'median hops (x10)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.hops.p50 * 10]),
+            },
+            {
+              name: 'p50 findPeer s (x10)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.latencyMs.p50 / 100]),
+            },
+          ])
+    const name = String(values.out ?? 'sim-dht')
+    write(name, report, svg)
+    if (failureSvg !== '') writeFileSync(join(results, `${name}-failures.svg`), failureSvg)
+    return report
+  }
   for (const n of sizes) {
     log(`dht: ${n} nodes`)
     runs.push(
@@ -52,53 +107,9 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         log,
       }),
     )
+    save()
   }
-  const at = (share: number) => runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share))
-  const big = runs.find((r) => r.nodes === largest)
-  const report = {
-    bench: 'sim-dht',
-    date: new Date().toISOString(),
-    node: process.version,
-    simulated:
-      "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
-    join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
-    lookups:
-      'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
-    targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
-    runs,
-  }
-  const points = (share: number, f: (s: ReturnType<typeof at>[number]) => number) =>
-    at(share).map((s) => [s.nodes, f(s)] as [number, number])
-  const svg = lineChart(
-    'DHT lookups against network size and failures',
-    'nodes (x) / % killed at the largest size',
-    'value',
-    [
-      { name: 'findPeer success % (20% killed)', points: points(0.2, (s) => s.findPeer.success * 100) },
-      { name: 'closest found of 20 (x5, 20% killed)', points: points(0.2, (s) => s.closest.meanOf20 * 5) },
-      { name: 'median hops (x10, 20% killed)', points: points(0.2, (s) => s.findPeer.hops.p50 * 10) },
-      { name: 'findPeer success % (0 killed)', points: points(0, (s) => s.findPeer.success * 100) },
-    ],
-  )
-  const failureSvg =
-    big === undefined
-      ? ''
-      : lineChart(`DHT at ${largest} nodes against the share killed`, '% killed', 'value', [
-          { name: 'findPeer success %', points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.success * 100]) },
-          {
-            name: 'closest found of 20 (x5)',
-            points: big.steps.map((s) => [s.killedShare * 100, s.closest.meanOf20 * 5]),
-          },
-          { name: 'median hops (x10)', points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.hops.p50 * 10]) },
-          {
-            name: 'p50 findPeer s (x10)',
-            points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.latencyMs.p50 / 100]),
-          },
-        ])
-  const name = String(values.out ?? 'sim-dht')
-  write(name, report, svg)
-  if (failureSvg !== '') writeFileSync(join(results, `${name}-failures.svg`), failureSvg)
-  console.log(JSON.stringify(report, null, 2))
+  console.log(JSON.stringify(save(), null, 2))
 }
 
 async function gossip(values: Record<string, string | boolean | undefined>) {
@@ -115,7 +126,46 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
     downMs: 3000,
     log,
   }
-  const inProcess = []
+  const inProcess: Array<Awaited<ReturnType<typeof gossipRun>>> = []
+  const processes: Array<Awaited<ReturnType<typeof gossipProcesses>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const report = {
+      bench: 'sim-gossip',
+      date: new Date().toISOString(),
+      node: process.version,
+      publish:
+        '1 KiB every 50 ms from one publisher; latency from publish to receipt (per delivery) and to the last subscriber (per message)',
+      inProcess: {
+        simulated:
+          "Lateral's network layer (createNet: gossipsub as configured in a full node, Noise) per node over the sim transport; each node dials 4 random others; 10% of the nodes killed without warning during the run and restarted 3 s later (rejoin: dial 4 live nodes, subscribe); a node counts as a subscriber of a message if up 3 s before it and not killed within 2 s after it",
+        runs: inProcess,
+      },
+      processes: {
+        simulated:
+          'whole Lateral nodes (createNode, TCP on 127.0.0.1, TLS), a ring plus 2 random chords per node, no churn, no added latency',
+        runs: processes,
+      },
+    }
+    const series = [
+      ...inProcess.map((r) => ({
+        name: `${r.nodes} in 1 process, ${r.latencyMs[1] > 0 ? `${r.latencyMs.join('-')} ms links` : 'no latency'}`,
+        points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+      })),
+      ...processes.map((r) => ({
+        name: `${r.processes} processes x ${r.perProcess}`,
+        points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+      })),
+    ]
+    write(
+      'sim-gossip',
+      report,
+      lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
+        xTicks: 8,
+      }),
+    )
+    return report
+  }
   for (const [kind, latency] of [
     ['net', [20, 80]],
     ['net', [0, 0]],
@@ -132,50 +182,17 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
     })
     log(`  ${JSON.stringify({ ...r, cdf: undefined })}`)
     inProcess.push(r)
+    save()
   }
-  const arrangements = String(values.processes ?? (quick ? '10x5' : '10x20,100x1'))
+  const arrangements = String(values.processes ?? (quick ? '10x5' : '10x20,50x2'))
     .split(',')
     .map((a) => a.split('x').map(Number) as [number, number])
-  const processes = []
   for (const [p, per] of arrangements) {
     log(`gossip: ${p} processes x ${per} nodes (TCP on 127.0.0.1)`)
     processes.push(await gossipProcesses(p, per, messages, log))
+    save()
   }
-  const report = {
-    bench: 'sim-gossip',
-    date: new Date().toISOString(),
-    node: process.version,
-    publish:
-      '1 KiB every 50 ms from one publisher; latency from publish to receipt (per delivery) and to the last subscriber (per message)',
-    inProcess: {
-      simulated:
-        "Lateral's network layer (createNet: gossipsub as configured in a full node, Noise) per node over the sim transport; each node dials 4 random others; 10% of the nodes killed without warning during the run and restarted 3 s later (rejoin: dial 4 live nodes, subscribe); a node counts as a subscriber of a message if up 3 s before it and not killed within 2 s after it",
-      runs: inProcess,
-    },
-    processes: {
-      simulated:
-        'whole Lateral nodes (createNode, TCP on 127.0.0.1, TLS), a ring plus 2 random chords per node, no churn, no added latency',
-      runs: processes,
-    },
-  }
-  const series = [
-    ...inProcess.map((r) => ({
-      name: `${r.nodes} in 1 process, ${r.latencyMs[1] > 0 ? `${r.latencyMs.join('-')} ms links` : 'no latency'}`,
-      points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
-    })),
-    ...processes.map((r) => ({
-      name: `${r.processes} processes x ${r.perProcess}`,
-      points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
-    })),
-  ]
-  write(
-    'sim-gossip',
-    report,
-    lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
-      xTicks: 8,
-    }),
-  )
-  console.log(JSON.stringify(report, null, 2))
+  console.log(JSON.stringify(save(), null, 2))
 }
 
 async function capacity(values: Record<string, string | boolean | undefined>) {
