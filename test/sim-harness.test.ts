@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SimFabric } from '../src/net/index.ts'
-import { SimNetwork, seededRandom } from '../src/testing/sim/index.ts'
+import { closestTo, kadIdOfKey, QueryTrace, SimNetwork, seededRandom } from '../src/testing/sim/index.ts'
+import { waitFor } from '../src/testing/wait.ts'
 
 const FAST = { net: { encrypters: ['noise' as const], autoDialTarget: 0 } }
 
@@ -101,5 +102,34 @@ describe('simulation harness', { timeout: 60_000 }, () => {
     const p = (s: SimNetwork) => s.fabric.profile(s.node(0).peerId, s.node(2).peerId).latencyMs
     assert.equal(p(a), p(b))
     assert.ok(p(a) >= 10 && p(a) <= 90)
+  })
+
+  it('traces a DHT walk: who was asked, who answered, at how many hops the target was named', async (t) => {
+    const sim = await SimNetwork.create(8, { ...FAST, seed: 6 })
+    t.after(() => sim.stop())
+    // Node 0 knows node 1 alone; node 1 knows everyone: the target is one hop away from 0.
+    for (let i = 1; i < 8; i++) for (let j = i + 1; j < 8; j++) await sim.connect(i, j)
+    await sim.connect(0, 1)
+    await waitFor(() => sim.node(0).net.dht().routingTableSize >= 1 && sim.node(1).net.dht().routingTableSize >= 7, {
+      what: 'routing tables',
+    })
+    const target = sim.node(7).peerId
+    const trace = new QueryTrace()
+    const addresses = await sim.node(0).net.findPeer(target, { useCache: false, onQuery: trace.onQuery })
+    assert.ok(addresses.some((a) => a.startsWith('/memory/')))
+    assert.ok(trace.sent >= 1 && trace.answered >= 1)
+    assert.ok((trace.targetHops ?? 0) >= 1, `named at hop ${trace.targetHops}`)
+    const key = new Uint8Array(32).fill(7)
+    const found: string[] = []
+    for await (const p of sim.node(3).net.closestPeers(key)) found.push(p)
+    const truth = closestTo(
+      kadIdOfKey(key),
+      sim.nodes.filter((n) => n.index !== 3),
+      3,
+    )
+    assert.ok(
+      truth.every((p) => found.includes(p)),
+      'the walk finds the closest peers of a small network',
+    )
   })
 })
