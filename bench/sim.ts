@@ -93,12 +93,17 @@ async function dht(values: Record<string, string | boolean | undefined>) {
     runs.push(
       await dhtRun({
         nodes: n,
-        killSteps: n === largest ? [0, 0.1, 0.2, 0.3] : [0, 0.2],
+        killSteps:
+          values['kill-steps'] !== undefined
+            ? String(values['kill-steps']).split(',').map(Number)
+            : n === largest
+              ? [0, 0.1, 0.2, 0.3]
+              : [0, 0.2],
         lookups,
         seed: Number(values.seed ?? 1),
         latencyMs: [20, 80],
         bootstrapPeers: 3,
-        cids: n === largest ? 10 : 0,
+        cids: n === largest && values['kill-steps'] === undefined ? 10 : 0,
         lookupTimeoutMs: 20_000,
         net: {
           encrypters: String(values.encrypters ?? 'noise').split(','),
@@ -239,6 +244,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       encrypters: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
+      'kill-steps': { type: 'string' },
       out: { type: 'string' },
       'gossip-nodes': { type: 'string' },
       'full-sizes': { type: 'string' },

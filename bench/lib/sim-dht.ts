@@ -86,14 +86,17 @@ export async function dhtRun(init: DhtRunInit) {
   try {
     // Join in waves: a node dials a few earlier nodes (its bootstrap list) and runs the self
     // lookup kad-dht runs after start (query-self), which fills its table and makes it known.
-    const wave = 50
-    for (let i = 0; i < init.nodes; i += wave) {
+    // A wave is at most as large as the network it joins, so no earlier node takes more than a
+    // few new connections at once (libp2p refuses inbound upgrades past maxIncomingPending).
+    for (let i = 0; i < init.nodes; ) {
       const joined = sim.nodes.length
-      const batch = await Promise.all(Array.from({ length: Math.min(wave, init.nodes - i) }, () => sim.add()))
+      const wave = Math.min(50, Math.max(init.bootstrapPeers + 1, joined), init.nodes - i)
+      i += wave
+      const batch = await Promise.all(Array.from({ length: wave }, () => sim.add()))
       await Promise.all(
         batch.map(async (n) => {
-          if (joined === 0 && n.index === 0) return
-          const earlier = sim.nodes.slice(0, Math.max(1, joined)).filter((m) => m !== n)
+          // The first nodes know each other; later ones dial earlier ones.
+          const earlier = joined === 0 ? batch.filter((m) => m !== n) : sim.nodes.slice(0, joined)
           for (const m of sample(earlier, init.bootstrapPeers, sim.random)) {
             await sim.connect(n.index, m.index).catch(() => {})
           }
@@ -108,10 +111,9 @@ export async function dhtRun(init: DhtRunInit) {
           }),
         ),
       )
-      if ((i / wave) % 10 === 0)
-        log(
-          `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s, ${JSON.stringify(memoryNow())})`,
-        )
+      log(
+        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s, ${JSON.stringify(memoryNow())})`,
+      )
     }
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
     const builtMemory = memoryNow()
