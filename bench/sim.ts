@@ -209,28 +209,39 @@ async function capacity(values: Record<string, string | boolean | undefined>) {
     .split(',')
     .map(Number)
   const runs: Array<Awaited<ReturnType<typeof capacityRun>>> = []
-  for (const n of full) runs.push(await capacityRun('full', n, quick ? 5000 : 15_000, log))
-  for (const n of net) runs.push(await capacityRun('net', n, quick ? 5000 : 15_000, log))
-  const report = {
-    bench: 'sim-capacity',
-    date: new Date().toISOString(),
-    node: process.version,
-    what: 'N nodes in one process over the sim transport (no added latency, Noise), each dialling 4 random others, all joined to one topic; then idle 15 s',
-    runs,
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const report = {
+      bench: 'sim-capacity',
+      date: new Date().toISOString(),
+      node: process.version,
+      what: 'N nodes in one process over the sim transport (no added latency, Noise), each dialling 4 random others, all joined to one topic; then idle 15 s',
+      runs,
+    }
+    const byKind = (k: string, f: (r: (typeof runs)[number]) => number) =>
+      runs.filter((r) => r.kind === k).map((r) => [r.nodes, f(r)] as [number, number])
+    write(
+      'sim-capacity',
+      report,
+      lineChart('Nodes in one process: idle cost', 'nodes', 'value', [
+        { name: 'full: idle CPU % of a core', points: byKind('full', (r) => r.idleCpuShareOfOneCore * 100) },
+        { name: 'net: idle CPU % of a core', points: byKind('net', (r) => r.idleCpuShareOfOneCore * 100) },
+        { name: 'full: RSS MiB per node x10', points: byKind('full', (r) => r.rssPerNodeMiB * 10) },
+        { name: 'net: RSS MiB per node x10', points: byKind('net', (r) => r.rssPerNodeMiB * 10) },
+      ]),
+    )
+    return report
   }
-  const byKind = (k: string, f: (r: (typeof runs)[number]) => number) =>
-    runs.filter((r) => r.kind === k).map((r) => [r.nodes, f(r)] as [number, number])
-  write(
-    'sim-capacity',
-    report,
-    lineChart('Nodes in one process: idle cost', 'nodes', 'value', [
-      { name: 'full: idle CPU % of a core', points: byKind('full', (r) => r.idleCpuShareOfOneCore * 100) },
-      { name: 'net: idle CPU % of a core', points: byKind('net', (r) => r.idleCpuShareOfOneCore * 100) },
-      { name: 'full: RSS MiB per node x10', points: byKind('full', (r) => r.rssPerNodeMiB * 10) },
-      { name: 'net: RSS MiB per node x10', points: byKind('net', (r) => r.rssPerNodeMiB * 10) },
-    ]),
-  )
-  console.log(JSON.stringify(report, null, 2))
+  for (const [kind, sizes] of [
+    ['full', full],
+    ['net', net],
+  ] as Array<['full' | 'net', number[]]>) {
+    for (const n of sizes) {
+      runs.push(await capacityRun(kind, n, quick ? 5000 : 15_000, log))
+      save()
+    }
+  }
+  console.log(JSON.stringify(save(), null, 2))
 }
 
 export async function benchSim(argv: string[]): Promise<void> {
