@@ -4,6 +4,7 @@ import { benchDashboard } from './dashboard.ts'
 import { benchGossip } from './gossip.ts'
 import { benchLedger } from './ledger.ts'
 import { benchNatlab } from './natlab.ts'
+import { benchSim } from './sim.ts'
 import { benchStack } from './stack.ts'
 import { benchTransfer } from './transfer.ts'
 import { benchTransferProfile } from './transfer-profile.ts'
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   ledger: benchLedger,
   transfer: benchTransfer,
   'transfer-profile': benchTransferProfile,
+  sim: benchSim,
 }
 
 const [name, ...rest] = process.argv.slice(2)

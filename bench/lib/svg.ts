@@ -6,7 +6,18 @@ export interface Series {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']
 
-export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
+export interface ChartOptions {
+  /** Label this many evenly spaced x values instead of every distinct one (dense series such as CDFs). */
+  xTicks?: number
+}
+
+export function lineChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: Series[],
+  options: ChartOptions = {},
+): string {
   const W = 720
   const H = 420
   const m = { left: 70, right: 200, top: 40, bottom: 55 }
@@ -32,7 +43,11 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
       `<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`,
     )
   }
-  for (const v of [...new Set(xs)].sort((a, b) => a - b)) {
+  const xValues =
+    options.xTicks === undefined
+      ? [...new Set(xs)].sort((a, b) => a - b)
+      : Array.from({ length: options.xTicks + 1 }, (_, i) => Math.round((xMax * i) / (options.xTicks as number)))
+  for (const v of xValues) {
     parts.push(`<text x="${x(v)}" y="${H - m.bottom + 18}" text-anchor="middle">${fmt(v)}</text>`)
   }
   series.forEach((s, i) => {

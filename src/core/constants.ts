@@ -464,3 +464,11 @@ export const DEFAULT_OBSERVED_ADDRESSES = 32
  * the next start re-hashes (src/store/blockstore.ts).
  */
 export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 32 * 1024 * 1024
+/** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
+export const DEFAULT_SIM_RTO_MS = 200
+/**
+ * Smallest time one DHT request to one peer (dial, send, answer) may take before it counts as
+ * failed; kad-dht raises it from measured response times. A dead peer holds a query slot this
+ * long. kad-dht's own default is 5 s (docs/resilience.md measures the effect).
+ */
+export const DEFAULT_DHT_RPC_MIN_TIMEOUT_MS = 5_000

@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox'
 import {
   DEFAULT_AUTO_DIAL_TARGET,
+  DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_LISTEN,
   DEFAULT_MAX_CONNECTIONS,
@@ -81,6 +82,11 @@ export const netSettings = {
       "`server` answers DHT queries. libp2p's automatic mode stays client-only without public addresses, which would leave a LAN with no DHT.",
       ['server', 'client'] as const,
       'server',
+    ),
+    rpcMinTimeoutMs: millis(
+      'smallest time one DHT request to one peer may take before it counts as failed (kad-dht raises it from measured answers); a dead peer holds a lookup slot this long',
+      DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
+      { minimum: 100 },
     ),
   }),
   connections: section('Connection manager', {

@@ -18,6 +18,7 @@ import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 import {
   AGENT_NAME,
+  DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_MDNS_INTERVAL_MS,
   DHT_PROTOCOL,
   VERSION,
@@ -27,6 +28,7 @@ import {
 } from '../core/constants.ts'
 import { type LateTopologyComponents, replayConnectedPeers } from './late-topologies.ts'
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
+import { simTransport } from './sim-transport.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
 
@@ -67,6 +69,8 @@ function buildServices(
       logPrefix: 'lateral:dht',
       datastorePrefix: '/dht',
       metricsPrefix: 'lateral_dht',
+      // A dead peer holds one of a lookup's alpha slots until this runs out (docs/resilience.md).
+      networkDialTimeout: { minTimeout: init.dhtRpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS },
     }),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
@@ -114,7 +118,9 @@ export function buildLibp2pOptions(
     },
     // The relay transport dials `/p2p-circuit` addresses and takes relayed connections; it
     // reserves nothing by itself (relay-picker.ts asks relays once some are known).
-    transports: memoryTransport ? [memory(), relayTransport()] : [tcp(), webSockets(), relayTransport()],
+    transports: memoryTransport
+      ? [init.fabric === undefined ? memory() : simTransport(init.fabric), relayTransport()]
+      : [tcp(), webSockets(), relayTransport()],
     connectionEncrypters: encrypters,
     streamMuxers: [
       yamux({

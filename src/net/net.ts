@@ -35,6 +35,7 @@ import { reachabilityReport } from './reachability.ts'
 import { RelayPicker } from './relay-picker.ts'
 import { Routing } from './routing.ts'
 import type {
+  DhtQueryOptions,
   DhtStatus,
   HandleOptions,
   Net,
@@ -196,15 +197,19 @@ class Libp2pNet implements Net {
     return this.#routing.dht()
   }
 
-  findPeer(peerId: string, options?: AbortOptions): Promise<string[]> {
+  findPeer(peerId: string, options?: DhtQueryOptions): Promise<string[]> {
     return this.#routing.findPeer(peerId, options)
+  }
+
+  closestPeers(key: Uint8Array, options?: DhtQueryOptions): AsyncGenerator<string> {
+    return this.#routing.closestPeers(key, options)
   }
 
   provide(cid: string, options?: AbortOptions): Promise<void> {
     return this.#routing.provide(cid, options)
   }
 
-  findProviders(cid: string, options?: AbortOptions): AsyncGenerator<{ peerId: string; addresses: string[] }> {
+  findProviders(cid: string, options?: DhtQueryOptions): AsyncGenerator<{ peerId: string; addresses: string[] }> {
     return this.#routing.findProviders(cid, options)
   }
 

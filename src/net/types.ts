@@ -1,5 +1,6 @@
 /** The narrow face of the network layer that the rest of Lateral sees. No libp2p types leak. */
 import type { AbortOptions } from '../core/abort.ts'
+import type { SimFabric } from './sim-fabric.ts'
 
 export type DhtMode = 'client' | 'server'
 export type Encrypter = 'tls' | 'noise'
@@ -18,6 +19,8 @@ export interface NetInit {
   /** How often mDNS queries the LAN, ms. */
   mdnsIntervalMs?: number
   dhtMode: DhtMode
+  /** Smallest timeout of one DHT request to one peer, ms. Default DEFAULT_DHT_RPC_MIN_TIMEOUT_MS. */
+  dhtRpcMinTimeoutMs?: number
   /** Connection encrypters in order of preference. */
   encrypters: Encrypter[]
   maxConnections: number
@@ -29,6 +32,11 @@ export interface NetInit {
   reconnectAtStart?: number
   /** `memory` runs over libp2p's in-process memory transport (tests); default TCP + WebSockets. */
   transport?: 'default' | 'memory'
+  /**
+   * With `transport: 'memory'`: connections cross this simulated network (per-link latency, loss,
+   * partitions, vanished peers; sim-fabric.ts) instead of libp2p's memory transport.
+   */
+  fabric?: SimFabric
   /** Collect Prometheus metrics (libp2p's and the process's). */
   metrics: boolean
   /** Largest pubsub message payload services accept; bounds gossipsub's RPC frames. */
@@ -132,6 +140,22 @@ export interface TrafficTotals {
   bytesIn: number
   /** Bytes sent since the node started. */
   bytesOut: number
+}
+
+/** One step of a DHT walk, as the walk reports it. */
+export type DhtQueryEvent =
+  | { type: 'send-query'; to: string }
+  /** A peer answered: the closer peers it named, and providers when asked for them. */
+  | { type: 'peer-response'; from: string; closer: string[]; providers: string[] }
+  | { type: 'query-error'; from: string; error: string }
+  /** The peer looked for was found (`from`: who named it; this node itself when found locally). */
+  | { type: 'final-peer'; from: string; peer: string }
+
+export interface DhtQueryOptions extends AbortOptions {
+  /** Each step of the walk, as it happens (hop counts, who answered). */
+  onQuery?: (event: DhtQueryEvent) => void
+  /** `false`: walk the DHT even when the peer store already knows the answer. Default true. */
+  useCache?: boolean
 }
 
 export interface DhtStatus {
@@ -245,14 +269,19 @@ export interface Net {
   /** Bytes on the wire since start, both ways; undefined when metrics are off. */
   traffic(): TrafficTotals | undefined
   /** Ask the DHT for a peer's addresses. */
-  findPeer(peerId: string, options?: AbortOptions): Promise<string[]>
+  findPeer(peerId: string, options?: DhtQueryOptions): Promise<string[]>
+  /**
+   * The peers closest to a key (32 bytes are taken as is; kad-dht hashes the key) that a DHT walk
+   * finds, as they are found. For measuring lookups (testing/sim); services use findPeer/findProviders.
+   */
+  closestPeers(key: Uint8Array, options?: DhtQueryOptions): AsyncGenerator<string>
   /** Announce in the DHT that this node provides the block with this CID (string form). */
   provide(cid: string, options?: AbortOptions): Promise<void>
   /**
    * Peers the DHT names as providers of a CID, as they are found. Their addresses go into the
    * peer store, so they can be dialled by peer ID afterwards.
    */
-  findProviders(cid: string, options?: AbortOptions): AsyncGenerator<{ peerId: string; addresses: string[] }>
+  findProviders(cid: string, options?: DhtQueryOptions): AsyncGenerator<{ peerId: string; addresses: string[] }>
   /** Peers that the peer store remembers (connected or not). */
   knownPeers(): Promise<Array<{ peerId: string; addresses: string[] }>>
   handle(protocol: string, handler: ProtocolHandler, options?: HandleOptions): Promise<void>

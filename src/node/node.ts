@@ -23,6 +23,7 @@ import {
   type NatKind,
   type Net,
   type Reachability,
+  type SimFabric,
   type TrafficTotals,
 } from '../net/index.ts'
 import { type Datastore, openDatastore } from '../store/datastore.ts'
@@ -43,6 +44,8 @@ export interface NodeInit {
   logger?: ComponentLogger
   /** `memory`: libp2p's in-process transport (tests). */
   transport?: 'default' | 'memory'
+  /** With `transport: 'memory'`: run over this simulated network (testing/sim). */
+  fabric?: SimFabric
   /** Use this datastore instead of the home's LevelDB (tests). */
   datastore?: Datastore
   /** Yamux tuning, for the stack benchmark. */
@@ -120,6 +123,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       bootstrap: config.bootstrap,
       mdns: config.mdns,
       dhtMode: config.dht.mode,
+      dhtRpcMinTimeoutMs: config.dht.rpcMinTimeoutMs,
       encrypters: config.encrypters,
       maxConnections: config.connections.max,
       maxIncomingPendingConnections: config.connections.maxIncomingPending,
@@ -131,6 +135,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       metrics: config.metrics,
       pubsubMaxMessageBytes: config.messaging.topicMaxBytes,
       ...(init.muxer === undefined ? {} : { muxer: init.muxer }),
+      ...(init.fabric === undefined ? {} : { fabric: init.fabric }),
       announce: config.announce,
       autonat: config.autonat,
       upnp: config.upnp,

@@ -1,0 +1,315 @@
+/**
+ * The DHT part of `bench sim`: N nodes of Lateral's network layer (testing/sim, kind `net`) over
+ * simulated links; they join, provide, then a share of them is killed without warning, and
+ * lookups are measured from live nodes: findPeer of live peers (a DHT walk, not the peer store),
+ * how many of the true 20 closest live peers a walk returns, hops and latency, and provider
+ * records after their holders died and after a reprovide.
+ */
+import { randomBytes } from 'node:crypto'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import {
+  closestTo,
+  Distribution,
+  kadIdOfKey,
+  LoopLag,
+  memoryNow,
+  QueryTrace,
+  Ratio,
+  SimNetwork,
+  type SimNode,
+  sample,
+} from '../../src/testing/sim/index.ts'
+
+export interface DhtRunInit {
+  nodes: number
+  /** Cumulative shares killed, measured after each step (e.g. [0, 0.1, 0.2, 0.3]). */
+  killSteps: number[]
+  lookups: number
+  seed: number
+  latencyMs: [number, number]
+  /** Bootstrap peers each joining node dials. */
+  bootstrapPeers: number
+  /** Provided CIDs (each by one node) whose record holders are killed. */
+  cids: number
+  /** Per-lookup deadline, ms. */
+  lookupTimeoutMs: number
+  /** NetInit fields over the defaults (e.g. encrypters). */
+  net?: Record<string, unknown>
+  log: (line: string) => void
+}
+
+export interface DhtStep {
+  nodes: number
+  killedShare: number
+  killed: number
+  findPeer: {
+    success: number
+    hops: ReturnType<Distribution['summary']>
+    latencyMs: ReturnType<Distribution['summary']>
+  }
+  closest: { meanOf20: number; p10Of20: number; minOf20: number; latencyMs: ReturnType<Distribution['summary']> }
+  hopsHistogram: Record<string, number>
+  queries: { sentPerLookup: number; failedPerLookup: number }
+  memory: { rssMiB: number; heapUsedMiB: number }
+}
+
+const K = 20
+
+async function cidOf(bytes: Uint8Array): Promise<CID> {
+  return CID.createV1(raw.code, await sha256.digest(bytes))
+}
+
+/** A walk bounded by a deadline; resolves whatever it returns (errors count as failures). */
+async function withDeadline<T>(ms: number, f: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  const signal = AbortSignal.timeout(ms)
+  try {
+    return await f(signal)
+  } catch {
+    return undefined
+  }
+}
+
+export async function dhtRun(init: DhtRunInit) {
+  const { log } = init
+  const t0 = performance.now()
+  const lag = new LoopLag().start()
+  const sim = await SimNetwork.create(0, {
+    kind: 'net',
+    seed: init.seed,
+    latencyMs: init.latencyMs,
+    // Connections come from the DHT itself here, not from discovery (there is none in the sim).
+    net: { autoDialTarget: 0, ...init.net },
+  })
+  try {
+    // Join in waves: a node dials a few earlier nodes (its bootstrap list) and runs the self
+    // lookup kad-dht runs after start (query-self), which fills its table and makes it known.
+    // A wave is at most as large as the network it joins, so no earlier node takes more than a
+    // few new connections at once (libp2p refuses inbound upgrades past maxIncomingPending).
+    for (let i = 0; i < init.nodes; ) {
+      const joined = sim.nodes.length
+      const wave = Math.min(50, Math.max(init.bootstrapPeers + 1, joined), init.nodes - i)
+      i += wave
+      const batch = await Promise.all(Array.from({ length: wave }, () => sim.add()))
+      await Promise.all(
+        batch.map(async (n) => {
+          // The first nodes know each other; later ones dial earlier ones.
+          const earlier = joined === 0 ? batch.filter((m) => m !== n) : sim.nodes.slice(0, joined)
+          for (const m of sample(earlier, init.bootstrapPeers, sim.random)) {
+            await sim.connect(n.index, m.index).catch(() => {})
+          }
+        }),
+      )
+      await Promise.all(
+        batch.map((n) =>
+          withDeadline(20_000, async (signal) => {
+            for await (const _ of n.net.closestPeers(selfKey(n), { signal })) {
+              // drain
+            }
+          }),
+        ),
+      )
+      log(
+        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s, ${JSON.stringify(memoryNow())})`,
+      )
+    }
+    const buildSeconds = Math.round((performance.now() - t0) / 1000)
+    const builtMemory = memoryNow()
+    const buildLag = lag.stop()
+    const tables = new Distribution()
+    for (const n of sim.nodes) tables.add(n.net.dht().routingTableSize)
+    log(
+      `  built ${init.nodes} in ${buildSeconds} s; tables ${JSON.stringify(tables.summary())}; ${JSON.stringify(builtMemory)}`,
+    )
+
+    // Provider records: a few nodes provide one CID each.
+    const providers = sample(sim.nodes, init.cids, sim.random)
+    const cids: Array<{ cid: CID; provider: SimNode }> = []
+    for (const p of providers) cids.push({ cid: await cidOf(randomBytes(32)), provider: p })
+    await Promise.all(
+      cids.map(({ cid, provider }) =>
+        withDeadline(init.lookupTimeoutMs, (signal) => provider.net.provide(cid.toString(), { signal })),
+      ),
+    )
+
+    const steps: DhtStep[] = []
+    let providerResult: Record<string, unknown> | undefined
+    for (const share of init.killSteps) {
+      const target = Math.round(share * init.nodes)
+      const killed = sim.nodes.filter((n) => !n.alive).length
+      const protectedSet = new Set(cids.map((c) => c.provider))
+      const candidates = sim.live().filter((n) => !protectedSet.has(n))
+      await Promise.all(sample(candidates, target - killed, sim.random).map((n) => sim.kill(n.index)))
+      const step = await measure(sim, init)
+      steps.push({ ...step, killedShare: share })
+      log(`  ${init.nodes} nodes, ${Math.round(share * 100)}% killed: ${JSON.stringify(step)}`)
+    }
+    // Providers' record holders die: for each CID the live nodes closest to its key (those the
+    // provide stored the record on, as far as they were still alive) are killed, then lookups;
+    // then the provider provides again (a reprovide) and lookups again.
+    if (cids.length > 0) providerResult = await providerRecords(sim, cids, init)
+    return {
+      nodes: init.nodes,
+      buildSeconds,
+      memoryAfterBuild: builtMemory,
+      memoryPerNodeMiB: Math.round((builtMemory.rssMiB / init.nodes) * 100) / 100,
+      eventLoopLagDuringBuild: buildLag,
+      routingTableSize: tables.summary(),
+      steps,
+      providers: providerResult,
+      fabric: { ...sim.fabric.stats },
+    }
+  } finally {
+    await sim.stop()
+  }
+}
+
+/** kad-dht's self-query walks towards the node's own peer ID multihash. */
+function selfKey(n: SimNode): Uint8Array {
+  return base58btc.baseDecode(n.peerId)
+}
+
+async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep, 'killedShare'>> {
+  const live = sim.live()
+  const found = new Ratio()
+  const hops = new Distribution()
+  const latency = new Distribution()
+  const overlap = new Distribution()
+  const closestLatency = new Distribution()
+  const histogram: Record<string, number> = {}
+  let sent = 0
+  let failed = 0
+  const jobs = Array.from({ length: init.lookups }, () => {
+    const [from, to] = sample(live, 2, sim.random) as [SimNode, SimNode]
+    return { from, to, key: randomBytes(32) }
+  })
+  // A few lookups at a time, as a node's users would issue them.
+  for (let i = 0; i < jobs.length; i += 20) {
+    await Promise.all(
+      jobs.slice(i, i + 20).map(async ({ from, to, key }) => {
+        const trace = new QueryTrace()
+        const started = performance.now()
+        const addrs = await withDeadline(init.lookupTimeoutMs, (signal) =>
+          from.net.findPeer(to.peerId, { signal, useCache: false, onQuery: trace.onQuery }),
+        )
+        const ok = addrs !== undefined && addrs.length > 0
+        found.record(ok)
+        sent += trace.sent
+        failed += trace.failed
+        if (ok) {
+          latency.add(performance.now() - started)
+          const h = trace.targetHops ?? 0
+          hops.add(h)
+          histogram[h] = (histogram[h] ?? 0) + 1
+        }
+        const truth = new Set(closestTo(kadIdOfKey(key), live, K))
+        const got: string[] = []
+        const s2 = performance.now()
+        await withDeadline(init.lookupTimeoutMs, async (signal) => {
+          for await (const p of from.net.closestPeers(key, { signal })) got.push(p)
+        })
+        closestLatency.add(performance.now() - s2)
+        overlap.add(got.filter((p) => truth.has(p)).length)
+      }),
+    )
+  }
+  return {
+    nodes: sim.nodes.length,
+    killed: sim.nodes.length - live.length,
+    findPeer: {
+      success: Number(found.value.toFixed(4)),
+      hops: hops.summary(2),
+      latencyMs: latency.summary(),
+    },
+    closest: {
+      meanOf20: Math.round(overlap.mean() * 100) / 100,
+      p10Of20: overlap.percentile(10),
+      minOf20: overlap.percentile(0),
+      latencyMs: closestLatency.summary(),
+    },
+    hopsHistogram: histogram,
+    memory: memoryNow(),
+    queries: {
+      sentPerLookup: Math.round((sent / init.lookups) * 10) / 10,
+      failedPerLookup: Math.round((failed / init.lookups) * 10) / 10,
+    },
+  }
+}
+
+async function providerRecords(sim: SimNetwork, cids: Array<{ cid: CID; provider: SimNode }>, init: DhtRunInit) {
+  const holdersKilled: number[] = []
+  for (const { cid, provider } of cids) {
+    const key = kadIdOfKey(cid.multihash.bytes)
+    const holders = closestTo(
+      key,
+      sim.live().filter((n) => n !== provider),
+      K,
+    )
+    const victims = sim.nodes.filter((n) => holders.includes(n.peerId) && n !== provider)
+    // Half the record holders die: the closest half, the ones a lookup reaches first.
+    const half = victims.slice(0, Math.ceil(victims.length / 2))
+    await Promise.all(half.map((n) => sim.kill(n.index)))
+    holdersKilled.push(half.length)
+  }
+  const lookup = async () => {
+    const ok = new Ratio()
+    const hops = new Distribution()
+    const latency = new Distribution()
+    const jobs = cids.map(({ cid, provider }) => ({
+      cid,
+      provider,
+      askers: sample(
+        sim.live().filter((n) => n !== provider),
+        3,
+        sim.random,
+      ),
+    }))
+    await Promise.all(
+      jobs.map(({ cid, provider, askers }) =>
+        Promise.all(
+          askers.map(async (asker) => {
+            const trace = new QueryTrace()
+            const started = performance.now()
+            let found = false
+            await withDeadline(init.lookupTimeoutMs, async (signal) => {
+              for await (const p of asker.net.findProviders(cid.toString(), { signal, onQuery: trace.onQuery })) {
+                if (p.peerId === provider.peerId) {
+                  found = true
+                  break
+                }
+              }
+            })
+            ok.record(found)
+            if (found) {
+              latency.add(performance.now() - started)
+              hops.add(trace.providerHops ?? 0)
+            }
+          }),
+        ),
+      ),
+    )
+    return {
+      found: Number(ok.value.toFixed(4)),
+      lookups: ok.total,
+      hops: hops.summary(2),
+      latencyMs: latency.summary(),
+    }
+  }
+  const afterHoldersDied = await lookup()
+  init.log(`  providers after half their record holders died: ${JSON.stringify(afterHoldersDied)}`)
+  await Promise.all(
+    cids.map(({ cid, provider }) =>
+      withDeadline(init.lookupTimeoutMs, (signal) => provider.net.provide(cid.toString(), { signal })),
+    ),
+  )
+  const afterReprovide = await lookup()
+  init.log(`  providers after a reprovide: ${JSON.stringify(afterReprovide)}`)
+  return {
+    cids: cids.length,
+    recordHoldersKilledPerCid: holdersKilled,
+    afterHoldersDied,
+    afterReprovide,
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * `npm run bench -- sim [capacity|dht|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100]`
+ *
+ * Resilience at scale in the simulation harness (src/testing/sim/); docs/resilience.md reads
+ * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
+ * rewrites its own files, so the parts can run one at a time under the CPU lock).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { capacityRun } from './lib/sim-capacity.ts'
+import { dhtRun } from './lib/sim-dht.ts'
+import { gossipProcesses, gossipRun } from './lib/sim-gossip.ts'
+import { lineChart } from './lib/svg.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const results = join(here, 'results')
+const log = (line: string) => console.error(line)
+
+function write(name: string, report: unknown, svg: string): void {
+  mkdirSync(results, { recursive: true })
+  writeFileSync(join(results, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(join(results, `${name}.svg`), svg)
+}
+
+async function dht(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const sizes = String(values.sizes ?? (quick ? '50,100' : '100,250,500,1000'))
+    .split(',')
+    .map(Number)
+  const lookups = Number(values.lookups ?? (quick ? 20 : 100))
+  const largest = Math.max(...sizes)
+  const runs: Array<Awaited<ReturnType<typeof dhtRun>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const at = (share: number) => runs.flatMap((r) => r.steps.filter((s) => s.killedShare === share))
+    const big = runs.find((r) => r.nodes === largest)
+    const report = {
+      bench: 'sim-dht',
+      date: new Date().toISOString(),
+      node: process.version,
+      simulated:
+        "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+      join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
+      lookups:
+        'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
+      targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
+      runs,
+    }
+    const points = (share: number, f: (s: ReturnType<typeof at>[number]) => number) =>
+      at(share).map((s) => [s.nodes, f(s)] as [number, number])
+    const svg = lineChart(
+      'DHT lookups against network size and failures',
+      'nodes (x) / % killed at the largest size',
+      'value',
+      [
+        { name: 'findPeer success % (20% killed)', points: points(0.2, (s) => s.findPeer.success * 100) },
+        { name: 'closest found of 20 (x5, 20% killed)', points: points(0.2, (s) => s.closest.meanOf20 * 5) },
+        { name: 'median hops (x10, 20% killed)', points: points(0.2, (s) => s.findPeer.hops.p50 * 10) },
+        { name: 'findPeer success % (0 killed)', points: points(0, (s) => s.findPeer.success * 100) },
+      ],
+    )
+    const failureSvg =
+      big === undefined
+        ? ''
+        : lineChart(`DHT at ${largest} nodes against the share killed`, '% killed', 'value', [
+            {
+              name: 'findPeer success %',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.success * 100]),
+            },
+            {
+              name: 'closest found of 20 (x5)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.closest.meanOf20 * 5]),
+            },
+            {
+              name: 'median hops (x10)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.hops.p50 * 10]),
+            },
+            {
+              name: 'p50 findPeer s (x10)',
+              points: big.steps.map((s) => [s.killedShare * 100, s.findPeer.latencyMs.p50 / 100]),
+            },
+          ])
+    const name = String(values.out ?? 'sim-dht')
+    write(name, report, svg)
+    if (failureSvg !== '') writeFileSync(join(results, `${name}-failures.svg`), failureSvg)
+    return report
+  }
+  for (const n of sizes) {
+    log(`dht: ${n} nodes`)
+    runs.push(
+      await dhtRun({
+        nodes: n,
+        killSteps:
+          values['kill-steps'] !== undefined
+            ? String(values['kill-steps']).split(',').map(Number)
+            : n === largest
+              ? [0, 0.1, 0.2, 0.3]
+              : [0, 0.2],
+        lookups,
+        seed: Number(values.seed ?? 1),
+        latencyMs: [20, 80],
+        bootstrapPeers: 3,
+        cids: n === largest && values['kill-steps'] === undefined ? 10 : 0,
+        lookupTimeoutMs: 20_000,
+        net: {
+          encrypters: String(values.encrypters ?? 'noise').split(','),
+          ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
+        },
+        log,
+      }),
+    )
+    save()
+  }
+  console.log(JSON.stringify(save(), null, 2))
+}
+
+async function gossip(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const n = Number(values['gossip-nodes'] ?? (quick ? 50 : 200))
+  const messages = Number(values.messages ?? (quick ? 60 : 200))
+  const base = {
+    churn: 0.1,
+    messages,
+    intervalMs: 50,
+    degree: 4,
+    seed: Number(values.seed ?? 1),
+    settleMs: 3000,
+    downMs: 3000,
+    log,
+  }
+  const inProcess: Array<Awaited<ReturnType<typeof gossipRun>>> = []
+  const processes: Array<Awaited<ReturnType<typeof gossipProcesses>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const report = {
+      bench: 'sim-gossip',
+      date: new Date().toISOString(),
+      node: process.version,
+      publish:
+        '1 KiB every 50 ms from one publisher; latency from publish to receipt (per delivery) and to the last subscriber (per message)',
+      inProcess: {
+        simulated:
+          "Lateral's network layer (createNet: gossipsub as configured in a full node, Noise) per node over the sim transport; each node dials 4 random others; 10% of the nodes killed without warning during the run and restarted 3 s later (rejoin: dial 4 live nodes, subscribe); a node counts as a subscriber of a message if up 3 s before it and not killed within 2 s after it",
+        runs: inProcess,
+      },
+      processes: {
+        simulated:
+          'whole Lateral nodes (createNode, TCP on 127.0.0.1, TLS), a ring plus 2 random chords per node, no churn, no added latency',
+        runs: processes,
+      },
+    }
+    const series = [
+      ...inProcess.map((r) => ({
+        name: `${r.nodes} in 1 process, ${r.latencyMs[1] > 0 ? `${r.latencyMs.join('-')} ms links` : 'no latency'}`,
+        points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+      })),
+      ...processes.map((r) => ({
+        name: `${r.processes} processes x ${r.perProcess}`,
+        points: r.cdf.map(([ms, share]) => [ms, share * 100] as [number, number]),
+      })),
+    ]
+    write(
+      'sim-gossip',
+      report,
+      lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
+        xTicks: 8,
+      }),
+    )
+    return report
+  }
+  for (const [kind, latency] of [
+    ['net', [20, 80]],
+    ['net', [0, 0]],
+  ] as Array<['net' | 'full', [number, number]]>) {
+    log(`gossip: ${n} ${kind} nodes in one process, links ${latency.join('-')} ms, 10% churn`)
+    const profile =
+      values.profile === true && latency[1] === 0 ? join(tmpdir(), 'sim-gossip-in-process.cpuprofile') : undefined
+    const r = await gossipRun({
+      ...base,
+      nodes: n,
+      kind,
+      latencyMs: latency,
+      ...(profile === undefined ? {} : { profile }),
+    })
+    log(`  ${JSON.stringify({ ...r, cdf: undefined })}`)
+    inProcess.push(r)
+    save()
+  }
+  const arrangements = String(values.processes ?? (quick ? '10x5' : '10x20,50x2'))
+    .split(',')
+    .map((a) => a.split('x').map(Number) as [number, number])
+  for (const [p, per] of arrangements) {
+    log(`gossip: ${p} processes x ${per} nodes (TCP on 127.0.0.1)`)
+    processes.push(await gossipProcesses(p, per, messages, log))
+    save()
+  }
+  console.log(JSON.stringify(save(), null, 2))
+}
+
+async function capacity(values: Record<string, string | boolean | undefined>) {
+  const quick = values.quick === true
+  const full = String(values['full-sizes'] ?? (quick ? '10,25' : '25,50,100,200'))
+    .split(',')
+    .map(Number)
+  const net = String(values['net-sizes'] ?? (quick ? '50,100' : '100,250,500,1000'))
+    .split(',')
+    .map(Number)
+  const runs: Array<Awaited<ReturnType<typeof capacityRun>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const report = {
+      bench: 'sim-capacity',
+      date: new Date().toISOString(),
+      node: process.version,
+      what: 'N nodes in one process over the sim transport (no added latency, Noise), each dialling 4 random others, all joined to one topic; then idle 15 s',
+      runs,
+    }
+    const byKind = (k: string, f: (r: (typeof runs)[number]) => number) =>
+      runs.filter((r) => r.kind === k).map((r) => [r.nodes, f(r)] as [number, number])
+    write(
+      'sim-capacity',
+      report,
+      lineChart('Nodes in one process: idle cost', 'nodes', 'value', [
+        { name: 'full: idle CPU % of a core', points: byKind('full', (r) => r.idleCpuShareOfOneCore * 100) },
+        { name: 'net: idle CPU % of a core', points: byKind('net', (r) => r.idleCpuShareOfOneCore * 100) },
+        { name: 'full: RSS MiB per node x10', points: byKind('full', (r) => r.rssPerNodeMiB * 10) },
+        { name: 'net: RSS MiB per node x10', points: byKind('net', (r) => r.rssPerNodeMiB * 10) },
+      ]),
+    )
+    return report
+  }
+  for (const [kind, sizes] of [
+    ['full', full],
+    ['net', net],
+  ] as Array<['full' | 'net', number[]]>) {
+    for (const n of sizes) {
+      runs.push(await capacityRun(kind, n, quick ? 5000 : 15_000, log))
+      save()
+    }
+  }
+  console.log(JSON.stringify(save(), null, 2))
+}
+
+export async function benchSim(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean' },
+      sizes: { type: 'string' },
+      lookups: { type: 'string' },
+      seed: { type: 'string' },
+      encrypters: { type: 'string' },
+      'rpc-min-timeout': { type: 'string' },
+      'kill-steps': { type: 'string' },
+      out: { type: 'string' },
+      'gossip-nodes': { type: 'string' },
+      'full-sizes': { type: 'string' },
+      'net-sizes': { type: 'string' },
+      messages: { type: 'string' },
+      processes: { type: 'string' },
+      profile: { type: 'boolean' },
+    },
+  })
+  const part = positionals[0] ?? 'all'
+  if (part === 'capacity' || part === 'all') await capacity(values)
+  if (part === 'dht' || part === 'all') await dht(values)
+  if (part === 'gossip' || part === 'all') await gossip(values)
+}
