@@ -458,3 +458,13 @@ export const WEIGHTED_REJOIN_MS = 20
 export const DEFAULT_RELAY_DIAL_ATTEMPTS = 3
 /** Observations of our address by peers (identify) kept for the NAT diagnosis, newest first. */
 export const DEFAULT_OBSERVED_ADDRESSES = 32
+/** Direct-connection attempts per relayed peer (src/net/direct-upgrade.ts), beyond DCUtR's own one, before waiting for news of its addresses. */
+export const DEFAULT_DIRECT_UPGRADE_ATTEMPTS = 4
+/** Wait before the first direct attempt after a relayed connection opens (DCUtR's own attempt goes first), doubled after each failure, ms. */
+export const DEFAULT_DIRECT_UPGRADE_BACKOFF_MS = 2_000
+/** How long one direct dial of a relayed peer's public address may take, ms. */
+export const DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS = 10_000
+/** Once a direct connection exists, a relayed one to the same peer is closed when it carries no Lateral stream, or after this long at most, ms. */
+export const DEFAULT_RELAYED_CLOSE_GRACE_MS = 30_000
+/** How often a relayed connection waiting to close is checked for open streams, ms. */
+export const DEFAULT_RELAYED_CLOSE_CHECK_MS = 500

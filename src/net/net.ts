@@ -21,6 +21,7 @@ import { InvalidInputError, NotStartedError } from '../core/errors.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import { AutoDialer } from './auto-dial.ts'
 import { Dialer } from './dialer.ts'
+import { DirectUpgrader } from './direct-upgrade.ts'
 import { addressesOf, NetEventBridge } from './events.ts'
 import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
@@ -74,6 +75,7 @@ class Libp2pNet implements Net {
   readonly #protocols: Protocols
   readonly #observed = new ObservedAddresses()
   readonly #relayPicker: RelayPicker
+  readonly #directUpgrader: DirectUpgrader
   readonly pubsub: PubSub = createPubSub(() => this.#node().services.pubsub)
 
   constructor(init: NetInit, components: NetComponents) {
@@ -89,6 +91,7 @@ class Libp2pNet implements Net {
     this.#autoDial = new AutoDialer(init, this.#peers, this.#log)
     this.#protocols = new Protocols(this.#node, this.#log)
     this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
+    this.#directUpgrader = new DirectUpgrader(init.directUpgrade ?? {}, this.#log)
   }
 
   get peerId(): string {
@@ -109,6 +112,7 @@ class Libp2pNet implements Net {
       (events) => {
         this.#observed.listen(events)
         this.#relayPicker.listen(events)
+        this.#directUpgrader.listen(events)
       },
     )
     this.#running = running
@@ -117,6 +121,7 @@ class Libp2pNet implements Net {
     this.#events.attach(running.node)
     this.#autoDial.attach(running.node)
     this.#relayPicker.attach(running.node)
+    this.#directUpgrader.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -125,6 +130,7 @@ class Libp2pNet implements Net {
     if (running === undefined) return
     this.#running = undefined
     this.#relayPicker.detach()
+    this.#directUpgrader.detach()
     this.#observed.detach()
     this.#autoDial.detach(running.node)
     this.#events.detach(running.node)

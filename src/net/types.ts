@@ -52,6 +52,21 @@ export interface NetInit {
   upnp?: boolean
   /** DCUtR direct-connection attempt timeout, ms. Default DEFAULT_DCUTR_TIMEOUT_MS. */
   dcutrTimeoutMs?: number
+  /** Direct dials of relayed peers and the closing of relayed connections once direct (src/net/direct-upgrade.ts). */
+  directUpgrade?: DirectUpgradeInit
+}
+
+export interface DirectUpgradeInit {
+  /** Direct attempts per relayed peer after DCUtR's. Default DEFAULT_DIRECT_UPGRADE_ATTEMPTS. */
+  attempts?: number
+  /** First retry delay, doubled each time, ms. Default DEFAULT_DIRECT_UPGRADE_BACKOFF_MS. */
+  backoffMs?: number
+  /** One direct dial's timeout, ms. Default DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Longest wait for a relayed connection's Lateral streams to end once direct, ms. Default DEFAULT_RELAYED_CLOSE_GRACE_MS. */
+  closeGraceMs?: number
+  /** Interval of that check, ms. Default DEFAULT_RELAYED_CLOSE_CHECK_MS. */
+  closeCheckMs?: number
 }
 
 export interface RelayServerInit {
