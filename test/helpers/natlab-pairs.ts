@@ -51,9 +51,15 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
       const relayArgs = ['--relay-server', '--relay-data-limit', '0']
       d.set('boot', await lab.startDaemon('boot', [...relayArgs, ...announce('boot')]))
       const boot = ['--bootstrap', daemon('boot').address]
-      d.set('relay2', await lab.startDaemon('relay2', [...relayArgs, ...announce('relay2'), ...boot]))
       // AutoNAT helpers on their own /8s: AutoNAT counts answers from distinct network segments.
-      for (const name of infra.slice(2)) d.set(name, await lab.startDaemon(name, [...announce(name), ...boot]))
+      await Promise.all(
+        infra.slice(1).map(async (name) => {
+          d.set(
+            name,
+            await lab.startDaemon(name, [...(name === 'relay2' ? relayArgs : []), ...announce(name), ...boot]),
+          )
+        }),
+      )
       const bootstrap = infra.flatMap((n) => ['--bootstrap', daemon(n).address])
       started = performance.now()
       await Promise.all(
