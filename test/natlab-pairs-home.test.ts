@@ -13,8 +13,8 @@ await pairsSuite({
     { name: 'carrier1', kind: 'carrier' },
   ],
   pairs: [
-    ['home1', 'home2', 'relayed'],
+    ['home1', 'home2', 'direct'],
     ['home1', 'hard1', 'relayed'],
-    ['home1', 'carrier1', 'relayed'],
+    ['home1', 'carrier1', 'direct'],
   ],
 })

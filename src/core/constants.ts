@@ -468,3 +468,17 @@ export const DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS = 10_000
 export const DEFAULT_RELAYED_CLOSE_GRACE_MS = 30_000
 /** How often a relayed connection waiting to close is checked for open streams, ms. */
 export const DEFAULT_RELAYED_CLOSE_CHECK_MS = 500
+/** TCP hole punching between two NATed peers (src/net/tcp-punch.ts, docs/protocols/punch.md): the protocol over the relayed connection. */
+export const PUNCH_PROTOCOL = `${PROTOCOL_PREFIX}/punch/1.0.0`
+/** Largest punch message accepted from a peer, bytes. */
+export const PUNCH_MAX_MESSAGE_BYTES = 256
+/** How long one punch (exchange over the relay, then simultaneous TCP connects) may take, ms. */
+export const DEFAULT_PUNCH_TIMEOUT_MS = 10_000
+/** Wait after a relayed connection opens before the first punch (DCUtR and a direct dial go first), ms. */
+export const DEFAULT_PUNCH_DELAY_MS = 1_000
+/** Punches tried per relayed connection, a backoff of the delay doubled between them. */
+export const DEFAULT_PUNCH_ATTEMPTS = 3
+/** Between two connects of the punch from the same port, after a refusal, ms. */
+export const PUNCH_RECONNECT_MS = 200
+/** Punches answered at once, for all peers together (each holds a TCP port and a timer). */
+export const DEFAULT_PUNCH_MAX_CONCURRENT = 4

@@ -54,6 +54,21 @@ export interface NetInit {
   dcutrTimeoutMs?: number
   /** Direct dials of relayed peers and the closing of relayed connections once direct (src/net/direct-upgrade.ts). */
   directUpgrade?: DirectUpgradeInit
+  /** TCP hole punching between NATed peers (src/net/tcp-punch.ts); on by default off loopback. */
+  punch?: PunchInit
+}
+
+export interface PunchInit {
+  /** Try TCP hole punching over relayed connections. Default true (where a non-loopback address is listened on). */
+  enabled?: boolean
+  /** One punch's timeout, ms. Default DEFAULT_PUNCH_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Wait before the first punch, doubled between attempts, ms. Default DEFAULT_PUNCH_DELAY_MS. */
+  delayMs?: number
+  /** Punches per relayed connection. Default DEFAULT_PUNCH_ATTEMPTS. */
+  attempts?: number
+  /** Punches answered at once. Default DEFAULT_PUNCH_MAX_CONCURRENT. */
+  maxConcurrent?: number
 }
 
 export interface DirectUpgradeInit {
