@@ -15,6 +15,6 @@ await pairsSuite({
   pairs: [
     ['hard1', 'hard2', 'relayed'],
     ['hard1', 'carrier1', 'relayed'],
-    ['carrier1', 'carrier2', 'relayed'],
+    ['carrier1', 'carrier2', 'direct'],
   ],
 })

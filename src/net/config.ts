@@ -1,6 +1,6 @@
 /**
  * The network's settings in config.json: the top-level keys `listen`, `bootstrap`, `mdns`,
- * `encrypters`, `metrics`, `autonat`, `upnp` and the sections `dht`, `connections` and `relay`
+ * `encrypters`, `metrics`, `autonat`, `upnp`, `punch` and the sections `dht`, `connections` and `relay`
  * (docs/config.md, docs/reachability.md).
  */
 import { Type } from '@sinclair/typebox'
@@ -50,6 +50,11 @@ export const netSettings = {
     'UPnP port mapping on the router, removed on stop (only where a non-loopback IPv4 address is listened on)',
     true,
     { flag: '--no-upnp' },
+  ),
+  punch: flag(
+    'TCP hole punching with peers reached through a relay, when both are behind NATs that keep ports (docs/protocols/punch.md)',
+    true,
+    { flag: '--no-punch' },
   ),
   relay: section('Circuit relay v2 (docs/reachability.md)', {
     reservations: count(

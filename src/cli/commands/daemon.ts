@@ -23,6 +23,7 @@ interface DaemonOptions {
   uploadLimit?: number
   downloadLimit?: number
   upnp: boolean
+  punch: boolean
   announce: string[]
   relayServer?: boolean
   relayDataLimit?: number
@@ -40,6 +41,7 @@ function daemonOptions(cmd: Command): Command {
     .option('--download-limit <rate>', 'bytes per second received from all peers (0 = unlimited)', byteRate)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--no-upnp', 'do not map a port on the router by UPnP')
+    .option('--no-punch', 'do not try TCP hole punching with peers behind NATs')
     .option('--announce <multiaddr>', 'a known public address to announce without AutoNAT (repeatable)', collect, [])
     .option('--relay-server', 'serve as a circuit relay for others (hosts with a public address)')
     .option(
@@ -63,6 +65,7 @@ function overrides(opts: DaemonOptions): ConfigOverrides {
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
     ...(opts.mdns === false ? { mdns: false } : {}),
     ...(opts.upnp === false ? { upnp: false } : {}),
+    ...(opts.punch === false ? { punch: false } : {}),
     ...(opts.announce.length > 0 ? { announce: opts.announce } : {}),
     ...(opts.relayServer === true || opts.relayDataLimit !== undefined
       ? {
