@@ -482,3 +482,7 @@ export const DEFAULT_PUNCH_ATTEMPTS = 3
 export const PUNCH_RECONNECT_MS = 200
 /** Punches answered at once, for all peers together (each holds a TCP port and a timer). */
 export const DEFAULT_PUNCH_MAX_CONCURRENT = 4
+/** Hop streams (relayed circuits being made or running, reservations being made) one peer may hold on this relay at once; beyond it its requests are refused. */
+export const DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER = 4
+/** Reservations this relay holds for peers connected from one IP address (many peer IDs behind one host count as one). */
+export const DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP = 4

@@ -14,7 +14,9 @@ import {
   DEFAULT_RECONNECT_AT_START,
   DEFAULT_RELAY_DATA_LIMIT_BYTES,
   DEFAULT_RELAY_DURATION_LIMIT_MS,
+  DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER,
   DEFAULT_RELAY_MAX_RESERVATIONS,
+  DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP,
   DEFAULT_RELAY_RESERVATION_TTL_MS,
   DEFAULT_RELAY_RESERVATIONS,
 } from '../core/constants.ts'
@@ -61,9 +63,20 @@ export const netSettings = {
       'relay reservations kept, on distinct relays, while no address of ours is confirmed public (0: none)',
       DEFAULT_RELAY_RESERVATIONS,
     ),
-    server: flag('serve as a relay for others (meant for hosts with a public address)', false, {
-      flag: '--relay-server',
+    server: Type.Union([Type.Boolean(), Type.Literal('auto')], {
+      description:
+        "serve as a relay for others: `'auto'` only while an address of ours is confirmed public (AutoNAT, UPnP or `announce`) and the machine is not on battery; `true` always; `false` never",
+      default: 'auto',
+      flag: '--relay-server / --no-relay-server',
     }),
+    maxCircuitsPerPeer: count(
+      'relay server: relayed circuits (and reservation requests) one peer may hold at once',
+      DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER,
+    ),
+    maxReservationsPerIp: count(
+      'relay server: reservations held for peers connected from one IP address',
+      DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP,
+    ),
     maxReservations: count(
       'relay server: reservations held at once, all peers together',
       DEFAULT_RELAY_MAX_RESERVATIONS,

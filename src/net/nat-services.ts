@@ -71,7 +71,11 @@ export function natServices(init: NetInit) {
     ...(ip && init.upnp !== false && init.listen.some(mappable)
       ? { upnp: uPnPNAT({ autoConfirmAddress: init.autonat === false }) }
       : {}),
-    ...(init.relayServer?.enabled === true ? { relay: circuitRelayServer(relayServerOptions(init.relayServer)) } : {}),
+    // 'auto' (the default) may serve once a public address is confirmed: never on loopback alone.
+    // Whether it serves now is relay-gate.ts's call.
+    ...(init.relayServer?.enabled === true || (init.relayServer?.enabled === 'auto' && reachableBeyondHost(init))
+      ? { relay: circuitRelayServer(relayServerOptions(init.relayServer)) }
+      : {}),
   }
 }
 

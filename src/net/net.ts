@@ -33,6 +33,7 @@ import { PenaltyBook } from './penalties.ts'
 import { Protocols } from './protocols.ts'
 import { createPubSub } from './pubsub.ts'
 import { reachabilityReport } from './reachability.ts'
+import { RelayGate } from './relay-gate.ts'
 import { RelayPicker } from './relay-picker.ts'
 import { Routing } from './routing.ts'
 import type {
@@ -76,6 +77,7 @@ class Libp2pNet implements Net {
   readonly #observed = new ObservedAddresses()
   readonly #relayPicker: RelayPicker
   readonly #directUpgrader: DirectUpgrader
+  readonly #relayGate: RelayGate
   readonly pubsub: PubSub = createPubSub(() => this.#node().services.pubsub)
 
   constructor(init: NetInit, components: NetComponents) {
@@ -92,6 +94,18 @@ class Libp2pNet implements Net {
     this.#protocols = new Protocols(this.#node, this.#log)
     this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
     this.#directUpgrader = new DirectUpgrader(init.directUpgrade ?? {}, this.#log)
+    this.#relayGate = new RelayGate(
+      {
+        mode: init.relayServer?.enabled ?? false,
+        ...(init.relayServer?.maxCircuitsPerPeer === undefined
+          ? {}
+          : { maxCircuitsPerPeer: init.relayServer.maxCircuitsPerPeer }),
+        ...(init.relayServer?.maxReservationsPerIp === undefined
+          ? {}
+          : { maxReservationsPerIp: init.relayServer.maxReservationsPerIp }),
+      },
+      this.#log,
+    )
   }
 
   get peerId(): string {
@@ -122,6 +136,7 @@ class Libp2pNet implements Net {
     this.#autoDial.attach(running.node)
     this.#relayPicker.attach(running.node)
     this.#directUpgrader.attach(running.node)
+    await this.#relayGate.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -131,6 +146,7 @@ class Libp2pNet implements Net {
     this.#running = undefined
     this.#relayPicker.detach()
     this.#directUpgrader.detach()
+    this.#relayGate.detach()
     this.#observed.detach()
     this.#autoDial.detach(running.node)
     this.#events.detach(running.node)
@@ -192,7 +208,7 @@ class Libp2pNet implements Net {
       observed: this.#observed.list(),
       upnp: { ...upnp, mappings: [...new Set([...upnp.mappings, ...mappings])] },
       relayServer: {
-        enabled: node.services.relay !== undefined,
+        enabled: this.#relayGate.serving,
         reservations: (node.services.relay as { reservations?: { size: number } } | undefined)?.reservations?.size ?? 0,
       },
     })

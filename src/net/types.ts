@@ -85,7 +85,12 @@ export interface DirectUpgradeInit {
 }
 
 export interface RelayServerInit {
-  enabled?: boolean
+  /** true: serve; false: never; 'auto': only while an address of ours is confirmed public and not on battery (relay-gate.ts). */
+  enabled?: boolean | 'auto'
+  /** Hop streams one peer may hold at once. Default DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER. */
+  maxCircuitsPerPeer?: number
+  /** Reservations held for peers from one IP address. Default DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP. */
+  maxReservationsPerIp?: number
   /** Reservations held at once for all peers. Default DEFAULT_RELAY_MAX_RESERVATIONS. */
   maxReservations?: number
   /** Reservation lifetime, ms. Default DEFAULT_RELAY_RESERVATION_TTL_MS. */
