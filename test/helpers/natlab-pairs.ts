@@ -54,10 +54,9 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
       // AutoNAT helpers on their own /8s: AutoNAT counts answers from distinct network segments.
       await Promise.all(
         infra.slice(1).map(async (name) => {
-          d.set(
-            name,
-            await lab.startDaemon(name, [...(name === 'relay2' ? relayArgs : []), ...announce(name), ...boot]),
-          )
+          // The helpers answer AutoNAT only; their announced addresses would make them relays ('auto').
+          const role = name === 'relay2' ? relayArgs : ['--no-relay-server']
+          d.set(name, await lab.startDaemon(name, [...role, ...announce(name), ...boot]))
         }),
       )
       const bootstrap = infra.flatMap((n) => ['--bootstrap', daemon(n).address])
@@ -93,6 +92,15 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
             )
             if (kind === 'public') assert.ok(confirmedPublic.length > 0, `${name}: ${JSON.stringify(report.addresses)}`)
             else assert.deepEqual(confirmedPublic, [], `${name} has no confirmed public address`)
+            // relay.server 'auto' (the default): a confirmed public host serves as a relay, a NATed one never.
+            const serving = await waitFor(
+              async () => {
+                const r = await json<DoctorReply>(lab, daemon(name), ['doctor'])
+                return kind !== 'public' || r.relayServer.enabled ? r.relayServer.enabled : undefined
+              },
+              { timeoutMs: 10_000, intervalMs: 500, what: `${name} to serve as a relay` },
+            )
+            assert.equal(serving, kind === 'public', `${name} serves as a relay: ${serving}`)
           }),
         )
         console.log(
