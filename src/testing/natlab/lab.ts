@@ -50,6 +50,11 @@ export interface NatLab {
   startDaemon(name: string, args?: string[], env?: NodeJS.ProcessEnv): Promise<TestDaemon>
   /** Run `lateral <args> --home <that daemon's home>` on the daemon's host. */
   cli(daemon: TestDaemon, args: string[], timeoutMs?: number): Promise<CliResult>
+  /**
+   * GET a path of a daemon's API from inside its host (curl in the namespace: the API listens on
+   * the namespace's own loopback; far lighter than a `lateral` CLI process for polling).
+   */
+  api<T>(daemon: TestDaemon, path: string): Promise<T>
   /** Stop a daemon (SIGTERM, by PID) and wait for it to exit. */
   stopDaemon(daemon: TestDaemon): Promise<void>
   destroy(): Promise<void>
@@ -222,6 +227,19 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
         wrap: wrapOf.get(daemon) ?? [],
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       })
+    },
+    async api<T>(daemon: TestDaemon, path: string): Promise<T> {
+      const out = await sh(
+        ...((wrapOf.get(daemon) ?? []) as [string, ...string[]]),
+        'curl',
+        '-sSf',
+        '--max-time',
+        '20',
+        '-H',
+        `authorization: Bearer ${daemon.info.token}`,
+        `${daemon.info.url}${path}`,
+      )
+      return JSON.parse(out) as T
     },
     async stopDaemon(daemon) {
       await stopProcess(daemon.process)
