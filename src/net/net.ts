@@ -211,6 +211,10 @@ class Libp2pNet implements Net {
         enabled: this.#relayGate.serving,
         reservations: (node.services.relay as { reservations?: { size: number } } | undefined)?.reservations?.size ?? 0,
       },
+      punch: {
+        enabled: node.services.punch !== undefined,
+        ...(node.services.punch?.stats ?? { attempted: 0, succeeded: 0, failed: 0 }),
+      },
     })
   }
 

@@ -158,6 +158,8 @@ export interface ReachabilityReport {
   /** Relays holding a reservation for us. */
   relays: Array<{ peerId: string; address: string }>
   relayServer: { enabled: boolean; reservations: number }
+  /** TCP hole punching (src/net/tcp-punch.ts): whether it runs, and its outcomes since start (as the leading side). */
+  punch: { enabled: boolean; attempted: number; succeeded: number; failed: number; lastError?: string }
   /** What the user could do about what was found. */
   advice: string[]
 }

@@ -146,6 +146,12 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
             { timeoutMs: 30_000, intervalMs: 500, what: 'the relayed connection to be closed' },
           )
           assert.equal(conn.kind, 'direct')
+          const kindOf = (n: string) => suite.hosts.find((h) => h.name === n)?.kind
+          if (kindOf(a) !== 'public' && kindOf(b) !== 'public') {
+            // Two NATed peers: the direct connection is a punched one, led by the side that dialled through the relay.
+            const { punch } = await json<DoctorReply>(lab, daemon(a), ['doctor'])
+            assert.ok(punch.enabled && punch.succeeded >= 1, `${a} punched through: ${JSON.stringify(punch)}`)
+          }
         }
         console.log(
           `# ${a} -> ${b}: first message ${Math.round(result.firstMessageMs)} ms (${result.kindAtFirst}), ` +
