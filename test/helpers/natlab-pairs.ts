@@ -96,11 +96,11 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
             const serving = await waitFor(
               async () => {
                 const r = await json<DoctorReply>(lab, daemon(name), ['doctor'])
-                return kind !== 'public' || r.relayServer.enabled ? r.relayServer.enabled : undefined
+                return kind !== 'public' || r.relayServer.enabled ? { on: r.relayServer.enabled } : undefined
               },
               { timeoutMs: 10_000, intervalMs: 500, what: `${name} to serve as a relay` },
             )
-            assert.equal(serving, kind === 'public', `${name} serves as a relay: ${serving}`)
+            assert.equal(serving.on, kind === 'public', `${name} serves as a relay: ${serving.on}`)
           }),
         )
         console.log(
