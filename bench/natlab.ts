@@ -80,7 +80,8 @@ export async function benchNatlab(argv: string[]): Promise<void> {
     KINDS.slice(i).map((b) => [a, b] as [LabHostKind, LabHostKind]),
   )
   const wanted = values.pairs?.split(',') ?? all.map(([a, b]) => `${a}-${b}`)
-  const pairs = all.filter(([a, b]) => wanted.includes(`${a}-${b}`))
+  // In the order given (the most telling pairs first when time is short).
+  const pairs = wanted.flatMap((w) => all.filter(([a, b]) => `${a}-${b}` === w))
   if (pairs.length !== wanted.length)
     throw new Error(`unknown pair in ${values.pairs}; pairs are ${all.map((p) => p.join('-')).join(', ')}`)
 
@@ -103,7 +104,7 @@ export async function benchNatlab(argv: string[]): Promise<void> {
     for (const [a, b] of pairs) {
       const r: PairRuns = {
         pair: `${a}-${b}`,
-        runs,
+        runs: 0,
         connected: 0,
         direct: 0,
         firstMessageMs: [],
@@ -135,7 +136,10 @@ export async function benchNatlab(argv: string[]): Promise<void> {
         } finally {
           await Promise.all(started.map((d) => lab.stopDaemon(d)))
         }
+        r.runs = run + 1
         process.stdout.write(`${r.pair} run ${run + 1}/${runs}: connected ${r.connected} direct ${r.direct}\n`)
+        // Saved after every run: a benchmark cut short keeps what it measured.
+        save([...measured.filter((m) => m !== r), r], bytes, all)
       }
       measured.push(r)
       console.log(table([r]).split('\n')[2])
@@ -143,6 +147,11 @@ export async function benchNatlab(argv: string[]): Promise<void> {
   } finally {
     await lab.destroy()
   }
+  console.log(table(save(measured, bytes, all)))
+}
+
+/** Merge the pairs measured into bench/results/natlab.json (by pair) and write the table; returns all results. */
+function save(measured: PairRuns[], bytes: number, all: Array<[LabHostKind, LabHostKind]>): PairRuns[] {
   const path = join(here, 'results', 'natlab.json')
   const previous: Results | undefined = existsSync(path)
     ? (JSON.parse(readFileSync(path, 'utf8')) as Results)
@@ -158,5 +167,5 @@ export async function benchNatlab(argv: string[]): Promise<void> {
     join(here, 'results', 'natlab.md'),
     `# NAT lab benchmark (npm run bench -- natlab)\n\n${(bytes / MiB).toFixed(0)} MiB fetched per run; direct waited for ${DIRECT_WAIT_PUBLIC_MS / 1000} s where one side is public, ${DIRECT_WAIT_NATS_MS / 1000} s between NATs.\n\n${table(results)}\n`,
   )
-  console.log(table(results))
+  return results
 }
