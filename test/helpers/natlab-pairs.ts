@@ -2,7 +2,7 @@
  * The NAT lab pairs suite, shared by test/natlab-pairs-*.test.ts (one lab per file, so that each
  * file stays well under the suite's per-file timeout): real daemons in namespaces behind real
  * NATs, two relays on the lab's internet (the first also the bootstrap peer, both relaying
- * without limits) and, where public hosts are tested, two AutoNAT helpers on their own /8s. For
+ * without limits) and, where public hosts are tested, four AutoNAT helpers on their own /8s. For
  * each pair: connect by peer ID alone, a direct message each way, a 20 MiB file fetched, and the
  * connection kind docs/reachability.md gives; where it is direct, the relayed connection is gone.
  * Optionally: AutoNAT's verdict for every host and `lateral doctor`'s NAT kind.
@@ -23,7 +23,7 @@ const DIRECT_WITHIN_MS = 60_000
 
 export interface PairsSuite {
   title: string
-  /** The hosts under test (the lab adds boot, relay2 and, with `helpers`, helper1 and helper2). */
+  /** The hosts under test (the lab adds boot, relay2 and, with `helpers`, helper1 to helper4). */
   hosts: Array<{ name: string; kind: LabHostKind }>
   pairs: Array<[string, string, 'direct' | 'relayed']>
   /** Public AutoNAT helpers besides the relays (needed where public hosts must be confirmed). */
@@ -35,7 +35,7 @@ export interface PairsSuite {
 export async function pairsSuite(suite: PairsSuite): Promise<void> {
   const unavailable = await netnsUnavailable()
   if (unavailable !== undefined) console.log(`# NAT lab (${suite.title}) skipped: ${unavailable}`)
-  const infra = ['boot', 'relay2', ...(suite.helpers === true ? ['helper1', 'helper2'] : [])]
+  const infra = ['boot', 'relay2', ...(suite.helpers === true ? ['helper1', 'helper2', 'helper3', 'helper4'] : [])]
 
   describe(`NAT lab: ${suite.title}`, { skip: unavailable ?? false }, () => {
     let lab: NatLab
