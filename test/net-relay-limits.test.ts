@@ -60,6 +60,31 @@ describe('relay server limits per peer', { timeout: 60_000 }, () => {
     assert.equal(second.kind, 'relayed')
   })
 
+  it('a reservation is dropped when its peer disconnects, so the slot serves the next peer', async (t) => {
+    // One slot: before the fix, a peer that came and went held it for the reservation's TTL (2 h).
+    const relay = await node({ relay: { server: true, maxReservations: 1 } })
+    t.after(() => relay.stop())
+    const reserve = async () => {
+      const h = await node({ relay: { reservations: 1 } })
+      t.after(() => h.stop())
+      await h.net.connect(relay.net.addresses()[0] as string)
+      await waitFor(() => h.net.addresses().find((a) => a.includes('/p2p-circuit')), {
+        timeoutMs: 10_000,
+        what: 'a relay reservation',
+      })
+      return h
+    }
+    const first = await reserve()
+    assert.equal(relay.net.reachability().relayServer.reservations, 1)
+    await first.stop()
+    await waitFor(() => (relay.net.reachability().relayServer.reservations === 0 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the gone peer’s reservation to be dropped',
+    })
+    await reserve()
+    assert.equal(relay.net.reachability().relayServer.reservations, 1)
+  })
+
   it("relay.server 'auto' does not serve without a confirmed public address", async (t) => {
     const a = await node({ listen: ['/ip4/127.0.0.1/tcp/0'], relay: { server: 'auto' } })
     t.after(() => a.stop())

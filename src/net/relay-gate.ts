@@ -71,16 +71,33 @@ export class RelayGate {
     this.#inner = this.#registrar.getHandler(RELAY_HOP_PROTOCOL)
     await this.#registrar.unhandle(RELAY_HOP_PROTOCOL)
     node.addEventListener('self:peer:update', this.#onUpdate)
+    node.addEventListener('peer:disconnect', this.#onDisconnect)
     await this.update()
   }
 
   detach(): void {
     this.#node?.removeEventListener('self:peer:update', this.#onUpdate)
+    this.#node?.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.#node = undefined
   }
 
   readonly #onUpdate = (): void => {
     void this.update()
+  }
+
+  /**
+   * A reservation is worth nothing once its peer is gone (the relay reaches a reserved peer only
+   * over its connection), but libp2p's server keeps it until its TTL (2 h): 15 peers that came
+   * and went filled the relay for two hours. It is dropped as the peer disconnects.
+   */
+  readonly #onDisconnect = (evt: CustomEvent<{ toString(): string }>): void => {
+    const reservations = (this.#node?.services as { relay?: { reservations?: Map<unknown, unknown> } } | undefined)
+      ?.relay?.reservations
+    if (reservations === undefined) return
+    const peer = evt.detail.toString()
+    for (const key of reservations.keys()) {
+      if (String(key) === peer) reservations.delete(key)
+    }
   }
 
   /** Serve or stop serving as the rule says now. */
