@@ -14,6 +14,7 @@ const report = (address: string) =>
     observed: [],
     upnp: { enabled: false, mappings: [] },
     relayServer: { enabled: false, reservations: 0 },
+    punch: { enabled: false, attempted: 0, succeeded: 0, failed: 0 },
   })
 
 describe('public addresses', () => {

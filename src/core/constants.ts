@@ -472,3 +472,31 @@ export const DEFAULT_SIM_RTO_MS = 200
  * long. kad-dht's own default is 5 s (docs/resilience.md measures the effect).
  */
 export const DEFAULT_DHT_RPC_MIN_TIMEOUT_MS = 5_000
+/** Direct-connection attempts per relayed peer (src/net/direct-upgrade.ts), beyond DCUtR's own one, before waiting for news of its addresses. */
+export const DEFAULT_DIRECT_UPGRADE_ATTEMPTS = 4
+/** Wait before the first direct attempt after a relayed connection opens (DCUtR's own attempt goes first), doubled after each failure, ms. */
+export const DEFAULT_DIRECT_UPGRADE_BACKOFF_MS = 2_000
+/** How long one direct dial of a relayed peer's public address may take, ms. */
+export const DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS = 10_000
+/** Once a direct connection exists, a relayed one to the same peer is closed when it carries no Lateral stream, or after this long at most, ms. */
+export const DEFAULT_RELAYED_CLOSE_GRACE_MS = 30_000
+/** How often a relayed connection waiting to close is checked for open streams, ms. */
+export const DEFAULT_RELAYED_CLOSE_CHECK_MS = 500
+/** TCP hole punching between two NATed peers (src/net/tcp-punch.ts, docs/protocols/punch.md): the protocol over the relayed connection. */
+export const PUNCH_PROTOCOL = `${PROTOCOL_PREFIX}/punch/1.0.0`
+/** Largest punch message accepted from a peer, bytes. */
+export const PUNCH_MAX_MESSAGE_BYTES = 256
+/** How long one punch (exchange over the relay, then simultaneous TCP connects) may take, ms. */
+export const DEFAULT_PUNCH_TIMEOUT_MS = 10_000
+/** Wait after a relayed connection opens before the first punch (DCUtR and a direct dial go first), ms. */
+export const DEFAULT_PUNCH_DELAY_MS = 1_000
+/** Punches tried per relayed connection, a backoff of the delay doubled between them. */
+export const DEFAULT_PUNCH_ATTEMPTS = 3
+/** Between two connects of the punch from the same port, after a refusal, ms. */
+export const PUNCH_RECONNECT_MS = 200
+/** Punches answered at once, for all peers together (each holds a TCP port and a timer). */
+export const DEFAULT_PUNCH_MAX_CONCURRENT = 4
+/** Hop streams (relayed circuits being made or running, reservations being made) one peer may hold on this relay at once; beyond it its requests are refused. */
+export const DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER = 4
+/** Reservations this relay holds for peers connected from one IP address (many peer IDs behind one host count as one). */
+export const DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP = 4

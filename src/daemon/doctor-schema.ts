@@ -41,6 +41,13 @@ export const doctorReply = Type.Object(
     }),
     relays: Type.Array(Type.Object({ peerId: Type.String(), address: Type.String() })),
     relayServer: Type.Object({ enabled: Type.Boolean(), reservations: Type.Integer() }),
+    punch: Type.Object({
+      enabled: Type.Boolean(),
+      attempted: Type.Integer(),
+      succeeded: Type.Integer(),
+      failed: Type.Integer(),
+      lastError: Type.Optional(Type.String()),
+    }),
     advice: Type.Array(Type.String()),
   },
   { $id: 'DoctorReply' },

@@ -1,6 +1,6 @@
 /**
  * The network's settings in config.json: the top-level keys `listen`, `bootstrap`, `mdns`,
- * `encrypters`, `metrics`, `autonat`, `upnp` and the sections `dht`, `connections` and `relay`
+ * `encrypters`, `metrics`, `autonat`, `upnp`, `punch` and the sections `dht`, `connections` and `relay`
  * (docs/config.md, docs/reachability.md).
  */
 import { Type } from '@sinclair/typebox'
@@ -15,7 +15,9 @@ import {
   DEFAULT_RECONNECT_AT_START,
   DEFAULT_RELAY_DATA_LIMIT_BYTES,
   DEFAULT_RELAY_DURATION_LIMIT_MS,
+  DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER,
   DEFAULT_RELAY_MAX_RESERVATIONS,
+  DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP,
   DEFAULT_RELAY_RESERVATION_TTL_MS,
   DEFAULT_RELAY_RESERVATIONS,
 } from '../core/constants.ts'
@@ -52,14 +54,30 @@ export const netSettings = {
     true,
     { flag: '--no-upnp' },
   ),
+  punch: flag(
+    'TCP hole punching with peers reached through a relay, when both are behind NATs that keep ports (docs/protocols/punch.md)',
+    true,
+    { flag: '--no-punch' },
+  ),
   relay: section('Circuit relay v2 (docs/reachability.md)', {
     reservations: count(
       'relay reservations kept, on distinct relays, while no address of ours is confirmed public (0: none)',
       DEFAULT_RELAY_RESERVATIONS,
     ),
-    server: flag('serve as a relay for others (meant for hosts with a public address)', false, {
-      flag: '--relay-server',
+    server: Type.Union([Type.Boolean(), Type.Literal('auto')], {
+      description:
+        "serve as a relay for others: `'auto'` only while an address of ours is confirmed public (AutoNAT, UPnP or `announce`) and the machine is not on battery; `true` always; `false` never",
+      default: 'auto',
+      flag: '--relay-server / --no-relay-server',
     }),
+    maxCircuitsPerPeer: count(
+      'relay server: relayed circuits (and reservation requests) one peer may hold at once',
+      DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER,
+    ),
+    maxReservationsPerIp: count(
+      'relay server: reservations held for peers connected from one IP address',
+      DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP,
+    ),
     maxReservations: count(
       'relay server: reservations held at once, all peers together',
       DEFAULT_RELAY_MAX_RESERVATIONS,

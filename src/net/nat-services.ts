@@ -16,12 +16,14 @@ import {
   DEFAULT_RELAY_MAX_RESERVATIONS,
   DEFAULT_RELAY_RESERVATION_TTL_MS,
 } from '../core/constants.ts'
+import { type PunchComponents, TcpPunch } from './tcp-punch.ts'
 import type { NetInit, RelayServerInit } from './types.ts'
 
 /** The relay server protocol: a peer that answers it can hold reservations for others. */
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 
 export type NatServices = {
+  punch?: TcpPunch
   autoNAT?: unknown
   dcutr?: unknown
   upnp?: UPnPNAT
@@ -60,12 +62,20 @@ export function natServices(init: NetInit) {
     ...(reachableBeyondHost(init)
       ? { dcutr: dcutr({ timeout: init.dcutrTimeoutMs ?? DEFAULT_DCUTR_TIMEOUT_MS }) }
       : {}),
+    // TCP hole punching between NATed peers (DCUtR cannot punch TCP on Node): tcp-punch.ts.
+    ...(reachableBeyondHost(init) && init.punch?.enabled !== false
+      ? { punch: (components: PunchComponents) => new TcpPunch(components, init.punch) }
+      : {}),
     // A gateway is searched for (SSDP multicast) only where a mapping could help: a listen
     // address on a non-loopback IPv4 interface. Without AutoNAT a mapping is trusted as made.
     ...(ip && init.upnp !== false && init.listen.some(mappable)
       ? { upnp: uPnPNAT({ autoConfirmAddress: init.autonat === false }) }
       : {}),
-    ...(init.relayServer?.enabled === true ? { relay: circuitRelayServer(relayServerOptions(init.relayServer)) } : {}),
+    // 'auto' (the default) may serve once a public address is confirmed: never on loopback alone.
+    // Whether it serves now is relay-gate.ts's call.
+    ...(init.relayServer?.enabled === true || (init.relayServer?.enabled === 'auto' && reachableBeyondHost(init))
+      ? { relay: circuitRelayServer(relayServerOptions(init.relayServer)) }
+      : {}),
   }
 }
 

@@ -21,6 +21,7 @@ import { InvalidInputError, NotStartedError } from '../core/errors.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
 import { AutoDialer } from './auto-dial.ts'
 import { Dialer } from './dialer.ts'
+import { DirectUpgrader } from './direct-upgrade.ts'
 import { addressesOf, NetEventBridge } from './events.ts'
 import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
@@ -32,6 +33,7 @@ import { PenaltyBook } from './penalties.ts'
 import { Protocols } from './protocols.ts'
 import { createPubSub } from './pubsub.ts'
 import { reachabilityReport } from './reachability.ts'
+import { RelayGate } from './relay-gate.ts'
 import { RelayPicker } from './relay-picker.ts'
 import { Routing } from './routing.ts'
 import type {
@@ -75,6 +77,8 @@ class Libp2pNet implements Net {
   readonly #protocols: Protocols
   readonly #observed = new ObservedAddresses()
   readonly #relayPicker: RelayPicker
+  readonly #directUpgrader: DirectUpgrader
+  readonly #relayGate: RelayGate
   readonly pubsub: PubSub = createPubSub(() => this.#node().services.pubsub)
 
   constructor(init: NetInit, components: NetComponents) {
@@ -90,6 +94,19 @@ class Libp2pNet implements Net {
     this.#autoDial = new AutoDialer(init, this.#peers, this.#log)
     this.#protocols = new Protocols(this.#node, this.#log)
     this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
+    this.#directUpgrader = new DirectUpgrader(init.directUpgrade ?? {}, this.#log)
+    this.#relayGate = new RelayGate(
+      {
+        mode: init.relayServer?.enabled ?? false,
+        ...(init.relayServer?.maxCircuitsPerPeer === undefined
+          ? {}
+          : { maxCircuitsPerPeer: init.relayServer.maxCircuitsPerPeer }),
+        ...(init.relayServer?.maxReservationsPerIp === undefined
+          ? {}
+          : { maxReservationsPerIp: init.relayServer.maxReservationsPerIp }),
+      },
+      this.#log,
+    )
   }
 
   get peerId(): string {
@@ -110,6 +127,7 @@ class Libp2pNet implements Net {
       (events) => {
         this.#observed.listen(events)
         this.#relayPicker.listen(events)
+        this.#directUpgrader.listen(events)
       },
     )
     this.#running = running
@@ -118,6 +136,8 @@ class Libp2pNet implements Net {
     this.#events.attach(running.node)
     this.#autoDial.attach(running.node)
     this.#relayPicker.attach(running.node)
+    this.#directUpgrader.attach(running.node)
+    await this.#relayGate.attach(running.node)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -126,6 +146,8 @@ class Libp2pNet implements Net {
     if (running === undefined) return
     this.#running = undefined
     this.#relayPicker.detach()
+    this.#directUpgrader.detach()
+    this.#relayGate.detach()
     this.#observed.detach()
     this.#autoDial.detach(running.node)
     this.#events.detach(running.node)
@@ -187,8 +209,12 @@ class Libp2pNet implements Net {
       observed: this.#observed.list(),
       upnp: { ...upnp, mappings: [...new Set([...upnp.mappings, ...mappings])] },
       relayServer: {
-        enabled: node.services.relay !== undefined,
+        enabled: this.#relayGate.serving,
         reservations: (node.services.relay as { reservations?: { size: number } } | undefined)?.reservations?.size ?? 0,
+      },
+      punch: {
+        enabled: node.services.punch !== undefined,
+        ...(node.services.punch?.stats ?? { attempted: 0, succeeded: 0, failed: 0 }),
       },
     })
   }

@@ -61,6 +61,7 @@ export interface ReachabilityInputs {
   observed: Observation[]
   upnp: ReachabilityReport['upnp']
   relayServer: ReachabilityReport['relayServer']
+  punch: ReachabilityReport['punch']
 }
 
 const SOURCE: Record<AddressWithMetadata['type'], ReachabilityReport['addresses'][number]['source']> = {
@@ -125,6 +126,7 @@ export function reachabilityReport(inputs: ReachabilityInputs): ReachabilityRepo
     upnp: inputs.upnp,
     relays,
     relayServer: inputs.relayServer,
+    punch: inputs.punch,
     advice: advice(verdict, nat.kind, inputs, relays.length),
   }
 }

@@ -60,10 +60,45 @@ export interface NetInit {
   upnp?: boolean
   /** DCUtR direct-connection attempt timeout, ms. Default DEFAULT_DCUTR_TIMEOUT_MS. */
   dcutrTimeoutMs?: number
+  /** Direct dials of relayed peers and the closing of relayed connections once direct (src/net/direct-upgrade.ts). */
+  directUpgrade?: DirectUpgradeInit
+  /** TCP hole punching between NATed peers (src/net/tcp-punch.ts); on by default off loopback. */
+  punch?: PunchInit
+}
+
+export interface PunchInit {
+  /** Try TCP hole punching over relayed connections. Default true (where a non-loopback address is listened on). */
+  enabled?: boolean
+  /** One punch's timeout, ms. Default DEFAULT_PUNCH_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Wait before the first punch, doubled between attempts, ms. Default DEFAULT_PUNCH_DELAY_MS. */
+  delayMs?: number
+  /** Punches per relayed connection. Default DEFAULT_PUNCH_ATTEMPTS. */
+  attempts?: number
+  /** Punches answered at once. Default DEFAULT_PUNCH_MAX_CONCURRENT. */
+  maxConcurrent?: number
+}
+
+export interface DirectUpgradeInit {
+  /** Direct attempts per relayed peer after DCUtR's. Default DEFAULT_DIRECT_UPGRADE_ATTEMPTS. */
+  attempts?: number
+  /** First retry delay, doubled each time, ms. Default DEFAULT_DIRECT_UPGRADE_BACKOFF_MS. */
+  backoffMs?: number
+  /** One direct dial's timeout, ms. Default DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Longest wait for a relayed connection's Lateral streams to end once direct, ms. Default DEFAULT_RELAYED_CLOSE_GRACE_MS. */
+  closeGraceMs?: number
+  /** Interval of that check, ms. Default DEFAULT_RELAYED_CLOSE_CHECK_MS. */
+  closeCheckMs?: number
 }
 
 export interface RelayServerInit {
-  enabled?: boolean
+  /** true: serve; false: never; 'auto': only while an address of ours is confirmed public and not on battery (relay-gate.ts). */
+  enabled?: boolean | 'auto'
+  /** Hop streams one peer may hold at once. Default DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER. */
+  maxCircuitsPerPeer?: number
+  /** Reservations held for peers from one IP address. Default DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP. */
+  maxReservationsPerIp?: number
   /** Reservations held at once for all peers. Default DEFAULT_RELAY_MAX_RESERVATIONS. */
   maxReservations?: number
   /** Reservation lifetime, ms. Default DEFAULT_RELAY_RESERVATION_TTL_MS. */
@@ -131,6 +166,8 @@ export interface ReachabilityReport {
   /** Relays holding a reservation for us. */
   relays: Array<{ peerId: string; address: string }>
   relayServer: { enabled: boolean; reservations: number }
+  /** TCP hole punching (src/net/tcp-punch.ts): whether it runs, and its outcomes since start (as the leading side). */
+  punch: { enabled: boolean; attempted: number; succeeded: number; failed: number; lastError?: string }
   /** What the user could do about what was found. */
   advice: string[]
 }

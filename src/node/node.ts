@@ -139,6 +139,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       announce: config.announce,
       autonat: config.autonat,
       upnp: config.upnp,
+      punch: { enabled: config.punch },
       relayReservations: config.relay.reservations,
       relayServer: { ...config.relay, enabled: config.relay.server },
     },

@@ -23,6 +23,7 @@ interface DaemonOptions {
   uploadLimit?: number
   downloadLimit?: number
   upnp: boolean
+  punch: boolean
   announce: string[]
   relayServer?: boolean
   relayDataLimit?: number
@@ -40,8 +41,10 @@ function daemonOptions(cmd: Command): Command {
     .option('--download-limit <rate>', 'bytes per second received from all peers (0 = unlimited)', byteRate)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--no-upnp', 'do not map a port on the router by UPnP')
+    .option('--no-punch', 'do not try TCP hole punching with peers behind NATs')
     .option('--announce <multiaddr>', 'a known public address to announce without AutoNAT (repeatable)', collect, [])
-    .option('--relay-server', 'serve as a circuit relay for others (hosts with a public address)')
+    .option('--relay-server', 'serve as a circuit relay for others (default: only once a public address is confirmed)')
+    .option('--no-relay-server', 'never serve as a circuit relay')
     .option(
       '--relay-data-limit <size>',
       'relay server: bytes per relayed connection, e.g. 64M (0 = no limit)',
@@ -63,11 +66,12 @@ function overrides(opts: DaemonOptions): ConfigOverrides {
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
     ...(opts.mdns === false ? { mdns: false } : {}),
     ...(opts.upnp === false ? { upnp: false } : {}),
+    ...(opts.punch === false ? { punch: false } : {}),
     ...(opts.announce.length > 0 ? { announce: opts.announce } : {}),
-    ...(opts.relayServer === true || opts.relayDataLimit !== undefined
+    ...(opts.relayServer !== undefined || opts.relayDataLimit !== undefined
       ? {
           relay: {
-            ...(opts.relayServer === true ? { server: true } : {}),
+            ...(opts.relayServer === undefined ? {} : { server: opts.relayServer }),
             ...(opts.relayDataLimit === undefined ? {} : { dataLimitBytes: opts.relayDataLimit }),
           },
         }

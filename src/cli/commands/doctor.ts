@@ -45,6 +45,9 @@ function render(d: DoctorReply): string {
   )
   lines.push(`Relays:       ${d.relays.length === 0 ? 'no reservation' : d.relays.map((r) => r.peerId).join(', ')}`)
   lines.push(`Relay server: ${d.relayServer.enabled ? `on, ${d.relayServer.reservations} reservation(s) held` : 'off'}`)
+  lines.push(
+    `Hole punch:   ${d.punch.enabled ? `on, ${d.punch.succeeded} of ${d.punch.attempted} punches succeeded${d.punch.lastError === undefined ? '' : ` (last failure: ${d.punch.lastError})`}` : 'off'}`,
+  )
   if (d.advice.length > 0) lines.push('Advice:', ...d.advice.map((a) => `  - ${a}`))
   return lines.join('\n')
 }

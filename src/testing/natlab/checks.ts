@@ -29,7 +29,7 @@ export async function json<T>(lab: NatLab, d: TestDaemon, args: string[], timeou
 }
 
 export async function connectionTo(lab: NatLab, from: TestDaemon, to: TestDaemon): Promise<PeerConnection | undefined> {
-  const { peers } = await json<{ peers: PeerConnection[] }>(lab, from, ['peers'])
+  const { peers } = await lab.api<{ peers: PeerConnection[] }>(from, '/v1/peers')
   return peers.find((p) => p.peerId === to.peerId)
 }
 
@@ -38,10 +38,10 @@ export async function sendMessage(lab: NatLab, from: TestDaemon, to: TestDaemon,
   if (sent.status !== 'delivered') throw new Error(`message ${JSON.stringify(text)} was ${sent.status}, not delivered`)
   await waitFor(
     async () => {
-      const { messages } = await json<{ messages: Array<{ from: string; text: string }> }>(lab, to, ['msg', 'inbox'])
+      const { messages } = await lab.api<{ messages: Array<{ from: string; text: string }> }>(to, '/v1/messages/inbox')
       return messages.some((m) => m.from === from.peerId && m.text === text) ? true : undefined
     },
-    { timeoutMs: 20_000, intervalMs: 250, what: `message ${JSON.stringify(text)} in the inbox` },
+    { timeoutMs: 20_000, intervalMs: 100, what: `message ${JSON.stringify(text)} in the inbox` },
   )
 }
 
@@ -63,7 +63,7 @@ export async function exercisePair(
   if (options.directWithinMs !== undefined) {
     await waitFor(async () => ((await connectionTo(lab, a, b))?.kind === 'direct' ? true : undefined), {
       timeoutMs: options.directWithinMs,
-      intervalMs: 250,
+      intervalMs: 100,
       what: 'a direct connection',
     })
       .then(() => {

@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CliResult, runCli, startTestDaemon, type TestDaemon } from '../testnet.ts'
+import { destroyNamespacesSync, reapStaleLabs, removeOwnerRecord, writeOwnerRecord } from './reaper.ts'
 import { applyNat, startMiniupnpd } from './router.ts'
 import { inNs, sh } from './sh.ts'
 
@@ -49,6 +50,11 @@ export interface NatLab {
   startDaemon(name: string, args?: string[], env?: NodeJS.ProcessEnv): Promise<TestDaemon>
   /** Run `lateral <args> --home <that daemon's home>` on the daemon's host. */
   cli(daemon: TestDaemon, args: string[], timeoutMs?: number): Promise<CliResult>
+  /**
+   * GET a path of a daemon's API from inside its host (curl in the namespace: the API listens on
+   * the namespace's own loopback; far lighter than a `lateral` CLI process for polling).
+   */
+  api<T>(daemon: TestDaemon, path: string): Promise<T>
   /** Stop a daemon (SIGTERM, by PID) and wait for it to exit. */
   stopDaemon(daemon: TestDaemon): Promise<void>
   destroy(): Promise<void>
@@ -62,8 +68,10 @@ const OCTETS = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 
 
 export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind }>): Promise<NatLab> {
   if (spec.length > OCTETS.length) throw new Error(`the lab has room for ${OCTETS.length} hosts`)
+  // Labs whose owner died (a test file killed by a timeout) go first: their namespaces, processes, folder.
+  reapStaleLabs()
   const tag = (process.pid % 100000).toString(36)
-  const p = `nl${tag}`
+  const p = `nl${tag}${(labCount++).toString(36)}`
   const inet = `${p}i`
   const namespaces: string[] = []
   const processes: ChildProcess[] = []
@@ -71,16 +79,33 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
   const hosts = new Map<string, LabHost>()
   const dir = await mkdtemp(join(tmpdir(), 'lateral-natlab-'))
   let vethCount = 0
+  // The owner record is on disk before any namespace exists, and names each one before it is made.
+  const links: string[] = []
+  const record = () => writeOwnerRecord(p, { namespaces, links, dir })
+  record()
+  // If this process ends without destroy() (an uncaught error, a signal), the lab goes with it.
+  const onExit = () => {
+    for (const d of daemons) d.process?.kill('SIGKILL')
+    for (const c of processes) c.kill('SIGKILL')
+    destroyNamespacesSync(namespaces, dir, links)
+    removeOwnerRecord(p)
+  }
+  process.once('exit', onExit)
+  exitOnSignals()
 
   const addNs = async (ns: string) => {
-    await sh('ip', 'netns', 'add', ns)
     namespaces.push(ns)
+    record()
+    await sh('ip', 'netns', 'add', ns)
     await sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
   }
   /** A veth pair between two namespaces, named `a` and `b` inside them. */
   const link = async (nsA: string, a: string, nsB: string, b: string) => {
     const ta = `${p}v${vethCount}a`
     const tb = `${p}v${vethCount++}b`
+    // Made in the machine's namespace, then moved: if the owner dies in between, the reaper deletes it.
+    links.push(ta)
+    record()
     await sh('ip', 'link', 'add', ta, 'type', 'veth', 'peer', 'name', tb)
     await sh('ip', 'link', 'set', ta, 'netns', nsA)
     await sh('ip', 'link', 'set', tb, 'netns', nsB)
@@ -114,8 +139,10 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
   const destroy = async () => {
     await Promise.all(daemons.map((d) => stopProcess(d.process)))
     await Promise.all(processes.map((c) => stopProcess(c)))
-    for (const ns of namespaces.reverse()) await sh('ip', 'netns', 'del', ns).catch(() => {})
+    for (const ns of [...namespaces].reverse()) await sh('ip', 'netns', 'del', ns).catch(() => {})
     await rm(dir, { recursive: true, force: true })
+    removeOwnerRecord(p)
+    process.removeListener('exit', onExit)
   }
 
   try {
@@ -201,11 +228,44 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       })
     },
+    async api<T>(daemon: TestDaemon, path: string): Promise<T> {
+      const out = await sh(
+        ...((wrapOf.get(daemon) ?? []) as [string, ...string[]]),
+        'curl',
+        '-sSf',
+        '--max-time',
+        '20',
+        '-H',
+        `authorization: Bearer ${daemon.info.token}`,
+        `${daemon.info.url}${path}`,
+      )
+      return JSON.parse(out) as T
+    },
     async stopDaemon(daemon) {
       await stopProcess(daemon.process)
       daemon.process = undefined
     },
     destroy,
+  }
+}
+
+let labCount = 0
+let signalsHooked = false
+
+/**
+ * On SIGTERM, SIGINT or SIGHUP with no handler of the program's own, exit (status 128 + signal)
+ * so that 'exit' handlers, the labs' cleanup among them, run. (A SIGKILLed owner is cleaned by
+ * the next lab's reaper.)
+ */
+function exitOnSignals(): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const [signal, n] of [
+    ['SIGTERM', 15],
+    ['SIGINT', 2],
+    ['SIGHUP', 1],
+  ] as const) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(128 + n))
   }
 }
 

@@ -7,6 +7,8 @@
  * - hard: `masquerade random`: a new random port per connection (endpoint-dependent mapping), the
  *   "symmetric" NAT that defeats hole punching everywhere.
  * - carrier: a carrier-grade NAT (100.64/10 inside) with a home NAT behind it.
+ * Every router drops what comes from the WAN unasked (a stateful firewall, as home routers and
+ * carrier NATs do), rather than answering it with a TCP reset.
  * A nat prerouting chain is declared even when empty: without one the kernel does not NAT the
  * replies' destination (iroh's patchbay found the same).
  */
@@ -18,7 +20,22 @@ import { nft } from './sh.ts'
 export type NatKind = 'home' | 'hard'
 
 export function natRules(kind: NatKind, wan: string): string {
-  return `table ip nat {
+  // A home router's stateful firewall: from the WAN only what answers a connection from inside
+  // (or what a UPnP mapping forwards); anything else is dropped, not answered with a reset.
+  return `table inet fw {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "${wan}" ct state established,related accept
+    iifname "${wan}" drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    iifname "${wan}" ct state established,related accept
+    iifname "${wan}" ct status dnat accept
+    iifname "${wan}" drop
+  }
+}
+table ip nat {
   chain prerouting { type nat hook prerouting priority -100; policy accept; }
   chain postrouting {
     type nat hook postrouting priority 100; policy accept;
