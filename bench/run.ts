@@ -1,6 +1,7 @@
 /** `npm run bench -- NAME [options]`: benchmarks are not tests; they measure and write JSON. */
 import { benchDaemon } from './daemon.ts'
 import { benchDashboard } from './dashboard.ts'
+import { benchFloods } from './floods.ts'
 import { benchGossip } from './gossip.ts'
 import { benchLedger } from './ledger.ts'
 import { benchNatlab } from './natlab.ts'
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   natlab: benchNatlab,
   ledger: benchLedger,
   transfer: benchTransfer,
+  floods: benchFloods,
 }
 
 const [name, ...rest] = process.argv.slice(2)
