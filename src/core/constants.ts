@@ -482,3 +482,9 @@ export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST = 5
 export const YAMUX_MAX_INBOUND_STREAMS = 256
 /** Peers whose stream-rate state is kept before idle ones are forgotten. */
 export const DEFAULT_STREAM_RATE_PEERS = 10_000
+/** Wants (block or have) for blocks this node does not hold that one peer may send at once... */
+export const DEFAULT_BLOCKS_MISSING_BURST = 4096
+/** ...and per second after that; past it the stream is refused and the peer penalised (src/content/swarm-server.ts). */
+export const DEFAULT_BLOCKS_MISSING_PER_SECOND = 256
+/** Peers whose missing-wants budget is kept before idle ones are forgotten. */
+export const DEFAULT_BLOCKS_MISSING_PEERS = 10_000

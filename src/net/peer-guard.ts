@@ -27,6 +27,7 @@ import {
   DEFAULT_STREAM_RATE_PEERS,
   EXCESS_STREAM_PENALTY,
 } from '../core/constants.ts'
+import { TokenBuckets } from '../core/token-buckets.ts'
 import { PenaltyBook } from './penalties.ts'
 
 export interface PeerGuardInit {
@@ -58,12 +59,10 @@ export type OnBan = (ban: Ban) => void
 export class PeerGuard {
   readonly #penalties: PenaltyBook
   readonly #bans = new Map<string, Ban>()
-  readonly #buckets = new Map<string, { tokens: number; at: number }>()
+  readonly #streams: TokenBuckets
   readonly #banPenalty: number
   readonly #banMs: number
   readonly #maxBans: number
-  readonly #burst: number
-  readonly #perMs: number
   readonly maxConnectionsPerPeer: number
   #onBan: OnBan = () => {}
 
@@ -72,8 +71,11 @@ export class PeerGuard {
     this.#banPenalty = init.banPenalty ?? DEFAULT_BAN_PENALTY
     this.#banMs = init.banMs ?? DEFAULT_BAN_MS
     this.#maxBans = init.maxBans ?? DEFAULT_MAX_BANS
-    this.#burst = init.streamBurst ?? DEFAULT_PEER_STREAM_BURST
-    this.#perMs = (init.streamsPerSecond ?? DEFAULT_PEER_STREAMS_PER_SECOND) / 1000
+    this.#streams = new TokenBuckets(
+      init.streamBurst ?? DEFAULT_PEER_STREAM_BURST,
+      init.streamsPerSecond ?? DEFAULT_PEER_STREAMS_PER_SECOND,
+      DEFAULT_STREAM_RATE_PEERS,
+    )
     this.maxConnectionsPerPeer = init.maxConnectionsPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER
   }
 
@@ -121,15 +123,7 @@ export class PeerGuard {
    * the stream and the peer is penalised here).
    */
   admitStream(peerId: string, cost = 1, now = Date.now()): boolean {
-    const b = this.#buckets.get(peerId) ?? { tokens: this.#burst, at: now }
-    b.tokens = Math.min(this.#burst, b.tokens + (now - b.at) * this.#perMs)
-    b.at = now
-    this.#buckets.set(peerId, b)
-    if (this.#buckets.size > DEFAULT_STREAM_RATE_PEERS) this.#pruneBuckets(now)
-    if (b.tokens >= cost) {
-      b.tokens -= cost
-      return true
-    }
+    if (this.#streams.take(peerId, cost, now)) return true
     this.penalize(peerId, EXCESS_STREAM_PENALTY * cost, 'streams opened past its stream rate', now)
     return false
   }
@@ -146,16 +140,5 @@ export class PeerGuard {
       else if (first === undefined || ban.until < first.until) first = ban
     }
     if (this.#bans.size > this.#maxBans && first !== undefined) this.#bans.delete(first.peerId)
-  }
-
-  #pruneBuckets(now: number): void {
-    for (const [peer, b] of this.#buckets) {
-      if (b.tokens + (now - b.at) * this.#perMs >= this.#burst) this.#buckets.delete(peer)
-    }
-    // Every peer still mid-burst: drop the oldest entries (a Map iterates in insertion order).
-    for (const peer of this.#buckets.keys()) {
-      if (this.#buckets.size <= DEFAULT_STREAM_RATE_PEERS) break
-      this.#buckets.delete(peer)
-    }
   }
 }

@@ -101,6 +101,8 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
 
   const refused = async (): Promise<boolean> => {
     await node.hangUp(addr).catch(() => {})
+    // Past libp2p's one-second window of inbound connections per host.
+    await pause(1_100)
     const c = await dial()
     if (c === undefined) return true
     // A gater that checks after the handshake closes at once; give it a moment to do so.
@@ -180,6 +182,7 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
         await workers(16, async () => {
           const s = await open(BLOCKS_PROTOCOL)
           if (s !== undefined) held.push(s)
+          else await pause(10)
           if (held.length > 5_000) held.shift()?.abort(new Error('rotate'))
         })
         break
@@ -238,35 +241,48 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
         })
         break
       case 'junk': {
-        // ~5,000 streams with junk and oversized frames, 400 connections opened and closed, over the run.
-        const streamGap = options.durationMs / 5_000
-        const churn = (async () => {
-          for (let i = 0; i < 400 && going(); i++) {
-            const c = await dial()
-            if (c === undefined || c.status !== 'open') {
-              result.dialsRefused++
-              refusalsInRow++
-              result.firstRefusalMs ??= Date.now() - started
-            } else {
-              refusalsInRow = 0
-              result.connectionsOpened++
-              await c.close().catch(() => {})
-            }
-            await pause(options.durationMs / 400)
-          }
-        })()
+        // ~5,000 streams with junk and oversized frames over 400 connections opened and closed
+        // (about 12 streams each), over the run. Each stream carries 64 KiB of junk after its
+        // first frame: whatever the target does not read at once sits in its receive windows.
+        const junk = randomBytes(64 * 1024)
+        const gapMs = options.durationMs / 400
         let n = 0
-        await workers(8, async () => {
-          const protocol = n++ % 3 === 0 ? `/junk/${n}` : BLOCKS_PROTOCOL
-          const s = await open(protocol)
-          if (s !== undefined) {
-            send(s, n % 2 === 0 ? randomBytes(1024) : OVERSIZED)
-            held.push(s)
-            if (held.length > 1_000) held.shift()?.abort(new Error('rotate'))
+        await workers(4, async () => {
+          const opened = Date.now()
+          let c: Connection | undefined
+          try {
+            c = await node.dial(addr, { force: true, signal: AbortSignal.timeout(5_000) })
+          } catch {
+            c = undefined
           }
-          await pause(streamGap * 8)
+          if (c === undefined || c.status !== 'open') {
+            result.dialsRefused++
+            refusalsInRow++
+            result.firstRefusalMs ??= Date.now() - started
+            await pause(gapMs * 4)
+            return
+          }
+          refusalsInRow = 0
+          result.connectionsOpened++
+          await Promise.all(
+            Array.from({ length: 12 }, async () => {
+              const protocol = n++ % 3 === 0 ? `/junk/${n}` : n % 3 === 1 ? BLOCKS_PROTOCOL : DM_PROTOCOL
+              try {
+                const s = await c.newStream(protocol, {
+                  signal: AbortSignal.timeout(5_000),
+                  maxOutboundStreams: 100_000,
+                })
+                result.streamsOpened++
+                send(s, n % 2 === 0 ? OVERSIZED : encodeFrame(randomBytes(100)))
+                send(s, junk)
+              } catch {
+                result.streamsFailed++
+              }
+            }),
+          )
+          await pause(Math.max(0, gapMs * 4 - (Date.now() - opened)))
+          await c.close().catch(() => {})
         })
-        await churn
         break
       }
     }
