@@ -467,9 +467,9 @@ export const DEFAULT_BAN_MS = 10 * 60_000
 /** Bans remembered at once; past it the one that expires first is dropped. */
 export const DEFAULT_MAX_BANS = 10_000
 /** Inbound streams a peer may open at once (all protocols, all its connections) before its rate counts... */
-export const DEFAULT_PEER_STREAM_BURST = 256
+export const DEFAULT_PEER_STREAM_BURST = 128
 /** ...and per second after that; a stream beyond it is reset and costs EXCESS_STREAM_PENALTY. */
-export const DEFAULT_PEER_STREAMS_PER_SECOND = 64
+export const DEFAULT_PEER_STREAMS_PER_SECOND = 32
 /** Penalty points per stream reset for exceeding a peer's stream rate (80 excess streams ban at the default threshold). */
 export const EXCESS_STREAM_PENALTY = 0.25
 /** An inbound connection costs this many streams of its peer's stream rate (handshakes cost more than streams). */

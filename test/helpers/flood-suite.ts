@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { test as nodeTest } from 'node:test'
-import { createTestnet } from '../../src/testing/testnet.ts'
+import { createTestnet, type Testnet } from '../../src/testing/testnet.ts'
 import { addHonestFile, runFlood } from './flood-scenario.ts'
 import type { FloodKind } from './flooder.ts'
 
@@ -19,15 +19,19 @@ import type { FloodKind } from './flooder.ts'
 export const FLOOD_RSS_GROWTH_MIB = 150
 
 export function floodSuite(test: typeof nodeTest, kinds: FloodKind[]): void {
+  // One testnet for the file: each flood comes from a fresh flooder identity, so one flood's ban
+  // does not touch the next.
+  let net: Testnet | undefined
+  let file: { cid: string; path: string } | undefined
+  const dir = mkdtempSync(join(tmpdir(), 'lateral-flood-test-'))
+  test.after(async () => {
+    await net?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
   for (const kind of kinds) {
     test(`${kind} flood: honest work completes, the flooder is banned, memory stays bounded`, async (t) => {
-      const dir = mkdtempSync(join(tmpdir(), 'lateral-flood-test-'))
-      const net = await createTestnet(2, { bootstrap: 'first' })
-      t.after(async () => {
-        await net.stop()
-        rmSync(dir, { recursive: true, force: true })
-      })
-      const file = await addHonestFile(net, dir, 4 * 1024 * 1024)
+      net ??= await createTestnet(2, { bootstrap: 'first' })
+      file ??= await addHonestFile(net, dir, 4 * 1024 * 1024)
       const o = await runFlood(net, kind, { ...file, outDir: dir }, { durationMs: 10_000, stopAfterRefusals: 5 })
       const { samples: _, ...summary } = o
       t.diagnostic(JSON.stringify(summary))

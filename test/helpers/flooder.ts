@@ -226,7 +226,7 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
         break
       case 'dht':
         await connection()
-        await workers(32, async () => {
+        await workers(64, async () => {
           if ((await connection()) === undefined) return
           try {
             for await (const _ of node.services.dht.getClosestPeers(randomBytes(32), {
