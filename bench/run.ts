@@ -3,6 +3,7 @@ import { benchDaemon } from './daemon.ts'
 import { benchDashboard } from './dashboard.ts'
 import { benchFloods } from './floods.ts'
 import { benchGossip } from './gossip.ts'
+import { benchKills } from './kills.ts'
 import { benchLedger } from './ledger.ts'
 import { benchNatlab } from './natlab.ts'
 import { benchStack } from './stack.ts'
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   ledger: benchLedger,
   transfer: benchTransfer,
   floods: benchFloods,
+  kills: benchKills,
 }
 
 const [name, ...rest] = process.argv.slice(2)

@@ -4,7 +4,11 @@
  * mounts made and removed by the test (root only).
  */
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { checkStore, type StoreReport } from '../../src/testing/store-check.ts'
 import { runCli, startTestDaemon, type TestDaemon } from '../../src/testing/testnet.ts'
 
 const run = promisify(execFile)
@@ -60,4 +64,58 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+export interface KillRun {
+  run: number
+  op: 'add' | 'get'
+  /** ms after the operation started that the daemon was killed. */
+  killedAfterMs: number
+  /** Whether the operation had already finished when the kill came. */
+  finishedFirst: boolean
+  report: StoreReport
+}
+
+/**
+ * `runs` rounds on one home: start the daemon, start an `add` of a fresh random file or a `get`
+ * of fresh content from the seeder, SIGKILL the daemon at a random moment (seeded) within
+ * `windowMs`, then check the store offline. The next round's start opens the store the kill
+ * left behind.
+ */
+export async function killLoop(options: {
+  home: string
+  seeder: { address: string; add(path: string): Promise<string> }
+  dir: string
+  runs: number
+  seed: number
+  windowMs: number
+  fileBytes: number
+  onRun?: (r: KillRun) => void
+}): Promise<KillRun[]> {
+  const rand = seededRandom(options.seed)
+  const results: KillRun[] = []
+  for (let run = 0; run < options.runs; run++) {
+    const op = rand() < 0.5 ? 'add' : 'get'
+    const killAt = Math.floor(rand() * options.windowMs)
+    const file = join(options.dir, `k${run}.bin`)
+    writeFileSync(file, randomBytes(options.fileBytes))
+    const cid = op === 'get' ? await options.seeder.add(file) : undefined
+    const daemon = await startDaemonOn(options.home, options.seeder.address)
+    const started = Date.now()
+    let finished = false
+    const args = op === 'add' ? ['add', file] : ['get', cid as string, '-o', join(options.dir, `k${run}.out`)]
+    const cli = runCli([...args, '--home', options.home], { timeoutMs: 60_000 }).then(() => {
+      finished = true
+    })
+    await new Promise((r) => setTimeout(r, killAt))
+    await killDaemon(daemon, 'SIGKILL')
+    const killedAfterMs = Date.now() - started
+    const finishedFirst = finished
+    await cli
+    const report = await checkStore(options.home)
+    const r = { run, op, killedAfterMs, finishedFirst, report } as KillRun
+    results.push(r)
+    options.onRun?.(r)
+  }
+  return results
 }
