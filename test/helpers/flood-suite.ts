@@ -35,6 +35,7 @@ export function floodSuite(test: typeof nodeTest, kinds: FloodKind[]): void {
       const o = await runFlood(net, kind, { ...file, outDir: dir }, { durationMs: 10_000, stopAfterRefusals: 5 })
       const { samples: _, ...summary } = o
       t.diagnostic(JSON.stringify(summary))
+      assert.ok(o.flood.connectionsOpened > 0 && o.flood.streamsOpened + o.flood.messagesSent > 0, 'the flood ran')
       assert.ok(o.honestGetOk, 'the honest get completed with the right bytes')
       assert.equal(o.chatReceived, o.chatSent, 'every chat line arrived')
       assert.equal(o.chatSent, 10)

@@ -169,6 +169,12 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
         // the target reset it
       }
     }
+    // Connected first (libp2p refuses more than a few connections per second from one host, and
+    // an earlier flood from the same address may have just used them): refusals count from here.
+    for (let i = 0; i < 40 && (await connection()) === undefined; i++) await pause(250)
+    result.dialsRefused = 0
+    refusalsInRow = 0
+    delete result.firstRefusalMs
     /** `parallel` workers each running `step` until the flood ends. */
     const workers = (parallel: number, step: () => Promise<void>) =>
       Promise.all(
