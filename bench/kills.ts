@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- kills [--runs 50] [--seed 16] [--window-ms 2500] [--size MiB] [--disk-mib 0]`
+ * `npm run bench -- kills [--runs 50] [--seed 16] [--window-ms 1500] [--size 24] [--disk-mib 0]`
  *
  * SIGKILL at seeded random moments during `add` and `get` (test/helpers/store-faults.ts
  * killLoop) on one home, --runs times; after each kill the store is checked offline (every
@@ -23,8 +23,8 @@ export async function benchKills(argv: string[]): Promise<void> {
     options: {
       runs: { type: 'string', default: '50' },
       seed: { type: 'string', default: '16' },
-      'window-ms': { type: 'string', default: '2500' },
-      size: { type: 'string', default: '6' },
+      'window-ms': { type: 'string', default: '1500' },
+      size: { type: 'string', default: '24' },
       'disk-mib': { type: 'string', default: '0' },
     },
   })

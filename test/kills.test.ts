@@ -28,8 +28,8 @@ test('SIGKILL during add and get never corrupts the store (5 seeded rounds)', as
     dir,
     runs: 5,
     seed,
-    windowMs: 2_500,
-    fileBytes: 6 * 1024 * 1024,
+    windowMs: 1_500,
+    fileBytes: 24 * 1024 * 1024,
     seeder: {
       address: (seeders.daemons[0] as TestDaemon).address,
       add: async (path) => {
