@@ -56,6 +56,8 @@ test('disk full during add and during get: a clear error, a consistent store, wo
   const seeded = await seeders.cli(0, ['add', big, '--json'])
   assert.equal(seeded.code, 0, seeded.stderr)
   const bigCid = (JSON.parse(seeded.stdout) as { cid: string }).cid
+  const connect = await cli(['connect', (seeders.daemons[0] as TestDaemon).address])
+  assert.equal(connect.code, 0, `connect on a full disk: ${connect.stderr}`)
   const get = await cli(['get', bigCid, '-o', join(root, 'big-out.bin'), '--timeout', '30'])
   assert.equal(get.code, 13, `get exit code (stderr: ${get.stderr})`)
   assert.match(get.stderr, /StorageFull|no space|disk/i)
