@@ -157,7 +157,11 @@ export async function createFlooder(target: string, chatTopic?: string): Promise
         result.streamsOpened++
         return s
       } catch {
+        // Refused or reset: dial afresh next time (a closed connection can still read 'open'
+        // here for a moment), and do not spin: a tight loop would measure this process, not the target.
         result.streamsFailed++
+        conn = undefined
+        await pause(10)
         return undefined
       }
     }
