@@ -1,7 +1,9 @@
 /** `npm run bench -- NAME [options]`: benchmarks are not tests; they measure and write JSON. */
 import { benchDaemon } from './daemon.ts'
 import { benchDashboard } from './dashboard.ts'
+import { benchFloods } from './floods.ts'
 import { benchGossip } from './gossip.ts'
+import { benchKills } from './kills.ts'
 import { benchLedger } from './ledger.ts'
 import { benchNatlab } from './natlab.ts'
 import { benchSim } from './sim.ts'
@@ -19,6 +21,8 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   transfer: benchTransfer,
   'transfer-profile': benchTransferProfile,
   sim: benchSim,
+  floods: benchFloods,
+  kills: benchKills,
 }
 
 const [name, ...rest] = process.argv.slice(2)

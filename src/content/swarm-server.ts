@@ -20,6 +20,9 @@ import type { CID } from 'multiformats/cid'
 import {
   DEFAULT_BLOCKS_IDLE_TIMEOUT_MS,
   DEFAULT_BLOCKS_MAX_INBOUND_STREAMS,
+  DEFAULT_BLOCKS_MISSING_BURST,
+  DEFAULT_BLOCKS_MISSING_PEERS,
+  DEFAULT_BLOCKS_MISSING_PER_SECOND,
   DEFAULT_BLOCKS_PEER_IN_FLIGHT,
   DEFAULT_BLOCKS_PEER_SLOTS,
   DEFAULT_BLOCKS_WRITE_TIMEOUT_MS,
@@ -28,6 +31,7 @@ import {
 import { InvalidInputError, TimeoutError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
+import { TokenBuckets } from '../core/token-buckets.ts'
 import type { HandleOptions, Net, ProtocolStream } from '../net/types.ts'
 import {
   type BlocksMessage,
@@ -76,6 +80,13 @@ export interface ServerInit {
   streamBufferBytes?: number
   /** Blocks streams one connection may have open at once. */
   maxInboundStreams?: number
+  /**
+   * Wants for blocks this node does not hold that one peer may send at once, and per second
+   * after that: past it the stream is refused and the peer penalised (a flood of wants for
+   * blocks that do not exist costs a store lookup and an answer each).
+   */
+  missingWantsBurst?: number
+  missingWantsPerSecond?: number
 }
 
 export interface ServedTally {
@@ -106,6 +117,7 @@ export class BlocksServer {
   readonly #idleTimeoutMs: number
   readonly #streamBufferBytes: number
   readonly #maxInboundStreams: number
+  readonly #missing: TokenBuckets
   #stalledResets = 0
   #idleResets = 0
 
@@ -117,6 +129,11 @@ export class BlocksServer {
     this.#idleTimeoutMs = init.idleTimeoutMs ?? DEFAULT_BLOCKS_IDLE_TIMEOUT_MS
     this.#streamBufferBytes = init.streamBufferBytes ?? DEFAULT_STREAM_WRITE_BUFFER_BYTES
     this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_BLOCKS_MAX_INBOUND_STREAMS
+    this.#missing = new TokenBuckets(
+      init.missingWantsBurst ?? DEFAULT_BLOCKS_MISSING_BURST,
+      init.missingWantsPerSecond ?? DEFAULT_BLOCKS_MISSING_PER_SECOND,
+      DEFAULT_BLOCKS_MISSING_PEERS,
+    )
   }
 
   /** What `net.handle` should apply to incoming streams of this protocol. */
@@ -211,8 +228,10 @@ export class BlocksServer {
     const have: CID[] = []
     const dontHave: CID[] = []
     for (const { cid, kind } of message.wants) {
-      if (kind === WANT_HAVE) {
-        ;((await this.#c.blocks.has(cid)) ? have : dontHave).push(cid)
+      const held = await this.#c.blocks.has(cid)
+      if (kind === WANT_HAVE || !held) {
+        // A block we lack is answered at once, and counts against the peer's missing-wants budget.
+        ;(held ? have : dontHave).push(cid)
         continue
       }
       s.queue.set(cid.toString(), cid)
@@ -221,6 +240,9 @@ export class BlocksServer {
       }
     }
     const signal = s.signal
+    if (dontHave.length > 0 && !this.#missing.take(s.stream.remotePeer, dontHave.length)) {
+      throw new InvalidInputError('asked about too many blocks this node does not have')
+    }
     if (have.length > 0) await s.out.write([encodeFrame(encodeMessage({ t: 'have', cids: have }))], { signal })
     if (dontHave.length > 0) {
       await s.out.write([encodeFrame(encodeMessage({ t: 'dont-have', cids: dontHave }))], { signal })
@@ -289,6 +311,12 @@ export class BlocksServer {
     const data = await this.#c.blocks.getBytes(cid).catch(() => undefined)
     signal.throwIfAborted()
     if (data === undefined) {
+      const peer = s.stream.remotePeer
+      if (!this.#missing.take(peer)) {
+        // Penalised here: a failed hand-over ends the stream without the violation path.
+        this.#c.net.penalize(peer, 1, 'asked for too many blocks this node does not have')
+        throw new InvalidInputError('asked for too many blocks this node does not have')
+      }
       const frame = encodeFrame(encodeMessage({ t: 'dont-have', cids: [cid] }))
       return { written: s.out.write([frame], { signal }).then(() => 0) }
     }

@@ -500,3 +500,33 @@ export const DEFAULT_PUNCH_MAX_CONCURRENT = 4
 export const DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER = 4
 /** Reservations this relay holds for peers connected from one IP address (many peer IDs behind one host count as one). */
 export const DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP = 4
+
+/** Hostile peers (src/net/peer-guard.ts, docs/resilience-faults.md). */
+/** Penalty points (decaying, half-life PENALTY_HALF_LIFE_MS) at which a peer is disconnected and banned; gossipsub graylists at 8. */
+export const DEFAULT_BAN_PENALTY = 20
+/** How long a banned peer is refused (dials both ways, by the connection gater), ms. */
+export const DEFAULT_BAN_MS = 10 * 60_000
+/** Bans remembered at once; past it the one that expires first is dropped. */
+export const DEFAULT_MAX_BANS = 10_000
+/** Inbound streams a peer may open at once (all protocols, all its connections) before its rate counts... */
+export const DEFAULT_PEER_STREAM_BURST = 128
+/** ...and per second after that; a stream beyond it is reset and costs EXCESS_STREAM_PENALTY. */
+export const DEFAULT_PEER_STREAMS_PER_SECOND = 32
+/** Penalty points per stream reset for exceeding a peer's stream rate (80 excess streams ban at the default threshold). */
+export const EXCESS_STREAM_PENALTY = 0.25
+/** An inbound connection costs this many streams of its peer's stream rate (handshakes cost more than streams). */
+export const CONNECTION_STREAM_COST = 16
+/** Connections one peer may hold open at once; a further one is closed at once. */
+export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 4
+/** Inbound connections per second from one IP address before libp2p refuses more (libp2p's default: 5). */
+export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST = 5
+/** Yamux streams a peer may have open on one connection (Yamux's default: 1000, each with a 256 KiB receive window). */
+export const YAMUX_MAX_INBOUND_STREAMS = 256
+/** Peers whose stream-rate state is kept before idle ones are forgotten. */
+export const DEFAULT_STREAM_RATE_PEERS = 10_000
+/** Wants (block or have) for blocks this node does not hold that one peer may send at once... */
+export const DEFAULT_BLOCKS_MISSING_BURST = 4096
+/** ...and per second after that; past it the stream is refused and the peer penalised (src/content/swarm-server.ts). */
+export const DEFAULT_BLOCKS_MISSING_PER_SECOND = 256
+/** Peers whose missing-wants budget is kept before idle ones are forgotten. */
+export const DEFAULT_BLOCKS_MISSING_PEERS = 10_000

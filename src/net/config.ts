@@ -6,12 +6,18 @@
 import { Type } from '@sinclair/typebox'
 import {
   DEFAULT_AUTO_DIAL_TARGET,
+  DEFAULT_BAN_MS,
+  DEFAULT_BAN_PENALTY,
   DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
   DEFAULT_LISTEN,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_PEER,
   DEFAULT_MAX_INCOMING_PENDING,
   DEFAULT_MDNS_INTERVAL_MS,
+  DEFAULT_PEER_STREAM_BURST,
+  DEFAULT_PEER_STREAMS_PER_SECOND,
   DEFAULT_RECONNECT_AT_START,
   DEFAULT_RELAY_DATA_LIMIT_BYTES,
   DEFAULT_RELAY_DURATION_LIMIT_MS,
@@ -119,6 +125,28 @@ export const netSettings = {
       'peers remembered in the peer store (from earlier runs) that are redialled at start',
       DEFAULT_RECONNECT_AT_START,
     ),
+    perHostPerSecond: count(
+      'inbound connections per second from one IP address before more are refused',
+      DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
+      { minimum: 1 },
+    ),
+    maxPerPeer: count('connections one peer may hold open at once', DEFAULT_MAX_CONNECTIONS_PER_PEER, { minimum: 1 }),
+    streamBurst: count(
+      'inbound streams a peer may open at once (all protocols; a connection counts as 16)...',
+      DEFAULT_PEER_STREAM_BURST,
+      { minimum: 1 },
+    ),
+    streamsPerSecond: count(
+      '...and per second after that; a stream past it is reset and costs its peer 0.25 penalty points',
+      DEFAULT_PEER_STREAMS_PER_SECOND,
+      { minimum: 1 },
+    ),
+    banPenalty: count(
+      'penalty points (protocol violations, halving every minute) at which a peer is disconnected and banned',
+      DEFAULT_BAN_PENALTY,
+      { minimum: 1 },
+    ),
+    banMs: millis('how long a banned peer is refused, both ways', DEFAULT_BAN_MS),
   }),
 }
 

@@ -6,6 +6,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { Registry } from 'prom-client'
 import { listenError } from './errors.ts'
 import { buildLibp2pOptions, type Services } from './libp2p-options.ts'
+import type { PeerGuard } from './peer-guard.ts'
 import { freeListenAddresses } from './ports.ts'
 import { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
@@ -25,7 +26,7 @@ export interface RunningLibp2p {
 export async function startLibp2p(
   init: NetInit,
   datastore: Datastore,
-  penalty: (peerId: string) => number,
+  guard: PeerGuard,
   onEvents: (events: EventTarget) => void = () => {},
 ): Promise<RunningLibp2p> {
   const privateKey = await generateKeyPairFromSeed('Ed25519', init.seed)
@@ -34,7 +35,7 @@ export async function startLibp2p(
   const traffic = init.metrics ? new Traffic() : undefined
   const metrics = registry === undefined || traffic === undefined ? undefined : { registry, traffic }
   try {
-    const node = await createLibp2p(buildLibp2pOptions(init, privateKey, datastore, listen, metrics, penalty, onEvents))
+    const node = await createLibp2p(buildLibp2pOptions(init, privateKey, datastore, listen, metrics, guard, onEvents))
     return { node, ...(metrics ?? {}) }
   } catch (err) {
     throw listenError(err)

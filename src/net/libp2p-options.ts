@@ -19,15 +19,18 @@ import type { Registry } from 'prom-client'
 import {
   AGENT_NAME,
   DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
+  DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
   DEFAULT_MDNS_INTERVAL_MS,
   DHT_PROTOCOL,
   VERSION,
   YAMUX_INITIAL_STREAM_WINDOW,
+  YAMUX_MAX_INBOUND_STREAMS,
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
 import { type LateTopologyComponents, replayConnectedPeers } from './late-topologies.ts'
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
+import type { PeerGuard } from './peer-guard.ts'
 import { simTransport } from './sim-transport.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
@@ -47,10 +50,7 @@ export type Services = {
 /** Gossipsub score thresholds (docs/protocols/topics.md explains them). */
 export const SCORE_THRESHOLDS = { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 }
 
-function buildServices(
-  init: NetInit,
-  penalty: (peerId: string) => number,
-): Omit<ServiceFactoryMap<Services>, 'eventHooks'> {
+function buildServices(init: NetInit, guard: PeerGuard): Omit<ServiceFactoryMap<Services>, 'eventHooks'> {
   return {
     identify: identify(),
     // Tell connected peers when our addresses or protocols change. Without it a peer keeps what
@@ -80,7 +80,7 @@ function buildServices(
       scoreParams: {
         // Every invalid message costs its forwarder 1 point (decaying); weight 10 puts one
         // offence below 0 (pruned from meshes), 5 below the publish threshold, 8 graylisted.
-        appSpecificScore: (peerId: string) => -penalty(peerId),
+        appSpecificScore: (peerId: string) => -guard.penalty(peerId),
         appSpecificWeight: 10,
         // Many honest peers share one address on a LAN or behind NAT: no colocation penalty.
         IPColocationFactorWeight: 0,
@@ -96,7 +96,7 @@ export function buildLibp2pOptions(
   datastore: Datastore,
   listen: string[],
   metrics: { registry: Registry; traffic: Traffic } | undefined,
-  penalty: (peerId: string) => number,
+  guard: PeerGuard,
   onEvents: (events: EventTarget) => void = () => {},
 ): Libp2pOptions<Services> {
   const memoryTransport = init.transport === 'memory'
@@ -125,6 +125,7 @@ export function buildLibp2pOptions(
     streamMuxers: [
       yamux({
         maxMessageSize: init.muxer?.maxMessageSize ?? YAMUX_MAX_MESSAGE_SIZE,
+        maxInboundStreams: YAMUX_MAX_INBOUND_STREAMS,
         streamOptions: {
           initialStreamWindowSize: init.muxer?.initialStreamWindowSize ?? YAMUX_INITIAL_STREAM_WINDOW,
           maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW,
@@ -136,6 +137,13 @@ export function buildLibp2pOptions(
       maxConnections: init.maxConnections,
       maxIncomingPendingConnections: init.maxIncomingPendingConnections,
       dialTimeout: init.dialTimeoutMs,
+      inboundConnectionThreshold: init.inboundConnectionsPerHost ?? DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
+    },
+    // A banned peer (peer-guard.ts) is refused both ways until its ban expires.
+    connectionGater: {
+      denyDialPeer: (peerId) => guard.isBanned(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
+      denyOutboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
     },
     ...(metrics === undefined
       ? {}
@@ -143,7 +151,7 @@ export function buildLibp2pOptions(
           metrics: metrics.traffic.wrap(prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: true })),
         }),
     services: {
-      ...buildServices(init, penalty),
+      ...buildServices(init, guard),
       // Built before the node starts: listeners on its event bus from here see a bootstrap peer
       // that connects and identifies while slower services (UPnP's gateway search) still start.
       // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)

@@ -3,7 +3,7 @@
  * the lifecycle and hands each call to the part that owns it: node construction
  * (libp2p-node.ts), peer views (peers.ts), dialling (dialer.ts, auto-dial.ts), DHT routing
  * (routing.ts), protocol streams (protocols.ts, stream.ts), events (events.ts), pubsub
- * (pubsub.ts) and penalties (penalties.ts).
+ * (pubsub.ts) and penalties and bans (peer-guard.ts).
  *
  * @example
  * ```ts
@@ -23,13 +23,14 @@ import { AutoDialer } from './auto-dial.ts'
 import { Dialer } from './dialer.ts'
 import { DirectUpgrader } from './direct-upgrade.ts'
 import { addressesOf, NetEventBridge } from './events.ts'
+import { watchInbound } from './inbound-watch.ts'
 import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
 import type { Services } from './libp2p-options.ts'
 import { ObservedAddresses } from './observed.ts'
 import { parsePeerId } from './parse.ts'
+import { PeerGuard } from './peer-guard.ts'
 import { PeerView } from './peers.ts'
-import { PenaltyBook } from './penalties.ts'
 import { Protocols } from './protocols.ts'
 import { createPubSub } from './pubsub.ts'
 import { reachabilityReport } from './reachability.ts'
@@ -68,7 +69,8 @@ class Libp2pNet implements Net {
     if (this.#running === undefined) throw new NotStartedError('the network is not started')
     return this.#running.node
   }
-  readonly #penalties = new PenaltyBook()
+  readonly #guard: PeerGuard
+  #unwatch: () => void = () => {}
   readonly #events = new NetEventBridge()
   readonly #peers = new PeerView(this.#node, () => this.#running?.traffic)
   readonly #dialer: Dialer
@@ -85,6 +87,15 @@ class Libp2pNet implements Net {
     this.#init = init
     this.#components = components
     this.#log = components.logger.forComponent('lateral:net')
+    this.#guard = new PeerGuard(init.guard)
+    this.#guard.onBan((ban) => {
+      this.#log.warn('peer banned', {
+        peerId: ban.peerId,
+        until: new Date(ban.until).toISOString(),
+        reason: ban.reason,
+      })
+      this.#running?.node.hangUp(parsePeerId(ban.peerId)).catch(() => {})
+    })
     this.#dialer = new Dialer(
       this.#node,
       this.#peers,
@@ -120,16 +131,11 @@ class Libp2pNet implements Net {
 
   async start(): Promise<void> {
     if (this.#running !== undefined) return
-    const running = await startLibp2p(
-      this.#init,
-      this.#components.datastore,
-      (peerId) => this.#penalties.get(peerId),
-      (events) => {
-        this.#observed.listen(events)
-        this.#relayPicker.listen(events)
-        this.#directUpgrader.listen(events)
-      },
-    )
+    const running = await startLibp2p(this.#init, this.#components.datastore, this.#guard, (events) => {
+      this.#observed.listen(events)
+      this.#relayPicker.listen(events)
+      this.#directUpgrader.listen(events)
+    })
     this.#running = running
     this.#peerId = running.node.peerId.toString()
     this.#peers.attach(running.node)
@@ -138,6 +144,7 @@ class Libp2pNet implements Net {
     this.#relayPicker.attach(running.node)
     this.#directUpgrader.attach(running.node)
     await this.#relayGate.attach(running.node)
+    this.#unwatch = watchInbound(running.node, this.#guard, this.#log)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -145,6 +152,7 @@ class Libp2pNet implements Net {
     const running = this.#running
     if (running === undefined) return
     this.#running = undefined
+    this.#unwatch()
     this.#relayPicker.detach()
     this.#directUpgrader.detach()
     this.#relayGate.detach()
@@ -256,12 +264,16 @@ class Libp2pNet implements Net {
   }
 
   penalize(peerId: string, points: number, reason: string): void {
-    const total = this.#penalties.add(peerId, points)
+    const total = this.#guard.penalize(peerId, points, reason)
     this.#log.info('peer penalised', { peerId, points, total: Math.round(total * 100) / 100, reason })
   }
 
   penalty(peerId: string): number {
-    return this.#penalties.get(peerId)
+    return this.#guard.penalty(peerId)
+  }
+
+  bans(): Array<{ peerId: string; until: number; reason: string }> {
+    return this.#guard.bans()
   }
 
   publicKeyOf(peerId: string): Uint8Array {

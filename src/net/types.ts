@@ -1,5 +1,6 @@
 /** The narrow face of the network layer that the rest of Lateral sees. No libp2p types leak. */
 import type { AbortOptions } from '../core/abort.ts'
+import type { PeerGuardInit } from './peer-guard.ts'
 import type { SimFabric } from './sim-fabric.ts'
 
 export type DhtMode = 'client' | 'server'
@@ -64,6 +65,10 @@ export interface NetInit {
   directUpgrade?: DirectUpgradeInit
   /** TCP hole punching between NATed peers (src/net/tcp-punch.ts); on by default off loopback. */
   punch?: PunchInit
+  /** Inbound connections per second from one IP address (libp2p's inboundConnectionThreshold). Default DEFAULT_INBOUND_CONNECTIONS_PER_HOST. */
+  inboundConnectionsPerHost?: number
+  /** Bans, stream rate and connections per peer (peer-guard.ts); defaults in constants.ts. */
+  guard?: PeerGuardInit
 }
 
 export interface PunchInit {
@@ -334,6 +339,8 @@ export interface Net {
   penalize(peerId: string, points: number, reason: string): void
   /** Current penalty points of a peer (decayed). */
   penalty(peerId: string): number
+  /** Peers banned now (penalty past the ban threshold), refused both ways until `until` (Unix ms). */
+  bans(): Array<{ peerId: string; until: number; reason: string }>
   /** The raw 32-byte Ed25519 public key inside an Ed25519 peer ID. */
   publicKeyOf(peerId: string): Uint8Array
   addEventListener<K extends keyof NetEvents>(

@@ -142,6 +142,14 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       punch: { enabled: config.punch },
       relayReservations: config.relay.reservations,
       relayServer: { ...config.relay, enabled: config.relay.server },
+      inboundConnectionsPerHost: config.connections.perHostPerSecond,
+      guard: {
+        banPenalty: config.connections.banPenalty,
+        banMs: config.connections.banMs,
+        streamBurst: config.connections.streamBurst,
+        streamsPerSecond: config.connections.streamsPerSecond,
+        maxConnectionsPerPeer: config.connections.maxPerPeer,
+      },
     },
     { datastore: store.datastore, logger },
   )

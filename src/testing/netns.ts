@@ -20,6 +20,12 @@ export interface NetnsLan {
   hosts: NetnsHost[]
   /** Cut or restore a host's link to the bridge. */
   setLink(i: number, up: boolean): Promise<void>
+  /**
+   * Split the LAN: frames between hosts of different groups are dropped on the bridge
+   * (nftables, bridge family); hosts within a group still reach each other. `heal()` undoes it.
+   */
+  partition(groups: number[][]): Promise<void>
+  heal(): Promise<void>
   destroy(): Promise<void>
 }
 
@@ -50,7 +56,12 @@ export async function createNetnsLan(count: number): Promise<NetnsLan> {
   const subnet = `10.${200 + (process.pid % 50)}.${process.pid % 250}`
   const hosts: NetnsHost[] = []
   const vethHost = (i: number) => `lh${tag}x${i}`
+  const table = `lat${tag}part`
+  const heal = async () => {
+    await run('nft', ['delete', 'table', 'bridge', table]).catch(() => {})
+  }
   const destroy = async () => {
+    await heal()
     for (let i = 0; i < count; i++) await ip('netns', 'del', `lat${tag}n${i}`).catch(() => {})
     await ip('link', 'del', bridge).catch(() => {})
   }
@@ -81,6 +92,26 @@ export async function createNetnsLan(count: number): Promise<NetnsLan> {
     async setLink(i, up) {
       await ip('link', 'set', vethHost(i), up ? 'up' : 'down')
     },
+    async partition(groups) {
+      await heal()
+      const rules = [
+        `add table bridge ${table}`,
+        `add chain bridge ${table} forward { type filter hook forward priority 0; policy accept; }`,
+      ]
+      for (const [g, group] of groups.entries()) {
+        for (const [h, other] of groups.entries()) {
+          if (g === h) continue
+          for (const a of group)
+            for (const b of other)
+              rules.push(`add rule bridge ${table} forward iifname "${vethHost(a)}" oifname "${vethHost(b)}" drop`)
+        }
+      }
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile('nft', ['-f', '-'], (err) => (err === null ? resolve() : reject(err)))
+        child.stdin?.end(`${rules.join('\n')}\n`)
+      })
+    },
+    heal,
     destroy,
   }
 }

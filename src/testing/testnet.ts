@@ -101,8 +101,12 @@ export interface CliProcess {
 }
 
 /** Start a long-running CLI command (`topic sub`, `msg inbox --follow`) as a process. */
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): CliProcess {
-  const child = spawn(process.execPath, [LATERAL_BIN, ...args], {
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: boolean; wrap?: string[] } = {},
+): CliProcess {
+  const [file, ...argv] = [...(options.wrap ?? []), process.execPath, LATERAL_BIN, ...args] as [string, ...string[]]
+  const child = spawn(file, argv, {
     env: { ...process.env, ...options.env },
     stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
