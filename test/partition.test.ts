@@ -7,7 +7,7 @@
  * message published once reaches all six, content added on either side is found from the other,
  * and the queued direct messages are delivered. The refresh intervals are made short through
  * settings: mDNS every MDNS_MS, direct-message retries at most RETRY_MAX_MS apart; the time from
- * heal to convergence is printed (docs/resilience-faults.md).
+ * heal to convergence is printed (docs/resilience.md).
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'

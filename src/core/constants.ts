@@ -501,7 +501,7 @@ export const DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER = 4
 /** Reservations this relay holds for peers connected from one IP address (many peer IDs behind one host count as one). */
 export const DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP = 4
 
-/** Hostile peers (src/net/peer-guard.ts, docs/resilience-faults.md). */
+/** Hostile peers (src/net/peer-guard.ts, docs/resilience.md). */
 /** Penalty points (decaying, half-life PENALTY_HALF_LIFE_MS) at which a peer is disconnected and banned; gossipsub graylists at 8. */
 export const DEFAULT_BAN_PENALTY = 20
 /** How long a banned peer is refused (dials both ways, by the connection gater), ms. */

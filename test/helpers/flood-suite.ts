@@ -12,7 +12,7 @@ import type { FloodKind } from './flooder.ts'
  * How far the target's RSS may rise above its level before the flood. The node's own limits put
  * the worst case for one peer at 4 connections x 256 streams x a 256 KiB receive window
  * (256 MiB) if every window filled before the peer is banned; what the floods reach in practice
- * (docs/resilience-faults.md) is under 40 MiB, and before the peer guard the wants flood alone
+ * (docs/resilience.md) is under 40 MiB, and before the peer guard the wants flood alone
  * took the daemon from ~185 to ~630 MiB. 150 MiB leaves room for the honest transfer's buffers
  * and for V8's heap growth on a loaded machine without hiding a leak of that size.
  */
