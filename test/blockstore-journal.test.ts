@@ -66,6 +66,18 @@ describe('blockstore journal', () => {
     assert.ok(!(await readdir(dir)).includes('.unsynced'), 'the journal is gone once checked')
   })
 
+  it('lists every stored block while the journal holds entries (the journal is not a shard folder)', async () => {
+    const dir = await fresh()
+    const store = new FsBlockstore(dir)
+    await store.open()
+    const blocks = [await block(), await block()]
+    for (const b of blocks) await store.put(b.cid, b.bytes)
+    assert.ok((await readFile(join(dir, '.unsynced'), 'utf8')).length > 0)
+    const listed: string[] = []
+    for await (const cid of store.cids()) listed.push(cid.toString())
+    assert.deepEqual(listed.sort(), blocks.map((b) => b.cid.toString()).sort())
+  })
+
   it('a checkpoint empties the journal: blocks synced before it are not re-checked', async () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir)

@@ -284,16 +284,17 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     })
   }
 
-  /** Every stored CID (the shard folders' file names). */
+  /** Every stored CID (the shard folders' file names; the journal and incoming folder are not shards). */
   async *cids(): AsyncGenerator<CID> {
     let shards: string[]
     try {
-      shards = await readdir(this.#root)
+      shards = (await readdir(this.#root, { withFileTypes: true }))
+        .filter((entry) => entry.isDirectory() && entry.name !== INCOMING)
+        .map((entry) => entry.name)
     } catch {
       return
     }
     for (const shard of shards) {
-      if (shard === INCOMING) continue
       for (const name of await readdir(join(this.#root, shard))) {
         try {
           yield CID.parse(name)
