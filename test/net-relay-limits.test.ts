@@ -44,7 +44,12 @@ describe('relay server limits per peer', { timeout: 60_000 }, () => {
     assert.equal(first.kind, 'relayed')
     // The first circuit runs: a second one for the same peer is over its share.
     await assert.rejects(dialer.net.connect(circuits[1] as string))
-    assert.equal((await dialer.net.connections()).filter((c) => c.peerId === hidden[1]?.peerId).length, 0)
+    // No circuit to the second peer (a direct connection may come up beside: on loopback every
+    // test node is directly dialable, and the direct upgrade dials it once its address is known).
+    assert.equal(
+      (await dialer.net.connections()).filter((c) => c.peerId === hidden[1]?.peerId && c.kind === 'relayed').length,
+      0,
+    )
 
     // Once the first ends, the second is within the share.
     await dialer.net.disconnect(hidden[0]?.peerId as string)
