@@ -6,7 +6,7 @@
  * Bounded whatever the peer sends: `requests` holds at most `window` (<= `windowMax`) entries,
  * the rate meter is fixed-size, and nothing else grows per block.
  */
-import { BLOCKS_CLOSE_GRACE_MS } from '../core/constants.ts'
+import { BLOCKS_CLOSE_GRACE_MS, BULK_RELAY_RESERVE_BYTES } from '../core/constants.ts'
 import { encodeFrame } from '../core/framing.ts'
 import type { ProtocolStream } from '../net/types.ts'
 import { type BlocksMessage, encodeMessage } from './blocks-message.ts'
@@ -50,6 +50,24 @@ export class SessionPeer {
   /** Requests it can take now. */
   get free(): number {
     return this.window - this.requests.size
+  }
+
+  /**
+   * Requests it can take now, within what a relay still allows when its stream runs over a
+   * relayed connection with a data limit: each request counted as `unit` bytes (the largest
+   * block expected), and the reserve left for other messages.
+   */
+  room(unit: number): number {
+    const free = this.free
+    const remaining = this.stream.remainingBytes
+    if (remaining === undefined || free <= 0) return free
+    const allowed = Math.floor((remaining - BULK_RELAY_RESERVE_BYTES) / unit) - this.requests.size
+    return Math.min(free, allowed)
+  }
+
+  /** Its connection's relay allows no more blocks, and nothing asked of it is outstanding. */
+  limitReached(unit: number): boolean {
+    return this.stream.remainingBytes !== undefined && this.requests.size === 0 && this.room(unit) <= 0
   }
 
   /** A block of `bytes` arrived, asked for at `sentAt`: update the estimates and the window. */

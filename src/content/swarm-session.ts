@@ -40,6 +40,7 @@ import {
 import { dagSize, linksOf } from './dag.ts'
 import { DownloadTally } from './download-tally.ts'
 import type { FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
+import { DEFAULT_CHUNK_SIZE } from './import-options.ts'
 import { type ProviderMessage, readProviderMessages } from './provider-messages.ts'
 import { searchProviders } from './provider-search.ts'
 import { pickBlocks } from './scheduler.ts'
@@ -61,6 +62,11 @@ export type {
 const TICK_MS = 250
 /** Penalty points for a message that breaks the blocks protocol. */
 const VIOLATION_PENALTY = 1
+/** Times one peer may move to a new stream in a session (#move). */
+const MAX_MOVES = 20
+/** Wait before a moved peer's first new stream, ms, doubled after each failed try up to the max. */
+const MOVE_RETRY_MS = 1_000
+const MOVE_RETRY_MAX_MS = 8_000
 
 export class SwarmSession {
   readonly root: CID
@@ -78,11 +84,17 @@ export class SwarmSession {
   readonly #stores = new Set<Promise<void>>()
   /** Peers that said they have, or sent, a block the session wanted. */
   readonly #holders = new Set<string>()
+  /** Peers dropped without their fault that may join again (#move): when to try, and the wait after. */
+  readonly #movable = new Map<string, { at: number; waitMs: number }>()
+  /** How often each peer moved. */
+  readonly #moves = new Map<string, number>()
   readonly #waiters = new BlockWaiters()
   readonly #startedAt = Date.now()
   readonly #startedAtPerf = performance.now()
   readonly #tally: DownloadTally
   #busy = 0
+  /** The largest block received (budgets relayed connections' data limits, #bulkUnit). */
+  #largestBlock = 0
   #lastProgressAt = Date.now()
   #settle: { resolve: () => void; reject: (err: Error) => void } | undefined
   #failed: Error | undefined
@@ -268,19 +280,26 @@ export class SwarmSession {
   }
 
   async #join(peerId: string, dial = false): Promise<void> {
-    if (this.#signal.aborted || this.#peers.has(peerId) || this.#joining.has(peerId)) return
+    const known = this.#peers.get(peerId)
+    if (this.#signal.aborted || this.#joining.has(peerId)) return
+    if (known !== undefined && (known.active || !this.#movable.has(peerId))) return
     if (peerId === this.#c.net.peerId || this.#c.isBanned(peerId)) return
     if (this.#activePeers().length >= this.#c.tuning.maxPeers) return
     this.#joining.add(peerId)
     try {
       const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#c.tuning.blockTimeoutMs)])
       if (dial) await this.#c.net.connect(peerId, { signal })
-      const stream = await this.#c.net.openStream(peerId, BLOCKS_PROTOCOL, { signal })
+      // Bulk: on a direct connection where there is one; over a relay only within its data limit.
+      const stream = await this.#c.net.openStream(peerId, BLOCKS_PROTOCOL, { signal, bulk: true })
       if (this.#signal.aborted) {
         stream.abort(new Error('session over'))
         return
       }
       const peer = new SessionPeer(peerId, stream, this.#startedAtPerf, this.#limits)
+      // A peer back on another connection keeps what it delivered before.
+      peer.bytes = known?.bytes ?? 0
+      peer.blocks = known?.blocks ?? 0
+      this.#movable.delete(peerId)
       this.#peers.set(peerId, peer)
       void this.#read(peer)
       // Ask what it has of everything still wanted (the root first), then give it work.
@@ -305,8 +324,42 @@ export class SwarmSession {
     )
     if (this.#signal.aborted || !peer.active) return
     if (end.kind === 'violation') this.#violation(peer, end.error)
-    else if (end.kind === 'closed') this.#drop(peer, 'dropped', end.reason)
-    else if (end.kind === 'failed') this.#drop(peer, 'dropped', end.error.message)
+    // Its stream ended: most often its connection did (a relayed one closed once direct).
+    else if (end.kind === 'closed') this.#move(peer, end.reason)
+    else if (end.kind === 'failed') this.#move(peer, end.error.message)
+  }
+
+  /**
+   * Drop a peer whose stream or connection ended without its fault (a relayed connection closed
+   * once direct, a relay's data limit spent): it joins again on a new stream while it is
+   * connected (#retryMoved), at most MAX_MOVES times per session.
+   */
+  #move(peer: SessionPeer, reason: string): void {
+    this.#drop(peer, 'dropped', reason)
+    const moves = (this.#moves.get(peer.id) ?? 0) + 1
+    this.#moves.set(peer.id, moves)
+    if (moves <= MAX_MOVES) this.#movable.set(peer.id, { at: Date.now() + MOVE_RETRY_MS, waitMs: MOVE_RETRY_MS })
+  }
+
+  /** The block size a relay's data limit is budgeted in: the largest seen, at least a default chunk. */
+  #bulkUnit(): number {
+    return Math.max(DEFAULT_CHUNK_SIZE, this.#largestBlock)
+  }
+
+  /** Moved peers whose time has come join again if still connected (on the best connection then). */
+  #retryMoved(now: number): void {
+    const due = [...this.#movable].filter(([, m]) => m.at <= now)
+    if (due.length === 0) return
+    for (const [, m] of due) {
+      m.waitMs = Math.min(MOVE_RETRY_MAX_MS, m.waitMs * 2)
+      m.at = now + m.waitMs
+    }
+    void this.#c.net
+      .connections()
+      .then((conns) => {
+        for (const [peerId] of due) if (conns.some((c) => c.peerId === peerId)) void this.#join(peerId)
+      })
+      .catch(() => {})
   }
 
   #violation(peer: SessionPeer, err: Error): void {
@@ -346,6 +399,7 @@ export class SwarmSession {
     const key = cid.toString()
     const sentAt = peer.requests.get(key)
     if (sentAt === undefined) return // cancelled or never asked for: ignore the copy
+    this.#largestBlock = Math.max(this.#largestBlock, length)
     await this.#c.downloadRate.take(length, this.#signal)
     // Hashed as it arrived (block-frames.ts), before anything else looks at it.
     if (!block.matches) {
@@ -429,7 +483,7 @@ export class SwarmSession {
     const tier = (id: string) => this.#c.preference?.(id) ?? 0
     const peers = this.#activePeers().sort((a, b) => tier(b.id) - tier(a.id) || b.rateBps - a.rateBps)
     for (const peer of peers) {
-      const free = peer.free
+      const free = peer.room(this.#bulkUnit())
       if (free <= 0) continue
       const picks = pickBlocks(peer, free, ctx)
       if (picks.length === 0) continue
@@ -462,9 +516,14 @@ export class SwarmSession {
   /** Timeouts, the stall limit, progress reports. */
   #tick(): void {
     if (this.#signal.aborted) return
+    this.#retryMoved(Date.now())
     const now = performance.now()
     const avgBlock = this.#tally.avgBlock()
     for (const peer of this.#activePeers()) {
+      if (peer.limitReached(this.#bulkUnit())) {
+        this.#move(peer, "its relay's data limit is reached")
+        continue
+      }
       if (peer.requests.size === 0) continue
       const waited = now - peer.oldestRequest()
       if (waited < Math.max(this.#c.tuning.blockTimeoutMs, 4 * peer.expectedMs(avgBlock))) continue

@@ -530,3 +530,14 @@ export const DEFAULT_BLOCKS_MISSING_BURST = 4096
 export const DEFAULT_BLOCKS_MISSING_PER_SECOND = 256
 /** Peers whose missing-wants budget is kept before idle ones are forgotten. */
 export const DEFAULT_BLOCKS_MISSING_PEERS = 10_000
+
+/**
+ * Bytes a bulk stream leaves unused of a relayed connection's data limit, for the messages that
+ * share the connection (a direct message, identify, pings): OpenStreamOptions.bulk.
+ */
+export const BULK_RELAY_RESERVE_BYTES = 1024 * 1024
+/**
+ * Bytes a relayed connection must hold besides the reserve for a bulk stream to be opened on it:
+ * one block of the default 1 MiB chunk size (OpenStreamOptions.bulk).
+ */
+export const BULK_UNIT_BYTES = 1024 * 1024

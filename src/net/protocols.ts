@@ -1,5 +1,8 @@
 /** Lateral's own wire protocols on libp2p: answering them (handle) and opening streams (dial). */
+import type { Connection } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
+import { BULK_RELAY_RESERVE_BYTES, BULK_UNIT_BYTES } from '../core/constants.ts'
+import { PeerUnreachableError } from '../core/errors.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import { mapNetError } from './errors.ts'
 import type { Services } from './libp2p-options.ts'
@@ -28,7 +31,7 @@ export class Protocols {
       protocol,
       async (stream, connection) => {
         try {
-          await handler(toProtocolStream(stream, connection.remotePeer.toString(), limits))
+          await handler(toProtocolStream(stream, connection.remotePeer.toString(), limits, connection))
         } catch (err) {
           this.#log.warn('protocol handler failed', { protocol, ...errorFields(err) })
           stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -45,8 +48,9 @@ export class Protocols {
   }
 
   async openStream(peerId: string, protocol: string, options: OpenStreamOptions = {}): Promise<ProtocolStream> {
-    const { signal, ...limits } = options
+    const { signal, bulk, ...limits } = options
     try {
+      if (bulk === true) return await this.#openBulk(peerId, protocol, limits, signal)
       const stream = await this.#node().dialProtocol(parsePeerId(peerId), protocol, {
         runOnLimitedConnection: true,
         ...(signal === undefined ? {} : { signal }),
@@ -56,4 +60,50 @@ export class Protocols {
       throw mapNetError(err, `could not open ${protocol} to ${peerId}`, options)
     }
   }
+
+  /**
+   * A stream for bulk data: on a connection without a data limit if the peer has one (direct
+   * first), else on the relayed connection with the most bytes left, if more than the reserve.
+   */
+  async #openBulk(
+    peerId: string,
+    protocol: string,
+    limits: Omit<OpenStreamOptions, 'signal' | 'bulk'>,
+    signal: AbortSignal | undefined,
+  ): Promise<ProtocolStream> {
+    const node = this.#node()
+    const peer = parsePeerId(peerId)
+    let conns = node.getConnections(peer).filter((c) => c.status === 'open')
+    if (conns.length === 0) conns = [await node.dial(peer, signal === undefined ? {} : { signal })]
+    const connection = pickBulkConnection(conns)
+    if (connection === undefined) {
+      const left = Math.max(...conns.map((c) => Number(c.limits?.bytes ?? 0n)))
+      throw new PeerUnreachableError(
+        `only relayed connections to ${peerId}, with ${left} bytes left of their relays' data limits: ` +
+          'not enough for bulk data (a direct connection is needed)',
+      )
+    }
+    const stream = await connection.newStream(protocol, {
+      runOnLimitedConnection: true,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    return toProtocolStream(stream, peerId, limits, connection)
+  }
+}
+
+/**
+ * The connection bulk data should use: one without a data limit (direct before relayed), else
+ * the limited one with the most bytes left if that holds the reserve and one unit of bulk data
+ * (BULK_UNIT_BYTES, the largest block) besides.
+ */
+export function pickBulkConnection<C extends Pick<Connection, 'limits' | 'remoteAddr'>>(conns: C[]): C | undefined {
+  const relayed = (c: C) => c.remoteAddr.toString().includes('/p2p-circuit')
+  const unlimited = conns.filter((c) => c.limits?.bytes === undefined)
+  const best = unlimited.find((c) => !relayed(c)) ?? unlimited[0]
+  if (best !== undefined) return best
+  let most: C | undefined
+  for (const c of conns) if (most === undefined || (c.limits?.bytes ?? 0n) > (most.limits?.bytes ?? 0n)) most = c
+  return most !== undefined && Number(most.limits?.bytes ?? 0n) > BULK_RELAY_RESERVE_BYTES + BULK_UNIT_BYTES
+    ? most
+    : undefined
 }

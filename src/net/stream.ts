@@ -10,20 +10,33 @@
  * re-checking after each `drain` / `idle` event, and gives up (resetting the stream) when the
  * queue makes no progress for the write deadline.
  */
-import { type Stream, type StreamCloseEvent, StreamStateError } from '@libp2p/interface'
+import { type Connection, type Stream, type StreamCloseEvent, StreamStateError } from '@libp2p/interface'
 import type { AbortOptions } from '../core/abort.ts'
 import { DEFAULT_STREAM_WRITE_BUFFER_BYTES } from '../core/constants.ts'
 import { TimeoutError } from '../core/errors.ts'
 import type { ProtocolStream, StreamLimits } from './types.ts'
 
-/** Adapt a libp2p 3 message stream to Lateral's narrow ProtocolStream. */
-export function toProtocolStream(stream: Stream, remotePeer: string, limits: StreamLimits = {}): ProtocolStream {
+/**
+ * Adapt a libp2p 3 message stream to Lateral's narrow ProtocolStream. With its connection, the
+ * stream tells how many bytes a relay still allows (`remainingBytes`).
+ */
+export function toProtocolStream(
+  stream: Stream,
+  remotePeer: string,
+  limits: StreamLimits = {},
+  connection?: Pick<Connection, 'limits'>,
+): ProtocolStream {
   const maxBuffered = limits.maxBufferedBytes ?? DEFAULT_STREAM_WRITE_BUFFER_BYTES
   return {
     protocol: stream.protocol ?? '',
     remotePeer,
     get bufferedBytes() {
       return stream.writeBufferLength
+    },
+    get remainingBytes() {
+      // libp2p's relay transport keeps this count live as bytes pass (both directions).
+      const bytes = connection?.limits?.bytes
+      return bytes === undefined ? undefined : Number(bytes)
     },
     async *[Symbol.asyncIterator]() {
       for await (const chunk of stream) {

@@ -163,7 +163,10 @@ export class TcpPunch {
     const timer = setTimeout(
       () => {
         this.#timers.delete(timer)
-        if (!this.#started || relayed.status !== 'open' || this.#directTo(peerId)) return
+        if (!this.#started || relayed.status !== 'open' || this.#directTo(peerId)) {
+          this.#log('no punch to %p: %s', peerId, this.#directTo(peerId) ? 'already direct' : 'relayed connection gone')
+          return
+        }
         void this.#lead(peerId, relayed).then((ok) => {
           if (!ok) this.#schedule(peerId, relayed, attempt + 1)
         })
@@ -188,7 +191,15 @@ export class TcpPunch {
   async #lead(peerId: PeerId, relayed: Connection): Promise<boolean> {
     const ip = this.publicIp()
     const key = peerId.toString()
-    if (ip === undefined || this.#busy.has(key) || (await this.#peerIsPublic(peerId))) return false
+    if (ip === undefined) {
+      this.#log('no punch to %p yet: no public IPv4 address of ours observed', peerId)
+      return false
+    }
+    if (this.#busy.has(key)) return false
+    if (await this.#peerIsPublic(peerId)) {
+      this.#log('no punch to %p: it has a public address, dialled directly instead', peerId)
+      return false
+    }
     this.#busy.add(key)
     this.stats.attempted++
     const signal = AbortSignal.timeout(this.#timeoutMs)

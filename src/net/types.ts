@@ -266,7 +266,16 @@ export interface HandleOptions extends StreamLimits {
   maxInboundStreams?: number
 }
 
-export interface OpenStreamOptions extends AbortOptions, StreamLimits {}
+export interface OpenStreamOptions extends AbortOptions, StreamLimits {
+  /**
+   * The stream will carry bulk data (blocks). It is opened on a connection without a data limit
+   * where the peer has one (direct first), and on a relayed connection whose relay limits the
+   * bytes it carries only while more than BULK_RELAY_RESERVE_BYTES remain; otherwise it fails
+   * with PeerUnreachableError. The stream's `remainingBytes` then says how much more the relay
+   * allows, so the user of the stream stays within it (what it leaves is for messages).
+   */
+  bulk?: boolean
+}
 
 /** A bidirectional byte stream of one protocol, with back-pressure (for services). */
 export interface ProtocolStream {
@@ -274,6 +283,11 @@ export interface ProtocolStream {
   readonly remotePeer: string
   /** Bytes written but not yet taken by the transport (undefined where a stream cannot tell). */
   readonly bufferedBytes?: number
+  /**
+   * Bytes, both ways, that the stream's connection may still carry before its relay closes it;
+   * undefined when the connection has no data limit (a direct one, or a relay that sets none).
+   */
+  readonly remainingBytes?: number
   /** Iterate over incoming chunks. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>
   /**

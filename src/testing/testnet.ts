@@ -176,24 +176,33 @@ export async function startTestDaemon(
   child.once('exit', (code) => {
     exited = code
   })
-  daemon.info = await waitFor(
-    async () => {
-      if (exited !== undefined) throw new Error(`daemon ${index} exited with ${exited}: ${daemon.stderr}`)
-      const info = await readApiFile(apiPath)
-      // Behind a wrapper (ip netns exec) the daemon is a child of the spawned process.
-      return info !== undefined && (wrap.length > 0 || info.pid === child.pid) ? info : undefined
-    },
-    { timeoutMs: 30_000, intervalMs: 50, what: `daemon ${index} api.json` },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${daemon.stderr}`)
-  })
-  daemon.peerId = daemon.info.peerId
-  // Inside a namespace the API's loopback is the namespace's own: ask through the CLI there.
-  const id =
-    wrap.length === 0
-      ? await apiGet<{ addresses: string[] }>(daemon.info, '/v1/id')
-      : (JSON.parse((await runCli(['id', '--json', '--home', home], { env, wrap })).stdout) as { addresses: string[] })
-  daemon.address = id.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? (id.addresses[0] as string)
+  try {
+    daemon.info = await waitFor(
+      async () => {
+        if (exited !== undefined) throw new Error(`daemon ${index} exited with ${exited}: ${daemon.stderr}`)
+        const info = await readApiFile(apiPath)
+        // Behind a wrapper (ip netns exec) the daemon is a child of the spawned process.
+        return info !== undefined && (wrap.length > 0 || info.pid === child.pid) ? info : undefined
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: `daemon ${index} api.json` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${daemon.stderr}`)
+    })
+    daemon.peerId = daemon.info.peerId
+    // Inside a namespace the API's loopback is the namespace's own: ask through the CLI there.
+    const id =
+      wrap.length === 0
+        ? await apiGet<{ addresses: string[] }>(daemon.info, '/v1/id')
+        : (JSON.parse((await runCli(['id', '--json', '--home', home], { env, wrap })).stdout) as {
+            addresses: string[]
+          })
+    daemon.address = id.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? (id.addresses[0] as string)
+  } catch (err) {
+    // A daemon that did not come up is not left running: it would keep the test's process
+    // alive (and its namespace busy) until the file's timeout.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    throw err
+  }
   return daemon
 }
 

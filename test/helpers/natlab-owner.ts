@@ -1,7 +1,7 @@
 /**
  * A NAT lab's owner that never cleans up: it builds a lab (a public host, a UPnP home router with
  * its miniupnpd, a host behind it), starts a daemon on the public host, prints what it made as
- * one JSON line and waits to be killed. test/natlab-reaper.test.ts SIGKILLs it.
+ * one JSON line and waits to be killed. test/natlab-reaper.lab.ts SIGKILLs it.
  */
 import { createNatLab } from '../../src/testing/natlab/index.ts'
 

@@ -64,7 +64,13 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
       await Promise.all(
         suite.hosts.map(async ({ name, kind }) => {
           // The carrier hosts' home routers answer UPnP (so double NAT shows); nothing else to map.
-          d.set(name, await lab.startDaemon(name, [...bootstrap, ...(kind === 'carrier' ? [] : ['--no-upnp'])]))
+          d.set(
+            name,
+            await lab.startDaemon(name, [...bootstrap, ...(kind === 'carrier' ? [] : ['--no-upnp'])], {
+              // The punch's own log lines, shown when a pair fails (see `explain`).
+              DEBUG: 'lateral:punch*',
+            }),
+          )
         }),
       )
     })
@@ -134,7 +140,11 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
         const result = await exercisePair(lab, daemon(a), daemon(b), {
           fileBytes: 20 * MiB,
           ...(kind === 'direct' ? { directWithinMs: DIRECT_WITHIN_MS } : {}),
+        }).catch(async (err: unknown) => {
+          await explain(lab, [a, b], daemon)
+          throw err
         })
+        if (result.kind !== kind) await explain(lab, [a, b], daemon)
         assert.equal(result.kind, kind)
         if (kind === 'direct') {
           // Once direct, the relayed connection is closed: only direct connections remain.
@@ -161,4 +171,24 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
       })
     }
   })
+}
+
+/** On a failure: each side's punch counters, NAT and addresses, and its punch log lines. */
+async function explain(lab: NatLab, names: string[], daemon: (name: string) => TestDaemon): Promise<void> {
+  for (const name of names) {
+    const d = daemon(name)
+    const report = await json<DoctorReply>(lab, d, ['doctor']).catch((err: unknown) => String(err))
+    const summary =
+      typeof report === 'string'
+        ? report
+        : JSON.stringify({
+            reachability: report.reachability,
+            nat: report.nat.kind,
+            punch: report.punch,
+            addresses: report.addresses.map((x) => `${x.address} ${x.source}${x.verified ? ' verified' : ''}`),
+          })
+    console.log(`# ${name} (${d.peerId}): ${summary}`)
+    const lines = d.stderr.split('\n').filter((l) => l.includes('lateral:punch'))
+    for (const line of lines.slice(-20)) console.log(`#   ${line}`)
+  }
 }

@@ -13,7 +13,7 @@
  * ```
  */
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CliResult, runCli, startTestDaemon, type TestDaemon } from '../testnet.ts'
@@ -139,8 +139,9 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
   const destroy = async () => {
     await Promise.all(daemons.map((d) => stopProcess(d.process)))
     await Promise.all(processes.map((c) => stopProcess(c)))
-    for (const ns of [...namespaces].reverse()) await sh('ip', 'netns', 'del', ns).catch(() => {})
-    await rm(dir, { recursive: true, force: true })
+    // Whatever still runs inside a namespace (a daemon whose start failed half-way) is killed
+    // before the namespaces go: a deleted namespace lives on, with its processes, while they run.
+    destroyNamespacesSync(namespaces, dir, links)
     removeOwnerRecord(p)
     process.removeListener('exit', onExit)
   }
