@@ -27,12 +27,17 @@ async function forkWith(
   agreeBoth = true,
   between: () => Promise<void> = async () => {},
 ) {
-  const data = randomFile(512 * KiB)
-  const { cid } = await forker.content.add([{ path: 'f.bin', size: data.length, content: [data] }], {
-    chunker: `size-${128 * KiB}`,
-  })
-  await a.content.fetch(CID.parse(cid))
-  await b.content.fetch(CID.parse(cid))
+  // A file each: had b fetched a's file, it could have taken blocks from a, and then the
+  // forker's count of what it served b would not be b's count of what it got from the forker.
+  const serve = async (peer: LedgerPeer) => {
+    const data = randomFile(512 * KiB)
+    const { cid } = await forker.content.add([{ path: 'f.bin', size: data.length, content: [data] }], {
+      chunker: `size-${128 * KiB}`,
+    })
+    await peer.content.fetch(CID.parse(cid))
+  }
+  await serve(a)
+  await serve(b)
   const servedTo = (p: LedgerPeer) => forker.content.stats().served.find((s) => s.peerId === p.net.peerId)?.bytes ?? 0
   const agreed: Array<{ proposal: SignedHalf; agreement: SignedHalf }> = []
   for (const peer of [a, b]) {

@@ -17,19 +17,19 @@ import type { ServiceKind } from '../core/contribution.ts'
 import type { InvalidInputError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Signer } from '../core/signer.ts'
+import type { TokenBuckets } from '../core/token-buckets.ts'
 import type { Net } from '../net/index.ts'
 import { ask } from './ask.ts'
 import type { ChainEntry, ChainStore } from './chain-store.ts'
 import type { Counters } from './counters.ts'
 import type { ForkProof, ForkWatch } from './fork-watch.ts'
 import { checkAgreement, type Receipt, type ReceiptHalf, type SignedHalf, signHalf, verifyHalf } from './receipt.ts'
-import type { RequestRate } from './request-rate.ts'
 import type { LedgerAnswer, RefusalCode } from './wire.ts'
 
 export interface ExchangeComponents {
   net: Pick<Net, 'openStream'>
   /** Agreements this node signs per peer: one token each (a peer's proposals cannot grow the chain fast). */
-  agreements: Pick<RequestRate, 'take'>
+  agreements: Pick<TokenBuckets, 'take'>
   signer: Signer
   chain: ChainStore
   counters: Counters

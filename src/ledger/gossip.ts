@@ -7,16 +7,16 @@
  * invalid messages cost their forwarder points.
  */
 import type { Logger } from '../core/logger.ts'
+import type { TokenBuckets } from '../core/token-buckets.ts'
 import type { Net, PubSubMessage, ValidationResult } from '../net/index.ts'
 import { type ForkProof, verifyForkProof } from './fork-watch.ts'
 import { type Receipt, readStoredHalf, verifyReceipt } from './receipt.ts'
-import type { RequestRate } from './request-rate.ts'
 import { decodeAnnouncement, decodeForkProof, encodeMessage, FORKS_TOPIC, RECEIPTS_TOPIC } from './wire.ts'
 
 export interface GossipComponents {
   net: Pick<Net, 'pubsub' | 'penalize' | 'addEventListener' | 'removeEventListener' | 'peerId'>
   /** Receipts per minute taken from one device. */
-  rate: RequestRate
+  rate: TokenBuckets
   onReceipt(receipt: Receipt): void
   onProof(proof: ForkProof, from: string): void
   /** The CID of the half this node knows by `device` at `seq`, if any. */

@@ -22,6 +22,7 @@ import type { IdentityDirectory } from '../core/identities.ts'
 import { type ComponentLogger, errorFields, type Logger } from '../core/logger.ts'
 import type { Startable } from '../core/service.ts'
 import { publicKeyFromPeerId, type Signer } from '../core/signer.ts'
+import { TokenBuckets } from '../core/token-buckets.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import { type ChainEntry, ChainStore } from './chain-store.ts'
@@ -36,7 +37,6 @@ import { counterpartyView, forkView, receiptView } from './present.ts'
 import type { Receipt, SignedHalf } from './receipt.ts'
 import { ReceiptGraph } from './receipt-graph.ts'
 import { ReputationBook } from './reputation-book.ts'
-import { RequestRate } from './request-rate.ts'
 import { Settlement } from './settlement.ts'
 import type { ForkView, LedgerSummary, PeerReceipts, ReceiptView, ReputationView, VerifyView } from './views.ts'
 import { decodeRequest, encodeMessage, LEDGER_PROTOCOL, type LedgerAnswer } from './wire.ts'
@@ -90,7 +90,7 @@ export class Ledger implements Startable {
   readonly #settlement: Settlement
   readonly #crawler: ChainCrawler
   readonly #gossip: LedgerGossip
-  readonly #requests: RequestRate
+  readonly #requests: TokenBuckets
   readonly #stop = new AbortController()
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   #running = false
@@ -114,7 +114,7 @@ export class Ledger implements Startable {
     this.#exchange = new ReceiptExchange(
       {
         net: components.net,
-        agreements: new RequestRate(cfg.agreementsPerMinute, cfg.ratePeers),
+        agreements: TokenBuckets.perMinute(cfg.agreementsPerMinute, cfg.ratePeers),
         signer: components.signer,
         chain: this.#chain,
         counters: this.#counters,
@@ -149,10 +149,10 @@ export class Ledger implements Startable {
         timeoutMs: cfg.exchangeTimeoutMs,
       },
     )
-    this.#requests = new RequestRate(cfg.requestsPerMinute, cfg.ratePeers)
+    this.#requests = TokenBuckets.perMinute(cfg.requestsPerMinute, cfg.ratePeers)
     this.#gossip = new LedgerGossip({
       net: components.net,
-      rate: new RequestRate(cfg.announcesPerMinute, cfg.ratePeers),
+      rate: TokenBuckets.perMinute(cfg.announcesPerMinute, cfg.ratePeers),
       onReceipt: (receipt) =>
         void this.#heard(receipt).catch((err) => this.#log.debug('gossiped receipt', errorFields(err))),
       onProof: (proof) =>

@@ -13,13 +13,13 @@ import { encodeFrame, readFrames } from '../core/framing.ts'
 import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import { type KeyAgreement, publicKeyFromPeerId } from '../core/signer.ts'
+import { TokenBuckets } from '../core/token-buckets.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
 import { type Ack, encodeAck } from './dm-ack.ts'
 import { type DirectMessage, DM_ENVELOPE_OVERHEAD_BYTES, openDirectMessage } from './dm-envelope.ts'
 import type { DirectMessageStore, InboxEntry } from './dm-store.ts'
 import { idleTimeout } from './idle-timeout.ts'
 import { KeyedMutex } from './keyed-mutex.ts'
-import { RateLimiter } from './rate-limit.ts'
 
 export interface DirectMessageReceiverInit {
   maxBodyBytes: number
@@ -44,7 +44,7 @@ export interface DirectMessageReceiverComponents {
 export class DirectMessageReceiver {
   readonly #init: DirectMessageReceiverInit
   readonly #c: DirectMessageReceiverComponents
-  readonly #limiter: RateLimiter
+  readonly #limiter: TokenBuckets
   /** Per sender: the seen check and the store are one step, even across two streams. */
   readonly #locks = new KeyedMutex()
   #inboxCount = 0
@@ -52,7 +52,11 @@ export class DirectMessageReceiver {
   constructor(init: DirectMessageReceiverInit, components: DirectMessageReceiverComponents) {
     this.#init = init
     this.#c = components
-    this.#limiter = new RateLimiter(init.burst, init.perMinute, init.rateLimitPeers ?? DEFAULT_DM_RATE_LIMIT_PEERS)
+    this.#limiter = new TokenBuckets(
+      init.burst,
+      init.perMinute / 60,
+      init.rateLimitPeers ?? DEFAULT_DM_RATE_LIMIT_PEERS,
+    )
   }
 
   async start(): Promise<void> {
@@ -104,7 +108,7 @@ export class DirectMessageReceiver {
    */
   async receive(source: string, frame: Uint8Array, options: { handedOver?: boolean } = {}): Promise<Ack> {
     const handedOver = options.handedOver === true
-    const allowed = handedOver ? { ok: true as const } : this.#limiter.take(source)
+    const allowed = handedOver ? { ok: true as const } : this.#limiter.tryTake(source)
     if (!allowed.ok) {
       return {
         ok: false,

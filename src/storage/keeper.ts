@@ -16,12 +16,12 @@ import type { DelegationAuthority, VerifiedInvocation } from '../core/delegation
 import { InvalidInputError, NotFoundError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
 import type { Logger } from '../core/logger.ts'
+import { TokenBuckets } from '../core/token-buckets.ts'
 import type { Net, ProtocolStream } from '../net/index.ts'
 import { answerBlocks, answerRange } from './challenge.ts'
 import type { StorageContent } from './content-port.ts'
 import type { BlockSource } from './dag-walk.ts'
 import type { KeptCopies } from './kept-copies.ts'
-import { RequestRate } from './request-rate.ts'
 import type { Serial } from './serial.ts'
 import {
   COMMANDS,
@@ -81,7 +81,7 @@ export interface StorageRefusal {
 export class Keeper {
   readonly #init: KeeperInit
   readonly #c: KeeperComponents
-  readonly #rate: RequestRate
+  readonly #rate: TokenBuckets
   /** Bytes reserved per subject by fetches in progress. */
   readonly #reserved = new Map<string, number>()
   /** (subject, root) pairs being fetched, so two puts of one copy do not both fetch. */
@@ -92,7 +92,7 @@ export class Keeper {
   constructor(init: KeeperInit, components: KeeperComponents) {
     this.#init = init
     this.#c = components
-    this.#rate = new RequestRate(init.requestsPerMinute, init.ratePeers)
+    this.#rate = TokenBuckets.perMinute(init.requestsPerMinute, init.ratePeers)
   }
 
   async start(): Promise<void> {

@@ -184,7 +184,8 @@ export async function startTestDaemon(
         // Behind a wrapper (ip netns exec) the daemon is a child of the spawned process.
         return info !== undefined && (wrap.length > 0 || info.pid === child.pid) ? info : undefined
       },
-      { timeoutMs: 30_000, intervalMs: 50, what: `daemon ${index} api.json` },
+      // Generous: several daemons starting at once on two loaded cores take a while each.
+      { timeoutMs: 60_000, intervalMs: 50, what: `daemon ${index} api.json` },
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n${daemon.stderr}`)
     })
