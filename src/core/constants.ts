@@ -19,6 +19,12 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 export const DEFAULT_AUTO_DIAL_TARGET = 50
 /** Peers remembered in the peer store that are redialled at start. */
 export const DEFAULT_RECONNECT_AT_START = 16
+/** How often peers lost without a goodbye (a dropped link, a partition) are redialled, ms. */
+export const DEFAULT_REDIAL_INTERVAL_MS = 30_000
+/** How long a lost peer is redialled before it is given up, ms. */
+export const DEFAULT_REDIAL_FOR_MS = 30 * 60_000
+/** Lost peers remembered for redialling at once (the most recently lost kept). */
+export const DEFAULT_MAX_LOST_PEERS = 64
 /** How often mDNS asks the LAN for peers. */
 export const DEFAULT_MDNS_INTERVAL_MS = 10_000
 export const DEFAULT_PING_COUNT = 3

@@ -2,13 +2,26 @@
  * Keeping the node connected: discovered peers (mDNS, DHT, bootstrap) are dialled while fewer
  * than `autoDialTarget` are connected, and peers remembered in the persisted peer store are
  * redialled at start, so a restarted node rejoins.
+ *
+ * Peers lost without a goodbye are redialled every `redialIntervalMs` (with jitter) for
+ * `redialForMs`, while fewer than `autoDialTarget` are connected: a peer whose last connection
+ * ended in an error (reset, or aborted when pings went unanswered: a crash, a dropped link, the
+ * network split). Without it, a node that kept peers on its own side of a split never looked
+ * for the others again (auto-dial acts on discovery only, and discovery on a LAN is mDNS
+ * alone). A connection closed cleanly, by either side, is a goodbye: not redialled; nor is a
+ * banned peer. At most DEFAULT_MAX_LOST_PEERS are remembered (the most recently lost).
  */
 
-import type { PeerInfo } from '@libp2p/interface'
+import type { Connection, PeerId, PeerInfo, StreamCloseEvent } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
-import { DEFAULT_RECONNECT_AT_START } from '../core/constants.ts'
+import {
+  DEFAULT_MAX_LOST_PEERS,
+  DEFAULT_RECONNECT_AT_START,
+  DEFAULT_REDIAL_FOR_MS,
+  DEFAULT_REDIAL_INTERVAL_MS,
+} from '../core/constants.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
@@ -18,6 +31,12 @@ export interface AutoDialInit {
   dialTimeoutMs: number
   /** How many remembered peers are redialled at start (DEFAULT_RECONNECT_AT_START). */
   reconnectAtStart?: number
+  /** How often lost peers are redialled, ms (DEFAULT_REDIAL_INTERVAL_MS). */
+  redialIntervalMs?: number
+  /** How long a lost peer is redialled, ms (DEFAULT_REDIAL_FOR_MS). */
+  redialForMs?: number
+  /** Whether a peer is banned now (never redialled). */
+  isBanned?: (peerId: string) => boolean
 }
 
 export class AutoDialer {
@@ -25,6 +44,9 @@ export class AutoDialer {
   readonly #peers: PeerView
   readonly #log: Logger
   readonly #dialing = new Set<string>()
+  /** Peers lost without a goodbye: when each was lost (oldest first). */
+  readonly #lost = new Map<string, number>()
+  #redialTimer: ReturnType<typeof setTimeout> | undefined
   #node: Libp2p<Services> | undefined
 
   constructor(init: AutoDialInit, peers: PeerView, log: Logger) {
@@ -37,12 +59,80 @@ export class AutoDialer {
   attach(node: Libp2p<Services>): void {
     this.#node = node
     node.addEventListener('peer:discovery', this.#onDiscovery)
+    node.addEventListener('peer:connect', this.#onConnect)
+    node.addEventListener('connection:open', this.#onOpen)
     void this.#reconnectKnownPeers(node.peerId.toString())
+    this.#armRedial()
   }
 
   detach(node: Libp2p<Services>): void {
     node.removeEventListener('peer:discovery', this.#onDiscovery)
+    node.removeEventListener('peer:connect', this.#onConnect)
+    node.removeEventListener('connection:open', this.#onOpen)
+    clearTimeout(this.#redialTimer)
+    this.#redialTimer = undefined
+    this.#lost.clear()
     this.#node = undefined
+  }
+
+  /** This node closed its connections to `peerId` on purpose: do not redial it. */
+  forget(peerId: string): void {
+    this.#lost.delete(peerId)
+  }
+
+  /** Peers lost and being redialled (for status and tests). */
+  lostPeers(): string[] {
+    return [...this.#lost.keys()]
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.#lost.delete(evt.detail.toString())
+  }
+
+  readonly #onOpen = (evt: CustomEvent<Connection>): void => {
+    const connection = evt.detail
+    connection.addEventListener(
+      'close',
+      (close) => {
+        // Aborted or reset, not closed: lost, once its other connections are gone too (after
+        // libp2p has taken this one off its list).
+        if ((close as StreamCloseEvent).error !== undefined) setTimeout(() => this.#maybeLost(connection.remotePeer), 0)
+      },
+      { once: true },
+    )
+  }
+
+  #maybeLost(peer: PeerId): void {
+    const node = this.#node
+    const peerId = peer.toString()
+    if (node === undefined || node.getConnections(peer).length > 0 || this.#init.isBanned?.(peerId) === true) return
+    this.#lost.delete(peerId)
+    this.#lost.set(peerId, Date.now())
+    for (const oldest of this.#lost.keys()) {
+      if (this.#lost.size <= DEFAULT_MAX_LOST_PEERS) break
+      this.#lost.delete(oldest)
+    }
+  }
+
+  #armRedial(): void {
+    const interval = this.#init.redialIntervalMs ?? DEFAULT_REDIAL_INTERVAL_MS
+    // +-20 % so that the peers of a healed split do not all dial at the same moment.
+    this.#redialTimer = setTimeout(
+      () => void this.#redial().finally(() => this.#node && this.#armRedial()),
+      interval * (0.8 + Math.random() * 0.4),
+    )
+    this.#redialTimer.unref?.()
+  }
+
+  async #redial(): Promise<void> {
+    const now = Date.now()
+    const giveUp = this.#init.redialForMs ?? DEFAULT_REDIAL_FOR_MS
+    const due: string[] = []
+    for (const [peerId, since] of this.#lost) {
+      if (now - since > giveUp || this.#init.isBanned?.(peerId) === true) this.#lost.delete(peerId)
+      else due.push(peerId)
+    }
+    await Promise.all(due.map((peerId) => this.#dial(peerId)))
   }
 
   async #reconnectKnownPeers(self: string): Promise<void> {

@@ -19,6 +19,8 @@ import {
   DEFAULT_PEER_STREAM_BURST,
   DEFAULT_PEER_STREAMS_PER_SECOND,
   DEFAULT_RECONNECT_AT_START,
+  DEFAULT_REDIAL_FOR_MS,
+  DEFAULT_REDIAL_INTERVAL_MS,
   DEFAULT_RELAY_DATA_LIMIT_BYTES,
   DEFAULT_RELAY_DURATION_LIMIT_MS,
   DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER,
@@ -125,6 +127,12 @@ export const netSettings = {
       'peers remembered in the peer store (from earlier runs) that are redialled at start',
       DEFAULT_RECONNECT_AT_START,
     ),
+    redialIntervalMs: millis(
+      'a peer lost without a goodbye (a dropped link, a network split) is redialled this often, while fewer than `autoDialTarget` are connected',
+      DEFAULT_REDIAL_INTERVAL_MS,
+      { minimum: 100 },
+    ),
+    redialForMs: millis('...for this long, then given up', DEFAULT_REDIAL_FOR_MS),
     perHostPerSecond: count(
       'inbound connections per second from one IP address before more are refused',
       DEFAULT_INBOUND_CONNECTIONS_PER_HOST,

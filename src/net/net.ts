@@ -102,7 +102,11 @@ class Libp2pNet implements Net {
       init.dialTimeoutMs,
       init.relayDialAttempts ?? DEFAULT_RELAY_DIAL_ATTEMPTS,
     )
-    this.#autoDial = new AutoDialer(init, this.#peers, this.#log)
+    this.#autoDial = new AutoDialer(
+      { ...init, isBanned: (peerId) => this.#guard.isBanned(peerId) },
+      this.#peers,
+      this.#log,
+    )
     this.#protocols = new Protocols(this.#node, this.#log)
     this.#relayPicker = new RelayPicker(init.relayReservations ?? DEFAULT_RELAY_RESERVATIONS, this.#log)
     this.#directUpgrader = new DirectUpgrader(init.directUpgrade ?? {}, this.#log)
@@ -182,6 +186,8 @@ class Libp2pNet implements Net {
   }
 
   disconnect(peerId: string, options?: AbortOptions): Promise<void> {
+    // On purpose: not a lost peer to redial.
+    this.#autoDial.forget(peerId)
     return this.#dialer.disconnect(peerId, options)
   }
 

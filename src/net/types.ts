@@ -31,6 +31,10 @@ export interface NetInit {
   autoDialTarget: number
   /** How many peers remembered in the peer store are redialled at start. */
   reconnectAtStart?: number
+  /** How often peers lost without being disconnected on purpose are redialled, ms (DEFAULT_REDIAL_INTERVAL_MS). */
+  redialIntervalMs?: number
+  /** How long a lost peer is redialled before it is given up, ms (DEFAULT_REDIAL_FOR_MS). */
+  redialForMs?: number
   /** `memory` runs over libp2p's in-process memory transport (tests); default TCP + WebSockets. */
   transport?: 'default' | 'memory'
   /**

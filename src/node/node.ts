@@ -130,6 +130,8 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       dialTimeoutMs: config.connections.dialTimeoutMs,
       autoDialTarget: config.connections.autoDialTarget,
       reconnectAtStart: config.connections.reconnectAtStart,
+      redialIntervalMs: config.connections.redialIntervalMs,
+      redialForMs: config.connections.redialForMs,
       mdnsIntervalMs: config.mdnsIntervalMs,
       transport: init.transport ?? 'default',
       metrics: config.metrics,

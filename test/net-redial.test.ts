@@ -1,0 +1,109 @@
+/**
+ * Peers lost without a goodbye are redialled (src/net/auto-dial.ts). A daemon process is
+ * SIGKILLed (its connections end in a reset, as after a crash or when a link or route dies) and
+ * started again on its home and port, remembering no one it could redial itself: the node that
+ * lost it dials it again within a few `connections.redialIntervalMs`, though it has another
+ * peer. A daemon stopped cleanly (a goodbye) is not redialled. Before, nothing redialled a lost
+ * peer: without mDNS (any node on the internet) a node that kept other peers never found a lost
+ * one again.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { homePaths } from '../src/core/home.ts'
+import { generateDeviceKey } from '../src/identity/keystore.ts'
+import { createNode, type LateralNode } from '../src/node/node.ts'
+import { runCli, startTestDaemon, type TestDaemon } from '../src/testing/testnet.ts'
+import { waitFor } from '../src/testing/wait.ts'
+
+const REDIAL_MS = 300
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+const connected = async (a: LateralNode, peerId: string) => (await a.net.connections()).some((c) => c.peerId === peerId)
+
+describe('redialling lost peers', { timeout: 120_000 }, () => {
+  it('a peer that crashed is redialled when it is back; one that said goodbye is not', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lateral-redial-'))
+    const home = join(dir, 'b')
+    const init = await runCli(['init', '--home', home, '--no-passphrase'])
+    assert.equal(init.code, 0, init.stderr)
+    // b remembers no one to redial itself at start: only a can bring the two together again.
+    writeFileSync(homePaths(home).config, JSON.stringify({ connections: { reconnectAtStart: 0 } }))
+    const port = await freePort()
+    const args = ['--listen', `/ip4/127.0.0.1/tcp/${port}`, '--api', '127.0.0.1:0', '--no-mdns']
+    let b: TestDaemon | undefined
+    const stopB = async (signal: NodeJS.Signals) => {
+      const child = b?.process
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+      const exit = new Promise((r) => child.once('exit', r))
+      child.kill(signal)
+      await exit
+    }
+    const a = await createNode({
+      key: generateDeviceKey(),
+      config: {
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        mdns: false,
+        bootstrap: [],
+        metrics: false,
+        connections: { redialIntervalMs: REDIAL_MS },
+      },
+    })
+    const c = await createNode({
+      key: generateDeviceKey(),
+      config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: false },
+    })
+    t.after(async () => {
+      await stopB('SIGKILL')
+      await a.stop()
+      await c.stop()
+      rmSync(dir, { recursive: true, force: true })
+    })
+
+    b = await startTestDaemon(0, home, args)
+    await a.net.connect(b.address)
+    await a.net.connect(c.net.addresses()[0] as string)
+    const bId = b.peerId
+
+    // A crash: b's connections end in a reset; b comes back on its port, knowing no one.
+    await stopB('SIGKILL')
+    await waitFor(async () => ((await connected(a, bId)) ? undefined : true), {
+      timeoutMs: 20_000,
+      what: 'a to lose b',
+    })
+    b = await startTestDaemon(0, home, args)
+    // a still has c, so only the redial brings b back.
+    await waitFor(async () => ((await connected(a, bId)) ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'a to redial b after its crash',
+    })
+
+    // A goodbye: b stops cleanly. Whatever listens on its port then counts a's dials: none come.
+    await stopB('SIGTERM')
+    await waitFor(async () => ((await connected(a, bId)) ? undefined : true), {
+      timeoutMs: 20_000,
+      what: 'a to lose b',
+    })
+    let dials = 0
+    const listener = createServer((socket) => {
+      dials++
+      socket.destroy()
+    })
+    await new Promise<void>((r) => listener.listen(port, '127.0.0.1', () => r()))
+    t.after(() => listener.close())
+    await new Promise((r) => setTimeout(r, 10 * REDIAL_MS))
+    assert.equal(dials, 0, 'b, which said goodbye, was not redialled')
+  })
+})
