@@ -162,7 +162,15 @@ describe('partition 3/3 and heal', { skip: unavailable ?? false }, () => {
       { timeoutMs: 60_000, intervalMs: 250, what: 'the queued direct message to arrive' },
     )
     const dmMs = Date.now() - healed
-    const figures = { connectedMs, routingMs, topicMs, providersMs, dmMs, redialMs: REDIAL_MS, retryMaxMs: RETRY_MAX_MS }
+    const figures = {
+      connectedMs,
+      routingMs,
+      topicMs,
+      providersMs,
+      dmMs,
+      redialMs: REDIAL_MS,
+      retryMaxMs: RETRY_MAX_MS,
+    }
     t.diagnostic(JSON.stringify(figures))
     console.log(`# partition heal: ${JSON.stringify(figures)}`)
   })
