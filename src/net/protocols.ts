@@ -51,7 +51,26 @@ export class Protocols {
     const { signal, bulk, ...limits } = options
     try {
       if (bulk === true) return await this.#openBulk(peerId, protocol, limits, signal)
-      const stream = await this.#node().dialProtocol(parsePeerId(peerId), protocol, {
+      const node = this.#node()
+      const peer = parsePeerId(peerId)
+      // On a connection the peer already has. libp2p's dial reuses only connections without
+      // limits, so to a peer reached through a relay (every relayed connection has a duration
+      // limit) each stream dialled a new circuit, which the relay then refused past its
+      // per-peer share.
+      const existing = pickConnection(node.getConnections(peer))
+      if (existing !== undefined) {
+        try {
+          const stream = await existing.newStream(protocol, {
+            runOnLimitedConnection: true,
+            ...(signal === undefined ? {} : { signal }),
+          })
+          return toProtocolStream(stream, peerId, limits, existing)
+        } catch (err) {
+          // The peer does not speak it, or we gave up: dialling again would not change that.
+          if (signal?.aborted === true || (err as Error).name === 'UnsupportedProtocolError') throw err
+        }
+      }
+      const stream = await node.dialProtocol(peer, protocol, {
         runOnLimitedConnection: true,
         ...(signal === undefined ? {} : { signal }),
       })
@@ -92,6 +111,23 @@ export class Protocols {
 }
 
 /**
+ * The connection a stream should use: an open direct one first, then a relayed one without a
+ * data limit, then the relayed one with the most bytes left.
+ */
+export function pickConnection<C extends Pick<Connection, 'limits' | 'remoteAddr' | 'status'>>(
+  conns: C[],
+): C | undefined {
+  const open = conns.filter((c) => c.status === 'open')
+  return pickBulkConnection(open) ?? mostLeft(open)
+}
+
+function mostLeft<C extends Pick<Connection, 'limits'>>(conns: C[]): C | undefined {
+  let most: C | undefined
+  for (const c of conns) if (most === undefined || (c.limits?.bytes ?? 0n) > (most.limits?.bytes ?? 0n)) most = c
+  return most
+}
+
+/**
  * The connection bulk data should use: one without a data limit (direct before relayed), else
  * the limited one with the most bytes left if that holds the reserve and one unit of bulk data
  * (BULK_UNIT_BYTES, the largest block) besides.
@@ -101,8 +137,7 @@ export function pickBulkConnection<C extends Pick<Connection, 'limits' | 'remote
   const unlimited = conns.filter((c) => c.limits?.bytes === undefined)
   const best = unlimited.find((c) => !relayed(c)) ?? unlimited[0]
   if (best !== undefined) return best
-  let most: C | undefined
-  for (const c of conns) if (most === undefined || (c.limits?.bytes ?? 0n) > (most.limits?.bytes ?? 0n)) most = c
+  const most = mostLeft(conns)
   return most !== undefined && Number(most.limits?.bytes ?? 0n) > BULK_RELAY_RESERVE_BYTES + BULK_UNIT_BYTES
     ? most
     : undefined
