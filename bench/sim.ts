@@ -31,6 +31,9 @@ async function dht(values: Record<string, string | boolean | undefined>) {
     .split(',')
     .map(Number)
   const lookups = Number(values.lookups ?? (quick ? 20 : 100))
+  // `lean` (default): kad-dht, identify, ping over the sim transport with libp2p's plaintext
+  // encrypter, no gossipsub, connection monitor or debug loggers; `net`: the whole network layer.
+  const lean = String(values.stack ?? 'lean') === 'lean'
   const largest = Math.max(...sizes)
   const runs: Array<Awaited<ReturnType<typeof dhtRun>>> = []
   /** Written after every run, so a run cut short still leaves what it measured. */
@@ -41,8 +44,10 @@ async function dht(values: Record<string, string | boolean | undefined>) {
       bench: 'sim-dht',
       date: new Date().toISOString(),
       node: process.version,
-      simulated:
-        "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+      stack: lean ? 'lean' : 'net',
+      simulated: lean
+        ? "Lateral's network layer (createNet, buildLibp2pOptions) with NetInit.lean: libp2p 3 with kad-dht (Lateral's settings), identify, identify-push, ping, the relay transport and Lateral's connection gater and peer guard, over the sim transport; libp2p's plaintext encrypter instead of Noise/TLS (identities exchanged, nothing encrypted), Yamux as deployed; no gossipsub, no connection monitor, libp2p debug loggers replaced by no-ops; all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)"
+        : "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
       join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
       lookups:
         'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
@@ -106,7 +111,8 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         cids: n === largest && values['kill-steps'] === undefined ? 10 : 0,
         lookupTimeoutMs: 20_000,
         net: {
-          encrypters: String(values.encrypters ?? 'noise').split(','),
+          ...(lean ? { lean: { pubsub: false, connectionMonitor: false, debugLoggers: false } } : {}),
+          encrypters: String(values.encrypters ?? (lean ? 'plaintext' : 'noise')).split(','),
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
         },
         log,
@@ -254,6 +260,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       lookups: { type: 'string' },
       seed: { type: 'string' },
       encrypters: { type: 'string' },
+      stack: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
       'kill-steps': { type: 'string' },
       out: { type: 'string' },

@@ -54,6 +54,10 @@ export interface DhtStep {
   hopsHistogram: Record<string, number>
   queries: { sentPerLookup: number; failedPerLookup: number }
   memory: { rssMiB: number; heapUsedMiB: number }
+  /** The one event loop while the step's lookups ran: was the simulation CPU-bound? */
+  eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number }
+  /** Process CPU time over wall time while the lookups ran (1 = one core busy). */
+  cpuShareOfOneCore: number
 }
 
 const K = 20
@@ -92,6 +96,7 @@ export async function dhtRun(init: DhtRunInit) {
       const joined = sim.nodes.length
       const wave = Math.min(50, Math.max(init.bootstrapPeers + 1, joined), init.nodes - i)
       i += wave
+      const waveStarted = performance.now()
       const batch = await Promise.all(Array.from({ length: wave }, () => sim.add()))
       await Promise.all(
         batch.map(async (n) => {
@@ -102,17 +107,21 @@ export async function dhtRun(init: DhtRunInit) {
           }
         }),
       )
+      const dialled = performance.now()
+      const walks = new Distribution()
       await Promise.all(
         batch.map((n) =>
           withDeadline(20_000, async (signal) => {
+            const started = performance.now()
             for await (const _ of n.net.closestPeers(selfKey(n), { signal })) {
               // drain
             }
+            walks.add(performance.now() - started)
           }),
         ),
       )
       log(
-        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s, ${JSON.stringify(memoryNow())})`,
+        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s; dials ${Math.round(dialled - waveStarted)} ms, self walks ${JSON.stringify(walks.summary())}; ${JSON.stringify(memoryNow())})`,
       )
     }
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
@@ -173,6 +182,9 @@ function selfKey(n: SimNode): Uint8Array {
 
 async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep, 'killedShare'>> {
   const live = sim.live()
+  const lag = new LoopLag().start()
+  const cpu0 = process.cpuUsage()
+  const wall0 = performance.now()
   const found = new Ratio()
   const hops = new Distribution()
   const latency = new Distribution()
@@ -215,9 +227,14 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
       }),
     )
   }
+  const cpu = process.cpuUsage(cpu0)
+  const cpuShareOfOneCore = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100) / 100
+  const eventLoopLag = lag.stop()
   return {
     nodes: sim.nodes.length,
     killed: sim.nodes.length - live.length,
+    eventLoopLag,
+    cpuShareOfOneCore,
     findPeer: {
       success: Number(found.value.toFixed(4)),
       hops: hops.summary(2),
