@@ -58,6 +58,8 @@ export interface DhtStep {
   eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number }
   /** Process CPU time over wall time while the lookups ran (1 = one core busy). */
   cpuShareOfOneCore: number
+  /** Peers banned by live nodes' peer guards (honest peers all: a ban here is a false positive). */
+  bans: number
 }
 
 const K = 20
@@ -121,7 +123,7 @@ export async function dhtRun(init: DhtRunInit) {
         ),
       )
       log(
-        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s; dials ${Math.round(dialled - waveStarted)} ms, self walks ${JSON.stringify(walks.summary())}; ${JSON.stringify(memoryNow())})`,
+        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s; dials ${Math.round(dialled - waveStarted)} ms, self walks ${JSON.stringify(walks.summary())}; bans ${bansIn(sim)}; ${JSON.stringify(memoryNow())})`,
       )
     }
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
@@ -173,6 +175,10 @@ export async function dhtRun(init: DhtRunInit) {
   } finally {
     await sim.stop()
   }
+}
+
+function bansIn(sim: SimNetwork): number {
+  return sim.live().reduce((sum, n) => sum + n.net.bans().length, 0)
 }
 
 /** kad-dht's self-query walks towards the node's own peer ID multihash. */
@@ -235,6 +241,7 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
     killed: sim.nodes.length - live.length,
     eventLoopLag,
     cpuShareOfOneCore,
+    bans: bansIn(sim),
     findPeer: {
       success: Number(found.value.toFixed(4)),
       hops: hops.summary(2),
