@@ -169,7 +169,7 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
       })),
     ]
     write(
-      'sim-gossip',
+      String(values.out ?? (processesOnly ? 'sim-gossip-processes' : 'sim-gossip')),
       report,
       lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
         xTicks: 8,
@@ -177,10 +177,14 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
     )
     return report
   }
-  for (const [kind, latency] of [
-    ['net', [20, 80]],
-    ['net', [0, 0]],
-  ] as Array<['net' | 'full', [number, number]]>) {
+  // --processes-only: the runs across processes alone, written to --out (default sim-gossip-processes).
+  const processesOnly = values['processes-only'] === true
+  for (const [kind, latency] of (processesOnly
+    ? []
+    : [
+        ['net', [20, 80]],
+        ['net', [0, 0]],
+      ]) as Array<['net' | 'full', [number, number]]>) {
     log(`gossip: ${n} ${kind} nodes in one process, links ${latency.join('-')} ms, 10% churn`)
     const profile =
       values.profile === true && latency[1] === 0 ? join(tmpdir(), 'sim-gossip-in-process.cpuprofile') : undefined
@@ -270,6 +274,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       messages: { type: 'string' },
       processes: { type: 'string' },
       profile: { type: 'boolean' },
+      'processes-only': { type: 'boolean' },
     },
   })
   const part = positionals[0] ?? 'all'

@@ -6,6 +6,7 @@
  * records after their holders died and after a reprovide.
  */
 import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -60,6 +61,8 @@ export interface DhtStep {
   cpuShareOfOneCore: number
   /** Peers banned by live nodes' peer guards (honest peers all: a ban here is a false positive). */
   bans: number
+  /** The machine's load average (1, 5, 15 min) at the step's end: other jobs share the 2 cores. */
+  loadAverage: number[]
 }
 
 const K = 20
@@ -242,6 +245,7 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
     eventLoopLag,
     cpuShareOfOneCore,
     bans: bansIn(sim),
+    loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
     findPeer: {
       success: Number(found.value.toFixed(4)),
       hops: hops.summary(2),
