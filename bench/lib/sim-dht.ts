@@ -84,6 +84,7 @@ async function withDeadline<T>(ms: number, f: (signal: AbortSignal) => Promise<T
 export async function dhtRun(init: DhtRunInit) {
   const { log } = init
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const lag = new LoopLag().start()
   const sim = await SimNetwork.create(0, {
     kind: 'net',
@@ -130,12 +131,14 @@ export async function dhtRun(init: DhtRunInit) {
       )
     }
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
+    const buildCpu = process.cpuUsage(cpu0)
+    const buildCpuSeconds = Math.round((buildCpu.user + buildCpu.system) / 1e5) / 10
     const builtMemory = memoryNow()
     const buildLag = lag.stop()
     const tables = new Distribution()
     for (const n of sim.nodes) tables.add(n.net.dht().routingTableSize)
     log(
-      `  built ${init.nodes} in ${buildSeconds} s; tables ${JSON.stringify(tables.summary())}; ${JSON.stringify(builtMemory)}`,
+      `  built ${init.nodes} in ${buildSeconds} s (${buildCpuSeconds} CPU s); tables ${JSON.stringify(tables.summary())}; ${JSON.stringify(builtMemory)}`,
     )
 
     // Provider records: a few nodes provide one CID each.
@@ -167,6 +170,7 @@ export async function dhtRun(init: DhtRunInit) {
     return {
       nodes: init.nodes,
       buildSeconds,
+      buildCpuSeconds,
       memoryAfterBuild: builtMemory,
       memoryPerNodeMiB: Math.round((builtMemory.rssMiB / init.nodes) * 100) / 100,
       eventLoopLagDuringBuild: buildLag,
