@@ -45,9 +45,13 @@ async function dht(values: Record<string, string | boolean | undefined>) {
       date: new Date().toISOString(),
       node: process.version,
       stack: lean ? 'lean' : 'net',
+      lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
+      dhtRpcMinTimeoutMs:
+        values['rpc-min-timeout'] === undefined ? 'default (5000)' : Number(values['rpc-min-timeout']),
+      latencyMs: values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number),
       simulated: lean
-        ? "Lateral's network layer (createNet, buildLibp2pOptions) with NetInit.lean: libp2p 3 with kad-dht (Lateral's settings), identify, identify-push, ping, the relay transport and Lateral's connection gater and peer guard, over the sim transport; libp2p's plaintext encrypter instead of Noise/TLS (identities exchanged, nothing encrypted), Yamux as deployed; no gossipsub, no connection monitor, libp2p debug loggers replaced by no-ops; all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)"
-        : "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+        ? `Lateral’s network layer (createNet, buildLibp2pOptions) with NetInit.lean: libp2p 3 with kad-dht (Lateral’s settings), identify, identify-push, ping, the relay transport (no relay reservations asked: no node serves as a relay) and Lateral’s connection gater and peer guard, over the sim transport; libp2p’s plaintext encrypter instead of Noise/TLS (identities exchanged, nothing encrypted), Yamux as deployed; no gossipsub, no connection monitor, libp2p debug loggers replaced by no-ops; all in one process; links ${values.latency ?? '20,80'} ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)`
+        : `Lateral’s network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links ${values.latency ?? '20,80'} ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)`,
       join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
       lookups:
         'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
@@ -106,12 +110,21 @@ async function dht(values: Record<string, string | boolean | undefined>) {
               : [0, 0.2],
         lookups,
         seed: Number(values.seed ?? 1),
-        latencyMs: [20, 80],
+        latencyMs: (values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number)) as [
+          number,
+          number,
+        ],
         bootstrapPeers: 3,
         cids: n === largest && values['kill-steps'] === undefined ? 10 : 0,
-        lookupTimeoutMs: 20_000,
+        // --lookup-timeout with --rpc-min-timeout: the same walks with every deadline stretched,
+        // to tell a starved event loop (answers late) from kad-dht's own behaviour.
+        lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
         net: {
-          ...(lean ? { lean: { pubsub: false, connectionMonitor: false, debugLoggers: false } } : {}),
+          // No node serves as a relay here; without this, every identify makes the relay picker
+          // scan the whole peer store for one (4 % of a 48-node profile, growing with N).
+          ...(lean
+            ? { lean: { pubsub: false, connectionMonitor: false, debugLoggers: false }, relayReservations: 0 }
+            : {}),
           encrypters: String(values.encrypters ?? (lean ? 'plaintext' : 'noise')).split(','),
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
         },
@@ -266,6 +279,8 @@ export async function benchSim(argv: string[]): Promise<void> {
       encrypters: { type: 'string' },
       stack: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
+      'lookup-timeout': { type: 'string' },
+      latency: { type: 'string' },
       'kill-steps': { type: 'string' },
       out: { type: 'string' },
       'gossip-nodes': { type: 'string' },

@@ -117,7 +117,7 @@ export async function dhtRun(init: DhtRunInit) {
       const walks = new Distribution()
       await Promise.all(
         batch.map((n) =>
-          withDeadline(20_000, async (signal) => {
+          withDeadline(init.lookupTimeoutMs, async (signal) => {
             const started = performance.now()
             for await (const _ of n.net.closestPeers(selfKey(n), { signal })) {
               // drain
