@@ -51,9 +51,15 @@ export interface DhtStep {
     hops: ReturnType<Distribution['summary']>
     latencyMs: ReturnType<Distribution['summary']>
   }
-  closest: { meanOf20: number; p10Of20: number; minOf20: number; latencyMs: ReturnType<Distribution['summary']> }
+  closest: {
+    meanOf20: number
+    p10Of20: number
+    minOf20: number
+    returnedMean: number
+    latencyMs: ReturnType<Distribution['summary']>
+  }
   hopsHistogram: Record<string, number>
-  queries: { sentPerLookup: number; failedPerLookup: number }
+  queries: { sentPerLookup: number; failedPerLookup: number; abortedPerLookup: number; failuresByError: Record<string, number> }
   memory: { rssMiB: number; heapUsedMiB: number }
   /** The one event loop while the step's lookups ran: was the simulation CPU-bound? */
   eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number }
@@ -202,10 +208,13 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
   const hops = new Distribution()
   const latency = new Distribution()
   const overlap = new Distribution()
+  const returned = new Distribution()
   const closestLatency = new Distribution()
   const histogram: Record<string, number> = {}
   let sent = 0
   let failed = 0
+  let aborted = 0
+  const failuresByError: Record<string, number> = {}
   const jobs = Array.from({ length: init.lookups }, () => {
     const [from, to] = sample(live, 2, sim.random) as [SimNode, SimNode]
     return { from, to, key: randomBytes(32) }
@@ -223,13 +232,23 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
         found.record(ok)
         sent += trace.sent
         failed += trace.failed
+        aborted += trace.cancelled
+        for (const [name, count] of Object.entries(trace.errors))
+          failuresByError[name] = (failuresByError[name] ?? 0) + count
         if (ok) {
           latency.add(performance.now() - started)
           const h = trace.targetHops ?? 0
           hops.add(h)
           histogram[h] = (histogram[h] ?? 0) + 1
         }
-        const truth = new Set(closestTo(kadIdOfKey(key), live, K))
+        // The walk never returns the asking node itself.
+        const truth = new Set(
+          closestTo(
+            kadIdOfKey(key),
+            live.filter((n) => n !== from),
+            K,
+          ),
+        )
         const got: string[] = []
         const s2 = performance.now()
         await withDeadline(init.lookupTimeoutMs, async (signal) => {
@@ -237,6 +256,7 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
         })
         closestLatency.add(performance.now() - s2)
         overlap.add(got.filter((p) => truth.has(p)).length)
+        returned.add(got.length)
       }),
     )
   }
@@ -259,6 +279,7 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
       meanOf20: Math.round(overlap.mean() * 100) / 100,
       p10Of20: overlap.percentile(10),
       minOf20: overlap.percentile(0),
+      returnedMean: Math.round(returned.mean() * 100) / 100,
       latencyMs: closestLatency.summary(),
     },
     hopsHistogram: histogram,
@@ -266,6 +287,9 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
     queries: {
       sentPerLookup: Math.round((sent / init.lookups) * 10) / 10,
       failedPerLookup: Math.round((failed / init.lookups) * 10) / 10,
+      // AbortError: the walk ended first, or a dial or request was aborted by its own timeout.
+      abortedPerLookup: Math.round((aborted / init.lookups) * 10) / 10,
+      failuresByError,
     },
   }
 }
