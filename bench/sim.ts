@@ -5,7 +5,7 @@
  * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
  * rewrites its own files, so the parts can run one at a time under the CPU lock).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -267,6 +267,49 @@ async function capacity(values: Record<string, string | boolean | undefined>) {
   console.log(JSON.stringify(save(), null, 2))
 }
 
+/**
+ * `bench sim dht-curve`: the DHT figures of separate runs (one size per locked run, each in its
+ * own `--out` file) drawn together against N: sim-dht-curve.json + .svg. `--runs a,b` names the
+ * result files (without .json); default every `sim-dht-lean-*.json` but the stretched ones.
+ */
+function dhtCurve(values: Record<string, string | boolean | undefined>): void {
+  const names =
+    values.runs === undefined
+      ? readdirSync(results)
+          .filter((f) => /^sim-dht-lean-\d+\.json$/.test(f))
+          .map((f) => f.slice(0, -5))
+      : String(values.runs).split(',')
+  type Step = {
+    killedShare: number
+    nodes: number
+    findPeer: { success: number; hops: { p50: number } }
+    closest: { meanOf20: number }
+  }
+  const points: Array<{ source: string; step: Step }> = []
+  for (const name of names) {
+    const report = JSON.parse(readFileSync(join(results, `${name}.json`), 'utf8')) as { runs: Array<{ steps: Step[] }> }
+    for (const run of report.runs) for (const step of run.steps) points.push({ source: name, step })
+  }
+  const series = (share: number, label: string, f: (s: Step) => number) => ({
+    name: `${label} (${Math.round(share * 100)}% killed)`,
+    points: points
+      .filter((p) => p.step.killedShare === share)
+      .map((p) => [p.step.nodes, f(p.step)] as [number, number])
+      .sort((a, b) => a[0] - b[0]),
+  })
+  const shares = [...new Set(points.map((p) => p.step.killedShare))].sort()
+  const all = shares.flatMap((share) => [
+    series(share, 'findPeer success %', (s) => s.findPeer.success * 100),
+    series(share, 'closest of 20 x5', (s) => s.closest.meanOf20 * 5),
+    series(share, 'median hops x10', (s) => s.findPeer.hops.p50 * 10),
+  ])
+  write(
+    'sim-dht-curve',
+    { bench: 'sim-dht-curve', date: new Date().toISOString(), sources: names, points },
+    lineChart('DHT (lean stack) against network size', 'nodes', 'value', all),
+  )
+}
+
 export async function benchSim(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -290,10 +333,12 @@ export async function benchSim(argv: string[]): Promise<void> {
       processes: { type: 'string' },
       profile: { type: 'boolean' },
       'processes-only': { type: 'boolean' },
+      runs: { type: 'string' },
     },
   })
   const part = positionals[0] ?? 'all'
   if (part === 'capacity' || part === 'all') await capacity(values)
   if (part === 'dht' || part === 'all') await dht(values)
+  if (part === 'dht-curve') dhtCurve(values)
   if (part === 'gossip' || part === 'all') await gossip(values)
 }
