@@ -59,7 +59,12 @@ export interface DhtStep {
     latencyMs: ReturnType<Distribution['summary']>
   }
   hopsHistogram: Record<string, number>
-  queries: { sentPerLookup: number; failedPerLookup: number; abortedPerLookup: number; failuresByError: Record<string, number> }
+  queries: {
+    sentPerLookup: number
+    failedPerLookup: number
+    abortedPerLookup: number
+    failuresByError: Record<string, number>
+  }
   memory: { rssMiB: number; heapUsedMiB: number }
   /** The one event loop while the step's lookups ran: was the simulation CPU-bound? */
   eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number }
