@@ -56,6 +56,9 @@ export interface DhtStep {
     p10Of20: number
     minOf20: number
     returnedMean: number
+    sentPerWalk: number
+    answeredPerWalk: number
+    failuresByError: Record<string, number>
     latencyMs: ReturnType<Distribution['summary']>
   }
   hopsHistogram: Record<string, number>
@@ -214,6 +217,9 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
   const latency = new Distribution()
   const overlap = new Distribution()
   const returned = new Distribution()
+  let closestSent = 0
+  let closestAnswered = 0
+  const closestErrors: Record<string, number> = {}
   const closestLatency = new Distribution()
   const histogram: Record<string, number> = {}
   let sent = 0
@@ -255,13 +261,19 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
           ),
         )
         const got: string[] = []
+        const closestTrace = new QueryTrace()
         const s2 = performance.now()
         await withDeadline(init.lookupTimeoutMs, async (signal) => {
-          for await (const p of from.net.closestPeers(key, { signal })) got.push(p)
+          for await (const p of from.net.closestPeers(key, { signal, onQuery: closestTrace.onQuery })) got.push(p)
         })
         closestLatency.add(performance.now() - s2)
         overlap.add(got.filter((p) => truth.has(p)).length)
         returned.add(got.length)
+        closestSent += closestTrace.sent
+        closestAnswered += closestTrace.answered
+        for (const [name, count] of Object.entries(closestTrace.errors)) {
+          closestErrors[name] = (closestErrors[name] ?? 0) + count
+        }
       }),
     )
   }
@@ -285,6 +297,10 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
       p10Of20: overlap.percentile(10),
       minOf20: overlap.percentile(0),
       returnedMean: Math.round(returned.mean() * 100) / 100,
+      // The walk's requests: how many peers were asked, answered, and why the others did not.
+      sentPerWalk: Math.round((closestSent / init.lookups) * 10) / 10,
+      answeredPerWalk: Math.round((closestAnswered / init.lookups) * 10) / 10,
+      failuresByError: closestErrors,
       latencyMs: closestLatency.summary(),
     },
     hopsHistogram: histogram,
