@@ -46,6 +46,7 @@ async function dht(values: Record<string, string | boolean | undefined>) {
       node: process.version,
       stack: lean ? 'lean' : 'net',
       lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
+      dialTimeoutMs: values['dial-timeout'] === undefined ? 'default (10000)' : Number(values['dial-timeout']),
       dhtRpcMinTimeoutMs:
         values['rpc-min-timeout'] === undefined ? 'default (5000)' : Number(values['rpc-min-timeout']),
       latencyMs: values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number),
@@ -119,6 +120,7 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         // --lookup-timeout with --rpc-min-timeout: the same walks with every deadline stretched,
         // to tell a starved event loop (answers late) from kad-dht's own behaviour.
         lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
+        dialTimeoutMs: values['dial-timeout'] === undefined ? 'default (10000)' : Number(values['dial-timeout']),
         net: {
           // No node serves as a relay here; without this, every identify makes the relay picker
           // scan the whole peer store for one (4 % of a 48-node profile, growing with N).
@@ -127,6 +129,7 @@ async function dht(values: Record<string, string | boolean | undefined>) {
             : {}),
           encrypters: String(values.encrypters ?? (lean ? 'plaintext' : 'noise')).split(','),
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
+          ...(values['dial-timeout'] === undefined ? {} : { dialTimeoutMs: Number(values['dial-timeout']) }),
         },
         log,
       }),
@@ -323,6 +326,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       stack: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
       'lookup-timeout': { type: 'string' },
+      'dial-timeout': { type: 'string' },
       latency: { type: 'string' },
       'kill-steps': { type: 'string' },
       out: { type: 'string' },
