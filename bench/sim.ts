@@ -120,7 +120,6 @@ async function dht(values: Record<string, string | boolean | undefined>) {
         // --lookup-timeout with --rpc-min-timeout: the same walks with every deadline stretched,
         // to tell a starved event loop (answers late) from kad-dht's own behaviour.
         lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
-        dialTimeoutMs: values['dial-timeout'] === undefined ? 'default (10000)' : Number(values['dial-timeout']),
         net: {
           // No node serves as a relay here; without this, every identify makes the relay picker
           // scan the whole peer store for one (4 % of a 48-node profile, growing with N).
