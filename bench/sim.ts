@@ -5,7 +5,7 @@
  * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
  * rewrites its own files, so the parts can run one at a time under the CPU lock).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +31,9 @@ async function dht(values: Record<string, string | boolean | undefined>) {
     .split(',')
     .map(Number)
   const lookups = Number(values.lookups ?? (quick ? 20 : 100))
+  // `lean` (default): kad-dht, identify, ping over the sim transport with libp2p's plaintext
+  // encrypter, no gossipsub, connection monitor or debug loggers; `net`: the whole network layer.
+  const lean = String(values.stack ?? 'lean') === 'lean'
   const largest = Math.max(...sizes)
   const runs: Array<Awaited<ReturnType<typeof dhtRun>>> = []
   /** Written after every run, so a run cut short still leaves what it measured. */
@@ -41,8 +44,15 @@ async function dht(values: Record<string, string | boolean | undefined>) {
       bench: 'sim-dht',
       date: new Date().toISOString(),
       node: process.version,
-      simulated:
-        "Lateral's network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links 20-80 ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)",
+      stack: lean ? 'lean' : 'net',
+      lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
+      dialTimeoutMs: values['dial-timeout'] === undefined ? 'default (10000)' : Number(values['dial-timeout']),
+      dhtRpcMinTimeoutMs:
+        values['rpc-min-timeout'] === undefined ? 'default (5000)' : Number(values['rpc-min-timeout']),
+      latencyMs: values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number),
+      simulated: lean
+        ? `Lateral’s network layer (createNet, buildLibp2pOptions) with NetInit.lean: libp2p 3 with kad-dht (Lateral’s settings), identify, identify-push, ping, the relay transport (no relay reservations asked: no node serves as a relay) and Lateral’s connection gater and peer guard, over the sim transport; libp2p’s plaintext encrypter instead of Noise/TLS (identities exchanged, nothing encrypted), Yamux as deployed; no gossipsub, no connection monitor, libp2p debug loggers replaced by no-ops; all in one process; links ${values.latency ?? '20,80'} ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)`
+        : `Lateral’s network layer (createNet: libp2p 3 with identify, ping, kad-dht, gossipsub, relay transport, as in a full node) per simulated node, all in one process; links ${values.latency ?? '20,80'} ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (connections go silent, dials unanswered)`,
       join: 'each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
       lookups:
         'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership',
@@ -101,13 +111,24 @@ async function dht(values: Record<string, string | boolean | undefined>) {
               : [0, 0.2],
         lookups,
         seed: Number(values.seed ?? 1),
-        latencyMs: [20, 80],
+        latencyMs: (values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number)) as [
+          number,
+          number,
+        ],
         bootstrapPeers: 3,
         cids: n === largest && values['kill-steps'] === undefined ? 10 : 0,
-        lookupTimeoutMs: 20_000,
+        // --lookup-timeout with --rpc-min-timeout: the same walks with every deadline stretched,
+        // to tell a starved event loop (answers late) from kad-dht's own behaviour.
+        lookupTimeoutMs: Number(values['lookup-timeout'] ?? 20_000),
         net: {
-          encrypters: String(values.encrypters ?? 'noise').split(','),
+          // No node serves as a relay here; without this, every identify makes the relay picker
+          // scan the whole peer store for one (4 % of a 48-node profile, growing with N).
+          ...(lean
+            ? { lean: { pubsub: false, connectionMonitor: false, debugLoggers: false }, relayReservations: 0 }
+            : {}),
+          encrypters: String(values.encrypters ?? (lean ? 'plaintext' : 'noise')).split(','),
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
+          ...(values['dial-timeout'] === undefined ? {} : { dialTimeoutMs: Number(values['dial-timeout']) }),
         },
         log,
       }),
@@ -163,7 +184,7 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
       })),
     ]
     write(
-      'sim-gossip',
+      String(values.out ?? (processesOnly ? 'sim-gossip-processes' : 'sim-gossip')),
       report,
       lineChart('Gossip delivery latency (CDF, 10% churn in process)', 'ms after publish', '% of deliveries', series, {
         xTicks: 8,
@@ -171,10 +192,14 @@ async function gossip(values: Record<string, string | boolean | undefined>) {
     )
     return report
   }
-  for (const [kind, latency] of [
-    ['net', [20, 80]],
-    ['net', [0, 0]],
-  ] as Array<['net' | 'full', [number, number]]>) {
+  // --processes-only: the runs across processes alone, written to --out (default sim-gossip-processes).
+  const processesOnly = values['processes-only'] === true
+  for (const [kind, latency] of (processesOnly
+    ? []
+    : [
+        ['net', [20, 80]],
+        ['net', [0, 0]],
+      ]) as Array<['net' | 'full', [number, number]]>) {
     log(`gossip: ${n} ${kind} nodes in one process, links ${latency.join('-')} ms, 10% churn`)
     const profile =
       values.profile === true && latency[1] === 0 ? join(tmpdir(), 'sim-gossip-in-process.cpuprofile') : undefined
@@ -244,6 +269,49 @@ async function capacity(values: Record<string, string | boolean | undefined>) {
   console.log(JSON.stringify(save(), null, 2))
 }
 
+/**
+ * `bench sim dht-curve`: the DHT figures of separate runs (one size per locked run, each in its
+ * own `--out` file) drawn together against N: sim-dht-curve.json + .svg. `--runs a,b` names the
+ * result files (without .json); default every `sim-dht-lean-*.json` but the stretched ones.
+ */
+function dhtCurve(values: Record<string, string | boolean | undefined>): void {
+  const names =
+    values.runs === undefined
+      ? readdirSync(results)
+          .filter((f) => /^sim-dht-lean-\d+\.json$/.test(f))
+          .map((f) => f.slice(0, -5))
+      : String(values.runs).split(',')
+  type Step = {
+    killedShare: number
+    nodes: number
+    findPeer: { success: number; hops: { p50: number } }
+    closest: { meanOf20: number }
+  }
+  const points: Array<{ source: string; step: Step }> = []
+  for (const name of names) {
+    const report = JSON.parse(readFileSync(join(results, `${name}.json`), 'utf8')) as { runs: Array<{ steps: Step[] }> }
+    for (const run of report.runs) for (const step of run.steps) points.push({ source: name, step })
+  }
+  const series = (share: number, label: string, f: (s: Step) => number) => ({
+    name: `${label} (${Math.round(share * 100)}% killed)`,
+    points: points
+      .filter((p) => p.step.killedShare === share)
+      .map((p) => [p.step.nodes, f(p.step)] as [number, number])
+      .sort((a, b) => a[0] - b[0]),
+  })
+  const shares = [...new Set(points.map((p) => p.step.killedShare))].sort()
+  const all = shares.flatMap((share) => [
+    series(share, 'findPeer success %', (s) => s.findPeer.success * 100),
+    series(share, 'closest of 20 x5', (s) => s.closest.meanOf20 * 5),
+    series(share, 'median hops x10', (s) => s.findPeer.hops.p50 * 10),
+  ])
+  write(
+    'sim-dht-curve',
+    { bench: 'sim-dht-curve', date: new Date().toISOString(), sources: names, points },
+    lineChart('DHT (lean stack) against network size', 'nodes', 'value', all),
+  )
+}
+
 export async function benchSim(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -254,7 +322,11 @@ export async function benchSim(argv: string[]): Promise<void> {
       lookups: { type: 'string' },
       seed: { type: 'string' },
       encrypters: { type: 'string' },
+      stack: { type: 'string' },
       'rpc-min-timeout': { type: 'string' },
+      'lookup-timeout': { type: 'string' },
+      'dial-timeout': { type: 'string' },
+      latency: { type: 'string' },
       'kill-steps': { type: 'string' },
       out: { type: 'string' },
       'gossip-nodes': { type: 'string' },
@@ -263,10 +335,13 @@ export async function benchSim(argv: string[]): Promise<void> {
       messages: { type: 'string' },
       processes: { type: 'string' },
       profile: { type: 'boolean' },
+      'processes-only': { type: 'boolean' },
+      runs: { type: 'string' },
     },
   })
   const part = positionals[0] ?? 'all'
   if (part === 'capacity' || part === 'all') await capacity(values)
   if (part === 'dht' || part === 'all') await dht(values)
+  if (part === 'dht-curve') dhtCurve(values)
   if (part === 'gossip' || part === 'all') await gossip(values)
 }

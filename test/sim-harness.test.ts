@@ -132,4 +132,43 @@ describe('simulation harness', { timeout: 60_000 }, () => {
       'the walk finds the closest peers of a small network',
     )
   })
+
+  it('lean nodes (plaintext encrypter, no gossipsub) run the same DHT walk; plaintext stays off real transports', async (t) => {
+    const sim = await SimNetwork.create(6, {
+      seed: 8,
+      net: {
+        encrypters: ['plaintext'],
+        autoDialTarget: 0,
+        relayReservations: 0,
+        lean: { pubsub: false, connectionMonitor: false, debugLoggers: false },
+      },
+    })
+    t.after(() => sim.stop())
+    for (let i = 1; i < 6; i++) await sim.connect(i, 0)
+    await waitFor(() => sim.node(0).net.dht().routingTableSize >= 5, { what: 'routing table of node 0' })
+    const addresses = await sim.node(1).net.findPeer(sim.node(5).peerId, { useCache: false })
+    assert.ok(addresses.some((a) => a.startsWith('/memory/')))
+    // No gossipsub: subscribing is refused rather than silently dropped.
+    assert.throws(() => sim.node(1).net.pubsub.subscribe('t'), /without gossipsub/)
+    const { createNet } = await import('../src/net/index.ts')
+    const { MemoryDatastore } = await import('datastore-core')
+    const { silentLogger } = await import('../src/core/logger.ts')
+    const tcp = createNet(
+      {
+        seed: new Uint8Array(32).fill(9),
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: [],
+        mdns: false,
+        dhtMode: 'server',
+        encrypters: ['plaintext'],
+        maxConnections: 10,
+        maxIncomingPendingConnections: 10,
+        dialTimeoutMs: 1000,
+        autoDialTarget: 0,
+        metrics: false,
+      },
+      { datastore: new MemoryDatastore(), logger: silentLogger },
+    )
+    await assert.rejects(tcp.start(), /plaintext/)
+  })
 })

@@ -6,6 +6,7 @@
  * records after their holders died and after a reprovide.
  */
 import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -50,10 +51,32 @@ export interface DhtStep {
     hops: ReturnType<Distribution['summary']>
     latencyMs: ReturnType<Distribution['summary']>
   }
-  closest: { meanOf20: number; p10Of20: number; minOf20: number; latencyMs: ReturnType<Distribution['summary']> }
+  closest: {
+    meanOf20: number
+    p10Of20: number
+    minOf20: number
+    returnedMean: number
+    sentPerWalk: number
+    answeredPerWalk: number
+    failuresByError: Record<string, number>
+    latencyMs: ReturnType<Distribution['summary']>
+  }
   hopsHistogram: Record<string, number>
-  queries: { sentPerLookup: number; failedPerLookup: number }
+  queries: {
+    sentPerLookup: number
+    failedPerLookup: number
+    abortedPerLookup: number
+    failuresByError: Record<string, number>
+  }
   memory: { rssMiB: number; heapUsedMiB: number }
+  /** The one event loop while the step's lookups ran: was the simulation CPU-bound? */
+  eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number }
+  /** Process CPU time over wall time while the lookups ran (1 = one core busy). */
+  cpuShareOfOneCore: number
+  /** Peers banned by live nodes' peer guards (honest peers all: a ban here is a false positive). */
+  bans: number
+  /** The machine's load average (1, 5, 15 min) at the step's end: other jobs share the 2 cores. */
+  loadAverage: number[]
 }
 
 const K = 20
@@ -75,6 +98,7 @@ async function withDeadline<T>(ms: number, f: (signal: AbortSignal) => Promise<T
 export async function dhtRun(init: DhtRunInit) {
   const { log } = init
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const lag = new LoopLag().start()
   const sim = await SimNetwork.create(0, {
     kind: 'net',
@@ -92,6 +116,7 @@ export async function dhtRun(init: DhtRunInit) {
       const joined = sim.nodes.length
       const wave = Math.min(50, Math.max(init.bootstrapPeers + 1, joined), init.nodes - i)
       i += wave
+      const waveStarted = performance.now()
       const batch = await Promise.all(Array.from({ length: wave }, () => sim.add()))
       await Promise.all(
         batch.map(async (n) => {
@@ -102,26 +127,32 @@ export async function dhtRun(init: DhtRunInit) {
           }
         }),
       )
+      const dialled = performance.now()
+      const walks = new Distribution()
       await Promise.all(
         batch.map((n) =>
-          withDeadline(20_000, async (signal) => {
+          withDeadline(init.lookupTimeoutMs, async (signal) => {
+            const started = performance.now()
             for await (const _ of n.net.closestPeers(selfKey(n), { signal })) {
               // drain
             }
+            walks.add(performance.now() - started)
           }),
         ),
       )
       log(
-        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s, ${JSON.stringify(memoryNow())})`,
+        `  joined ${sim.nodes.length} (${Math.round((performance.now() - t0) / 1000)} s; dials ${Math.round(dialled - waveStarted)} ms, self walks ${JSON.stringify(walks.summary())}; bans ${bansIn(sim)}; ${JSON.stringify(memoryNow())})`,
       )
     }
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
+    const buildCpu = process.cpuUsage(cpu0)
+    const buildCpuSeconds = Math.round((buildCpu.user + buildCpu.system) / 1e5) / 10
     const builtMemory = memoryNow()
     const buildLag = lag.stop()
     const tables = new Distribution()
     for (const n of sim.nodes) tables.add(n.net.dht().routingTableSize)
     log(
-      `  built ${init.nodes} in ${buildSeconds} s; tables ${JSON.stringify(tables.summary())}; ${JSON.stringify(builtMemory)}`,
+      `  built ${init.nodes} in ${buildSeconds} s (${buildCpuSeconds} CPU s); tables ${JSON.stringify(tables.summary())}; ${JSON.stringify(builtMemory)}`,
     )
 
     // Provider records: a few nodes provide one CID each.
@@ -153,6 +184,7 @@ export async function dhtRun(init: DhtRunInit) {
     return {
       nodes: init.nodes,
       buildSeconds,
+      buildCpuSeconds,
       memoryAfterBuild: builtMemory,
       memoryPerNodeMiB: Math.round((builtMemory.rssMiB / init.nodes) * 100) / 100,
       eventLoopLagDuringBuild: buildLag,
@@ -166,6 +198,10 @@ export async function dhtRun(init: DhtRunInit) {
   }
 }
 
+function bansIn(sim: SimNetwork): number {
+  return sim.live().reduce((sum, n) => sum + n.net.bans().length, 0)
+}
+
 /** kad-dht's self-query walks towards the node's own peer ID multihash. */
 function selfKey(n: SimNode): Uint8Array {
   return base58btc.baseDecode(n.peerId)
@@ -173,14 +209,23 @@ function selfKey(n: SimNode): Uint8Array {
 
 async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep, 'killedShare'>> {
   const live = sim.live()
+  const lag = new LoopLag().start()
+  const cpu0 = process.cpuUsage()
+  const wall0 = performance.now()
   const found = new Ratio()
   const hops = new Distribution()
   const latency = new Distribution()
   const overlap = new Distribution()
+  const returned = new Distribution()
+  let closestSent = 0
+  let closestAnswered = 0
+  const closestErrors: Record<string, number> = {}
   const closestLatency = new Distribution()
   const histogram: Record<string, number> = {}
   let sent = 0
   let failed = 0
+  let aborted = 0
+  const failuresByError: Record<string, number> = {}
   const jobs = Array.from({ length: init.lookups }, () => {
     const [from, to] = sample(live, 2, sim.random) as [SimNode, SimNode]
     return { from, to, key: randomBytes(32) }
@@ -198,26 +243,50 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
         found.record(ok)
         sent += trace.sent
         failed += trace.failed
+        aborted += trace.cancelled
+        for (const [name, count] of Object.entries(trace.errors))
+          failuresByError[name] = (failuresByError[name] ?? 0) + count
         if (ok) {
           latency.add(performance.now() - started)
           const h = trace.targetHops ?? 0
           hops.add(h)
           histogram[h] = (histogram[h] ?? 0) + 1
         }
-        const truth = new Set(closestTo(kadIdOfKey(key), live, K))
+        // The walk never returns the asking node itself.
+        const truth = new Set(
+          closestTo(
+            kadIdOfKey(key),
+            live.filter((n) => n !== from),
+            K,
+          ),
+        )
         const got: string[] = []
+        const closestTrace = new QueryTrace()
         const s2 = performance.now()
         await withDeadline(init.lookupTimeoutMs, async (signal) => {
-          for await (const p of from.net.closestPeers(key, { signal })) got.push(p)
+          for await (const p of from.net.closestPeers(key, { signal, onQuery: closestTrace.onQuery })) got.push(p)
         })
         closestLatency.add(performance.now() - s2)
         overlap.add(got.filter((p) => truth.has(p)).length)
+        returned.add(got.length)
+        closestSent += closestTrace.sent
+        closestAnswered += closestTrace.answered
+        for (const [name, count] of Object.entries(closestTrace.errors)) {
+          closestErrors[name] = (closestErrors[name] ?? 0) + count
+        }
       }),
     )
   }
+  const cpu = process.cpuUsage(cpu0)
+  const cpuShareOfOneCore = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100) / 100
+  const eventLoopLag = lag.stop()
   return {
     nodes: sim.nodes.length,
     killed: sim.nodes.length - live.length,
+    eventLoopLag,
+    cpuShareOfOneCore,
+    bans: bansIn(sim),
+    loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
     findPeer: {
       success: Number(found.value.toFixed(4)),
       hops: hops.summary(2),
@@ -227,6 +296,11 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
       meanOf20: Math.round(overlap.mean() * 100) / 100,
       p10Of20: overlap.percentile(10),
       minOf20: overlap.percentile(0),
+      returnedMean: Math.round(returned.mean() * 100) / 100,
+      // The walk's requests: how many peers were asked, answered, and why the others did not.
+      sentPerWalk: Math.round((closestSent / init.lookups) * 10) / 10,
+      answeredPerWalk: Math.round((closestAnswered / init.lookups) * 10) / 10,
+      failuresByError: closestErrors,
       latencyMs: closestLatency.summary(),
     },
     hopsHistogram: histogram,
@@ -234,6 +308,9 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
     queries: {
       sentPerLookup: Math.round((sent / init.lookups) * 10) / 10,
       failedPerLookup: Math.round((failed / init.lookups) * 10) / 10,
+      // AbortError: the walk ended first, or a dial or request was aborted by its own timeout.
+      abortedPerLookup: Math.round((aborted / init.lookups) * 10) / 10,
+      failuresByError,
     },
   }
 }

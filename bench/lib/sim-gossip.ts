@@ -8,6 +8,7 @@
  * its last subscriber.
  */
 import { spawn } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -210,9 +211,18 @@ export async function gossipProcesses(
       const p = Math.floor(a / perProcess)
       edges.set(p, [...(edges.get(p) ?? []), [a % perProcess, addresses[b] as string]])
     }
+    const started = performance.now()
     await Promise.all(children.map((_, p) => ask(p, { cmd: 'connect', edges: edges.get(p) ?? [] })))
-    await Promise.all(children.map((_, p) => ask(p, { cmd: 'mesh', min: Math.min(3, n - 1) })))
+    const connected = performance.now()
+    const meshed = await Promise.all(children.map((_, p) => ask(p, { cmd: 'mesh', min: Math.min(3, n - 1) })))
+    const processesShortOfMeshes = meshed.filter((m) => m.meshed !== true).length
     const buildSeconds = Math.round((performance.now() - t0) / 1000)
+    const phases = {
+      startSeconds: Math.round((started - t0) / 100) / 10,
+      connectSeconds: Math.round((connected - started) / 100) / 10,
+      meshSeconds: Math.round((performance.now() - connected) / 100) / 10,
+    }
+    log(`  built in ${buildSeconds} s ${JSON.stringify(phases)}`)
     const rss = children.map((c) => peakRssMiB(c.pid as number))
     await new Promise((r) => setTimeout(r, 2000))
     const cpu0 = children.map((c) => cpuSeconds(c.pid as number))
@@ -251,6 +261,9 @@ export async function gossipProcesses(
       lastSubscriberMs: lastSubscriber.summary(),
       cdf: perDelivery.cdf(40),
       buildSeconds,
+      buildPhases: phases,
+      processesShortOfMeshes,
+      loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
       rssPerProcessMiB: Math.round(rss.reduce((a, b) => a + b, 0) / rss.length),
       cpuSecondsDuringPublish: Math.round(cpu * 10) / 10,
     }

@@ -19,7 +19,8 @@ export class NetEventBridge {
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     node.addEventListener('peer:identify', this.#onIdentify)
     node.addEventListener('self:peer:update', this.#onSelfUpdate)
-    node.services.pubsub.addEventListener('gossipsub:message', this.#onPubSubMessage)
+    // Absent in simulations that leave gossipsub out (NetInit.lean).
+    ;(node.services as Partial<Services>).pubsub?.addEventListener('gossipsub:message', this.#onPubSubMessage)
   }
 
   detach(node: Libp2p<Services>): void {
@@ -28,7 +29,7 @@ export class NetEventBridge {
     node.removeEventListener('peer:disconnect', this.#onDisconnect)
     node.removeEventListener('peer:identify', this.#onIdentify)
     node.removeEventListener('self:peer:update', this.#onSelfUpdate)
-    node.services.pubsub.removeEventListener('gossipsub:message', this.#onPubSubMessage)
+    ;(node.services as Partial<Services>).pubsub?.removeEventListener('gossipsub:message', this.#onPubSubMessage)
   }
 
   addEventListener<K extends keyof NetEvents>(

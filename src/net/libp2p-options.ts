@@ -4,11 +4,12 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
 import { type Ping, ping } from '@libp2p/ping'
+import { plaintext } from '@libp2p/plaintext'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
@@ -43,6 +44,7 @@ export type Services = {
   identifyPush: IdentifyPush
   ping: Ping
   dht: KadDHT
+  /** Absent only in simulations that leave gossipsub out (NetInit.lean). */
   pubsub: GossipSub
   eventHooks: object
 } & NatServices
@@ -72,22 +74,43 @@ function buildServices(init: NetInit, guard: PeerGuard): Omit<ServiceFactoryMap<
       // A dead peer holds one of a lookup's alpha slots until this runs out (docs/resilience.md).
       networkDialTimeout: { minTimeout: init.dhtRpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS },
     }),
-    pubsub: gossipsub({
-      allowPublishToZeroTopicPeers: true,
-      emitSelf: false,
-      // Bound one RPC frame before gossipsub decodes it: a few maximal messages plus control data.
-      maxInboundDataLength: Math.max(1024 * 1024, 4 * (init.pubsubMaxMessageBytes ?? 64 * 1024)),
-      scoreParams: {
-        // Every invalid message costs its forwarder 1 point (decaying); weight 10 puts one
-        // offence below 0 (pruned from meshes), 5 below the publish threshold, 8 graylisted.
-        appSpecificScore: (peerId: string) => -guard.penalty(peerId),
-        appSpecificWeight: 10,
-        // Many honest peers share one address on a LAN or behind NAT: no colocation penalty.
-        IPColocationFactorWeight: 0,
-      },
-      scoreThresholds: SCORE_THRESHOLDS,
-    }),
+    ...(init.lean?.pubsub === false ? {} : { pubsub: pubsubService(init, guard) }),
+  } as Omit<ServiceFactoryMap<Services>, 'eventHooks'>
+}
+
+function pubsubService(init: NetInit, guard: PeerGuard) {
+  return gossipsub({
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false,
+    // Bound one RPC frame before gossipsub decodes it: a few maximal messages plus control data.
+    maxInboundDataLength: Math.max(1024 * 1024, 4 * (init.pubsubMaxMessageBytes ?? 64 * 1024)),
+    scoreParams: {
+      // Every invalid message costs its forwarder 1 point (decaying); weight 10 puts one
+      // offence below 0 (pruned from meshes), 5 below the publish threshold, 8 graylisted.
+      appSpecificScore: (peerId: string) => -guard.penalty(peerId),
+      appSpecificWeight: 10,
+      // Many honest peers share one address on a LAN or behind NAT: no colocation penalty.
+      IPColocationFactorWeight: 0,
+    },
+    scoreThresholds: SCORE_THRESHOLDS,
+  })
+}
+
+/** A logger that writes nothing and costs nothing to make (NetInit.lean.debugLoggers false). */
+function silentLibp2pLogger(): ComponentLogger {
+  const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as unknown as Logger
+  log.newScope = () => log
+  return { forComponent: () => log }
+}
+
+function encrypter(name: NetInit['encrypters'][number], init: NetInit) {
+  if (name === 'tls') return tls()
+  if (name === 'noise') return noise()
+  // libp2p's test encrypter: identities are exchanged, nothing is encrypted. Simulations only.
+  if (init.transport !== 'memory' || init.fabric === undefined) {
+    throw new TypeError('the plaintext encrypter is for the sim transport only')
   }
+  return plaintext()
 }
 
 export function buildLibp2pOptions(
@@ -100,7 +123,7 @@ export function buildLibp2pOptions(
   onEvents: (events: EventTarget) => void = () => {},
 ): Libp2pOptions<Services> {
   const memoryTransport = init.transport === 'memory'
-  const encrypters = init.encrypters.map((name) => (name === 'tls' ? tls() : noise()))
+  const encrypters = init.encrypters.map((name) => encrypter(name, init))
   const peerDiscovery = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
   if (init.mdns && !memoryTransport) {
@@ -112,6 +135,8 @@ export function buildLibp2pOptions(
     privateKey,
     datastore,
     nodeInfo: { name: AGENT_NAME, version: VERSION, userAgent: `${AGENT_NAME}/${VERSION}` },
+    ...(init.lean?.debugLoggers === false ? { logger: silentLibp2pLogger() } : {}),
+    ...(init.lean?.connectionMonitor === false ? { connectionMonitor: { enabled: false } } : {}),
     addresses: {
       listen,
       ...(init.announce === undefined || init.announce.length === 0 ? {} : { appendAnnounce: init.announce }),

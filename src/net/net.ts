@@ -81,7 +81,11 @@ class Libp2pNet implements Net {
   readonly #relayPicker: RelayPicker
   readonly #directUpgrader: DirectUpgrader
   readonly #relayGate: RelayGate
-  readonly pubsub: PubSub = createPubSub(() => this.#node().services.pubsub)
+  readonly pubsub: PubSub = createPubSub(() => {
+    const gossipsub = (this.#node().services as Partial<Services>).pubsub
+    if (gossipsub === undefined) throw new InvalidInputError('this node runs without gossipsub (NetInit.lean.pubsub)')
+    return gossipsub
+  })
 
   constructor(init: NetInit, components: NetComponents) {
     this.#init = init

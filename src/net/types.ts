@@ -4,7 +4,8 @@ import type { PeerGuardInit } from './peer-guard.ts'
 import type { SimFabric } from './sim-fabric.ts'
 
 export type DhtMode = 'client' | 'server'
-export type Encrypter = 'tls' | 'noise'
+/** `plaintext` (libp2p's test encrypter, no encryption) only over the sim transport: simulations of many nodes. */
+export type Encrypter = 'tls' | 'noise' | 'plaintext'
 
 export interface NetInit {
   /** 32-byte Ed25519 seed of the device key: the node's peer ID. */
@@ -73,6 +74,20 @@ export interface NetInit {
   inboundConnectionsPerHost?: number
   /** Bans, stream rate and connections per peer (peer-guard.ts); defaults in constants.ts. */
   guard?: PeerGuardInit
+  /**
+   * Simulations of many nodes in one process (src/testing/sim) leave out what they do not
+   * measure; a real node keeps the defaults.
+   */
+  lean?: LeanInit
+}
+
+export interface LeanInit {
+  /** Gossipsub service. Default true. */
+  pubsub?: boolean
+  /** libp2p's connection monitor (pings every connection every 10 s). Default true. */
+  connectionMonitor?: boolean
+  /** libp2p's debug loggers (one made per connection and stream). Default true. */
+  debugLoggers?: boolean
 }
 
 export interface PunchInit {

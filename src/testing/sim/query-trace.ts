@@ -13,6 +13,8 @@ export class QueryTrace {
   answered = 0
   failed = 0
   cancelled = 0
+  /** Failures by error name (TimeoutError: no answer within kad-dht's request timeout). */
+  readonly errors: Record<string, number> = {}
   /** Hop count of the peer that named the target; 0 when the asking node knew it already. */
   targetHops: number | undefined
   /** Hop count of the first peer that named a provider. */
@@ -32,7 +34,10 @@ export class QueryTrace {
       if (e.providers.length > 0 && this.providerHops === undefined) this.providerHops = d
     } else if (e.type === 'query-error') {
       if (e.error === 'AbortError') this.cancelled++
-      else this.failed++
+      else {
+        this.failed++
+        this.errors[e.error] = (this.errors[e.error] ?? 0) + 1
+      }
     } else if (e.type === 'final-peer' && this.targetHops === undefined) {
       this.targetHops = this.#depth.get(e.from) ?? 0
     }
