@@ -101,6 +101,8 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       out: { type: 'string', default: join(here, 'results', 'transfer-profile.md') },
       title: { type: 'string', default: 'Downloader profile' },
       keep: { type: 'boolean', default: false },
+      /** JSON merged into the downloader's config.json, section by section (to compare settings). */
+      'downloader-config': { type: 'string' },
     },
   })
   const size = Number(values.size) * MiB
@@ -117,6 +119,18 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       const home = join(dir, name)
       const created = await runCli(['init', '--home', home, '--no-passphrase', '--json'])
       if (created.code !== 0) throw new Error(`init failed: ${created.stderr}`)
+    }
+    if (values['downloader-config'] !== undefined) {
+      const path = join(dir, 'downloader', 'config.json')
+      let config: Record<string, Record<string, unknown>> = {}
+      try {
+        config = JSON.parse(readFileSync(path, 'utf8'))
+      } catch {
+        // no config.json yet: the settings alone
+      }
+      const extra = JSON.parse(values['downloader-config']) as Record<string, Record<string, unknown>>
+      for (const [section, settings] of Object.entries(extra)) config[section] = { ...config[section], ...settings }
+      writeFileSync(path, JSON.stringify(config, null, 2))
     }
     mkdirSync(join(profDir, 'seeder'))
     const seeder = await startTestDaemon(0, join(dir, 'seeder'), base, {

@@ -530,3 +530,10 @@ export const DEFAULT_BLOCKS_MISSING_BURST = 4096
 export const DEFAULT_BLOCKS_MISSING_PER_SECOND = 256
 /** Peers whose missing-wants budget is kept before idle ones are forgotten. */
 export const DEFAULT_BLOCKS_MISSING_PEERS = 10_000
+/**
+ * Worker threads that hash blocks received by downloads (src/content/hash-threads.ts), so the
+ * thread reading the peers' streams does not also hash every byte; 0 = hash on that thread.
+ */
+export const DEFAULT_CONTENT_HASH_THREADS = 1
+/** Shared memory each hashing thread reads blocks from (blocks are copied in; larger ones are hashed inline). */
+export const DEFAULT_HASH_THREAD_RING_BYTES = 8 * 1024 * 1024
