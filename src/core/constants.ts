@@ -536,6 +536,6 @@ export const DEFAULT_BLOCKS_MISSING_PEERS = 10_000
  */
 export const DEFAULT_CONTENT_HASH_THREADS = 1
 /** Shared memory each hashing thread reads blocks from (blocks are copied in; larger ones are hashed inline). */
-export const DEFAULT_HASH_THREAD_RING_BYTES = 8 * 1024 * 1024
+export const DEFAULT_HASH_THREAD_RING_BYTES = 4 * 1024 * 1024
 /** Ed25519 public keys whose strict checks and OpenSSL key are kept for verification (src/core/crypto.ts). */
 export const ED25519_VERIFY_KEY_CACHE = 1024
