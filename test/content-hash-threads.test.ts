@@ -1,7 +1,8 @@
 /**
  * Blocks hashed on worker threads (src/content/hash-threads.ts): the verdict is the same as
  * hashing inline, for blocks in one or many parts, SHA-256 and SHA-512, many at once (the ring
- * wraps and fills), blocks larger than the ring, and after the workers are gone.
+ * wraps and fills), blocks larger than the ring, and after the workers are gone; and a download
+ * that hashes on a worker still drops a peer sending corrupt blocks and keeps nothing it sent.
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
@@ -9,7 +10,12 @@ import { after, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
+import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '../src/content/blocks-message.ts'
 import { HashThreads } from '../src/content/hash-threads.ts'
+import { blockMatches } from '../src/content/verify.ts'
+import { encodeFrame, readFrames } from '../src/core/framing.ts'
+import type { LateralNode } from '../src/node/node.ts'
+import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 
 function cidOf(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): CID {
   const code = algorithm === 'sha256' ? 0x12 : 0x13
@@ -95,5 +101,51 @@ describe('hash threads', () => {
   it('does not take identity CIDs (their digest is the data)', () => {
     const identity = CID.createV1(raw.code, Digest.create(0x00, Uint8Array.of(1, 2, 3)))
     assert.equal(pool(1).takes(identity), false)
+  })
+})
+
+describe('a download hashing on a worker thread', { timeout: 120_000 }, () => {
+  it('drops a peer serving corrupt blocks, keeps nothing it sent and completes from the honest one', async (t) => {
+    // The honest seeder is rate-limited so the liar certainly gets asked for blocks.
+    const net = await createMemoryNetwork(3, { content: { uploadLimit: 4 * 1024 * 1024, hashThreads: 1 } })
+    t.after(() => net.stop())
+    const [good, liar, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
+    await net.connectAll()
+    // The liar says it has everything and answers every want with random bytes.
+    await liar.net.unhandle(BLOCKS_PROTOCOL)
+    await liar.net.handle(BLOCKS_PROTOCOL, async (stream) => {
+      try {
+        for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
+          const m = decodeMessage(frame)
+          if (m.t !== 'want') continue
+          const haves = m.wants.filter((w) => w.kind === 1).map((w) => w.cid)
+          if (haves.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: haves })))
+          for (const w of m.wants.filter((x) => x.kind === 0)) {
+            await stream.write(encodeFrame(encodeMessage({ t: 'block', cid: w.cid, data: randomBytes(256 * 1024) })))
+          }
+        }
+      } catch {
+        // The downloader hung up on us: expected.
+      }
+    })
+    const bytes = randomBytes(4 * 1024 * 1024)
+    const { cid } = await good.content.add([{ path: 'f.bin', size: bytes.length, content: [bytes] }], {
+      chunker: 'size-262144',
+    })
+    const result = await downloader.content.get(cid)
+    const parts: Uint8Array[] = []
+    for await (const chunk of downloader.content.cat(cid)) parts.push(chunk)
+    assert.equal(Buffer.compare(Buffer.concat(parts), bytes), 0)
+    const tally = result.peers.find((p) => p.peerId === liar.peerId)
+    assert.equal(tally?.state, 'corrupt', 'the liar was dropped')
+    assert.equal(tally?.bytes, 0, 'nothing it sent was kept')
+    assert.equal(result.peers.find((p) => p.peerId === good.peerId)?.bytes, result.bytes)
+    assert.ok(downloader.net.penalty(liar.peerId) > 0, 'the liar was penalised')
+    let stored = 0
+    for await (const c of downloader.content.blockstore.cids()) {
+      assert.ok(blockMatches(c, await downloader.content.blockstore.getBytes(c)), `stored block ${c} matches its CID`)
+      stored++
+    }
+    assert.ok(stored > 16)
   })
 })
