@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runCli, startTestDaemon, type TestDaemon } from '../src/testing/testnet.ts'
-import { cpuSeconds } from './lib/proc.ts'
+import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds } from './lib/proc.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..')
@@ -101,6 +101,8 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       out: { type: 'string', default: join(here, 'results', 'transfer-profile.md') },
       title: { type: 'string', default: 'Downloader profile' },
       keep: { type: 'boolean', default: false },
+      /** JSON merged into the downloader's config.json, section by section (to compare settings). */
+      'downloader-config': { type: 'string' },
     },
   })
   const size = Number(values.size) * MiB
@@ -118,6 +120,18 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       const created = await runCli(['init', '--home', home, '--no-passphrase', '--json'])
       if (created.code !== 0) throw new Error(`init failed: ${created.stderr}`)
     }
+    if (values['downloader-config'] !== undefined) {
+      const path = join(dir, 'downloader', 'config.json')
+      let config: Record<string, Record<string, unknown>> = {}
+      try {
+        config = JSON.parse(readFileSync(path, 'utf8'))
+      } catch {
+        // no config.json yet: the settings alone
+      }
+      const extra = JSON.parse(values['downloader-config']) as Record<string, Record<string, unknown>>
+      for (const [section, settings] of Object.entries(extra)) config[section] = { ...config[section], ...settings }
+      writeFileSync(path, JSON.stringify(config, null, 2))
+    }
     mkdirSync(join(profDir, 'seeder'))
     const seeder = await startTestDaemon(0, join(dir, 'seeder'), base, {
       NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profDir, 'seeder')}`,
@@ -132,6 +146,9 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     const pid = downloader.process?.pid as number
     const seederPid = seeder.process?.pid as number
     const cpu0 = cpuSeconds(pid)
+    const main0 = mainThreadCpuSeconds(pid)
+    const threads0 = threadCpuSeconds(pid)
+    const seederThreads0 = threadCpuSeconds(seederPid)
     const seederCpu0 = cpuSeconds(seederPid)
     // V8 stamps samples with the monotonic clock, as hrtime does: keep only the rounds.
     const fromUs = Number(process.hrtime.bigint() / 1000n)
@@ -142,7 +159,16 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000
     const cpu = cpuSeconds(pid) - cpu0
+    const mainCpu = mainThreadCpuSeconds(pid) - main0
+    const threads = [...threadCpuSeconds(pid)]
+      .map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const)
+      .filter(([, s]) => s >= 0.01)
+      .sort((a, b) => b[1] - a[1])
     const seederCpu = cpuSeconds(seederPid) - seederCpu0
+    const seederThreads = [...threadCpuSeconds(seederPid)]
+      .map(([name, s]) => [name, s - (seederThreads0.get(name) ?? 0)] as const)
+      .filter(([, s]) => s >= 0.01)
+      .sort((a, b) => b[1] - a[1])
     const toUs = Number(process.hrtime.bigint() / 1000n)
     for (const d of [downloader, seeder]) {
       const exit = new Promise((r) => d.process?.once('exit', r))
@@ -173,7 +199,10 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
       '',
       `- wall time of the rounds: ${seconds.toFixed(2)} s (${((size * rounds) / MiB / seconds).toFixed(0)} MiB/s, slowed by the profiler)`,
       `- downloader CPU in the rounds (/proc): ${cpu.toFixed(2)} s = ${(cpu / gib).toFixed(2)} CPU-s per GiB`,
+      `- of which the downloader's main thread (event loop): ${mainCpu.toFixed(2)} s = ${(mainCpu / gib).toFixed(2)} CPU-s per GiB`,
+      `- downloader CPU by thread: ${threads.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(', ')}`,
       `- seeder CPU in the rounds (/proc): ${seederCpu.toFixed(2)} s = ${(seederCpu / gib).toFixed(2)} CPU-s per GiB`,
+      `- seeder CPU by thread: ${seederThreads.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(', ')}`,
       `- sampled non-idle time (main thread): ${(busyMs / 1000).toFixed(2)} s; garbage collector ${(gcMs / 1000).toFixed(2)} s = ${((100 * gcMs) / busyMs).toFixed(1)}% of it`,
       '',
       '| self ms | % of busy | function |',
@@ -194,7 +223,7 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     ]
     mkdirSync(dirname(values.out), { recursive: true })
     writeFileSync(values.out, lines.join('\n'))
-    console.error(lines.slice(0, 10).join('\n'))
+    console.error(lines.slice(0, 13).join('\n'))
     console.error(`written ${values.out}`)
   } finally {
     await Promise.all(

@@ -26,13 +26,16 @@ const TYPE_BLOCK = Uint8Array.from([0x61, 0x74, 0x65, ...new TextEncoder().encod
 const SHA2_256 = 0x12
 const SHA2_512 = 0x13
 
-/** A block as received: its data as the views it arrived in, and whether it hashes to its CID. */
+/**
+ * A block as received: its data as the views it arrived in, and whether it hashes to its CID
+ * (undefined when the reader was told to leave the hashing to its caller: `hashLater`).
+ */
 export interface ReceivedBlock {
   t: 'block'
   cid: CID
   parts: Uint8Array[]
   length: number
-  matches: boolean
+  matches: boolean | undefined
 }
 
 export type ReceivedMessage = Exclude<BlocksMessage, { t: 'block' }> | ReceivedBlock
@@ -68,6 +71,9 @@ function bytesHeader(b: Uint8Array, at: number, end: number): [number, number] |
   return undefined
 }
 
+/** Whether blocks with this CID are checked by hashing (SHA-256, SHA-512). */
+const hashedBy = (cid: CID): boolean => cid.multihash.code === SHA2_256 || cid.multihash.code === SHA2_512
+
 function hasherFor(cid: CID): Hash | undefined {
   if (cid.multihash.code === SHA2_256) return createHash('sha256')
   if (cid.multihash.code === SHA2_512) return createHash('sha512')
@@ -92,12 +98,18 @@ const LENGTH: State = { s: 'length', value: 0, shift: 1, bytes: 0 }
 
 export class BlockFrameReader {
   readonly #accept: (cid: CID) => boolean
+  readonly #hashLater: (cid: CID) => boolean
   #state: State = LENGTH
   #pending = 0
 
-  /** `accept(cid)`: whether a block with this CID is wanted (kept and hashed) or skipped. */
-  constructor(accept: (cid: CID) => boolean) {
+  /**
+   * `accept(cid)`: whether a block with this CID is wanted (kept and hashed) or skipped.
+   * `hashLater(cid)`: true when the caller hashes this wanted block itself (on another thread):
+   * it is then kept unhashed and comes out with `matches: undefined`.
+   */
+  constructor(accept: (cid: CID) => boolean, hashLater: (cid: CID) => boolean = () => false) {
     this.#accept = accept
+    this.#hashLater = hashLater
   }
 
   /** Bytes received of a frame not yet complete. */
@@ -204,7 +216,7 @@ export class BlockFrameReader {
       left: block.length,
       length: block.length,
       parts: wanted ? [] : undefined,
-      hash: wanted ? hasherFor(block.cid) : undefined,
+      hash: wanted && !this.#hashLater(block.cid) ? hasherFor(block.cid) : undefined,
     }
     this.#state = st
     // What of the data (and tail) came with the head: copied out of the head buffer.
@@ -237,8 +249,10 @@ export class BlockFrameReader {
     if (st.left > 0) return
     let block: ReceivedBlock | undefined
     if (st.parts !== undefined) {
-      let matches: boolean
-      if (st.hash !== undefined) {
+      let matches: boolean | undefined
+      if (st.hash === undefined && hashedBy(st.cid)) {
+        matches = undefined // hashLater: the caller hashes it
+      } else if (st.hash !== undefined) {
         matches = Buffer.compare(st.hash.digest(), st.cid.multihash.digest) === 0
       } else {
         // Identity or an unknown hash: identity's digest is the data itself.

@@ -6,6 +6,7 @@ import {
   DEFAULT_BLOCKS_PEER_SLOTS,
   DEFAULT_BLOCKS_WRITE_TIMEOUT_MS,
   DEFAULT_CONTENT,
+  DEFAULT_CONTENT_HASH_THREADS,
   DEFAULT_END_GAME_DUPLICATES,
   DEFAULT_PROVIDE_TIMEOUT_MS,
   DEFAULT_PROVIDERS_TIMEOUT_MS,
@@ -144,6 +145,10 @@ export const contentConfig = section('File sharing. Rates are bytes per second, 
     {
       minimum: 1,
     },
+  ),
+  hashThreads: count(
+    'worker threads that hash the blocks a download receives, beside the thread reading the streams (0 = hash on that thread)',
+    DEFAULT_CONTENT_HASH_THREADS,
   ),
 })
 export type ContentConfig = Static<typeof contentConfig>

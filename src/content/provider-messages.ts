@@ -24,14 +24,16 @@ export type StreamEnd =
 /**
  * Hand each message to `onMessage` until the stream ends or `onMessage` returns false (the
  * session is done with the peer); resolves with how it ended. Blocks `accept` refuses (not asked
- * for) are skipped unread (block-frames.ts); the others arrive hashed.
+ * for) are skipped unread (block-frames.ts); the others arrive hashed, except those `hashLater`
+ * leaves to the caller (`matches: undefined`).
  */
 export async function readProviderMessages(
   source: AsyncIterable<Uint8Array>,
   onMessage: (message: ProviderMessage) => Promise<boolean>,
   accept: (cid: CID) => boolean = () => true,
+  hashLater: (cid: CID) => boolean = () => false,
 ): Promise<StreamEnd> {
-  const frames = new BlockFrameReader(accept)
+  const frames = new BlockFrameReader(accept, hashLater)
   try {
     for await (const chunk of source) {
       let messages: ReceivedMessage[]

@@ -3,6 +3,7 @@ import type { CID } from 'multiformats/cid'
 import type { Logger } from '../core/logger.ts'
 import type { Net } from '../net/types.ts'
 import type { FetchOptions } from './fetch-progress.ts'
+import type { BlockHasher } from './hash-threads.ts'
 import type { SessionLimits } from './session-limits.ts'
 import type { ByteRate } from './throttle.ts'
 import type { WantListSizes } from './want-list.ts'
@@ -38,6 +39,8 @@ export interface SessionComponents {
   onReceived?(peerId: string, bytes: number): void
   /** Where there is a choice, peers of a higher tier choose their blocks first (core/contribution.ts). */
   preference?(peerId: string): number
+  /** Hashes received blocks on worker threads; without it they are hashed as they arrive. */
+  hasher?: BlockHasher
   log: Logger
 }
 

@@ -40,6 +40,7 @@ import {
 import { dagSize, linksOf } from './dag.ts'
 import { DownloadTally } from './download-tally.ts'
 import type { FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
+import type { BlockHasher } from './hash-threads.ts'
 import { DEFAULT_CHUNK_SIZE } from './import-options.ts'
 import { type ProviderMessage, readProviderMessages } from './provider-messages.ts'
 import { searchProviders } from './provider-search.ts'
@@ -82,6 +83,8 @@ export class SwarmSession {
   readonly #joining = new Set<string>()
   /** Blocks being written to the store. */
   readonly #stores = new Set<Promise<void>>()
+  /** Blocks being hashed on a worker thread (then taken or refused, then stored). */
+  readonly #verifying = new Set<Promise<void>>()
   /** Peers that said they have, or sent, a block the session wanted. */
   readonly #holders = new Set<string>()
   /** Peers dropped without their fault that may join again (#move): when to try, and the wait after. */
@@ -321,6 +324,7 @@ export class SwarmSession {
         return peer.active
       },
       (cid) => peer.requests.has(cid.toString()),
+      (cid) => this.#c.hasher?.takes(cid) ?? false,
     )
     if (this.#signal.aborted || !peer.active) return
     if (end.kind === 'violation') this.#violation(peer, end.error)
@@ -401,8 +405,35 @@ export class SwarmSession {
     if (sentAt === undefined) return // cancelled or never asked for: ignore the copy
     this.#largestBlock = Math.max(this.#largestBlock, length)
     await this.#c.downloadRate.take(length, this.#signal)
-    // Hashed as it arrived (block-frames.ts), before anything else looks at it.
-    if (!block.matches) {
+    // Hashed as it arrived (block-frames.ts), before anything else looks at it...
+    if (block.matches !== undefined) return this.#onChecked(peer, cid, key, sentAt, block.matches, block.parts, length)
+    // ...or on a worker thread while this stream reads on; then taken (or the peer dropped) as
+    // above. A bounded number at once (storeQueue), each also counted in its peer's window.
+    const hasher = this.#c.hasher as BlockHasher
+    const checked = hasher.verify(cid, block.parts, length).then(
+      async (matches) => {
+        if (this.#signal.aborted || !peer.active) return // dropped meanwhile: nothing more of it is kept
+        if (!peer.requests.has(key)) return // cancelled or moved meanwhile: as a late copy, ignored
+        await this.#onChecked(peer, cid, key, sentAt, matches, block.parts, length)
+      },
+      (err: Error) => this.#fail(err),
+    )
+    this.#verifying.add(checked)
+    void checked.finally(() => this.#verifying.delete(checked))
+    while (this.#verifying.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#verifying)
+  }
+
+  /** A block that was asked of `peer` arrived and was hashed: drop the peer, or take the block. */
+  async #onChecked(
+    peer: SessionPeer,
+    cid: CID,
+    key: string,
+    sentAt: number,
+    matches: boolean,
+    parts: Uint8Array[],
+    length: number,
+  ): Promise<void> {
+    if (!matches) {
       this.#c.log.warn('peer sent a corrupt block', { peerId: peer.id, cid: key })
       this.#c.reportCorrupt(peer.id, cid)
       this.#drop(peer, 'corrupt', `block ${key} does not match its CID`)
@@ -425,7 +456,7 @@ export class SwarmSession {
     // Ask for the next blocks at once, and store this one in the background so the stream
     // keeps flowing; a bounded number of stores at once.
     this.#schedule()
-    const stored = this.#store(peer, cid, key, block.parts, length)
+    const stored = this.#store(peer, cid, key, parts, length)
     this.#stores.add(stored)
     void stored.finally(() => this.#stores.delete(stored))
     while (this.#stores.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#stores)

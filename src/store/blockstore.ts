@@ -18,7 +18,7 @@
  * Whoever writes a block received from a peer must check its hash first (the swarm does);
  * the importer computes the CIDs of what it writes itself.
  */
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import {
   access,
@@ -69,6 +69,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   #journal: Promise<void> = Promise.resolve()
   #journalFile: FileHandle | undefined
   #checkpoint: Promise<void> | undefined
+  readonly #syncer = new SyncHelper()
 
   constructor(root: string, init: FsBlockstoreInit = {}) {
     super()
@@ -133,7 +134,11 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
 
   /** Flush: the journal is emptied, so the next open re-checks nothing. */
   async close(): Promise<void> {
-    await this.flush()
+    try {
+      await this.flush()
+    } finally {
+      this.#syncer.close()
+    }
   }
 
   #runCheckpoint(): Promise<void> {
@@ -143,7 +148,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       const upTo = this.#unsynced.length
       this.#unsyncedBytes = 0
       await this.#journalOp(async () => {})
-      await syncFileSystem(this.#root, () => this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)))
+      await syncFileSystem(this.#root, () => this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)), this.#syncer)
       await this.#journalOp(async () => {
         this.#unsynced = this.#unsynced.slice(upTo)
         this.#toJournal = []
@@ -338,9 +343,10 @@ function digestMatches(cid: CID, bytes: Uint8Array): boolean {
 /**
  * Flush everything written to the file system holding `dir` to the disk: `syncfs` through
  * coreutils' `sync -f`, else `sync` of everything; where neither exists, an fsync of each file
- * in `files` (and of their folders).
+ * in `files` (and of their folders). The `sync` runs through `helper` when one is given.
  */
-async function syncFileSystem(dir: string, files: () => string[]): Promise<void> {
+async function syncFileSystem(dir: string, files: () => string[], helper?: SyncHelper): Promise<void> {
+  if (helper !== undefined && (await helper.sync(dir))) return
   const run = (args: string[]) =>
     new Promise<boolean>((resolve) => execFile('sync', args, (err) => resolve(err === null)))
   if ((await run(['-f', dir])) || (await run([]))) return
@@ -351,6 +357,87 @@ async function syncFileSystem(dir: string, files: () => string[]): Promise<void>
   }
   for (const folder of folders) await fsyncPath(folder)
 }
+
+/**
+ * One long-lived `sh` that runs `sync -f DIR` (else `sync`) for each line it reads and answers
+ * 0 or 1. Starting a process forks the whole daemon (page tables of a few hundred MiB): about
+ * 15 ms of the event loop each time, at every checkpoint of a download. The shell is started
+ * once, by the first checkpoint, and ends with its stdin (at close, or when the daemon dies).
+ * `sync` answers false when the helper is unusable; the caller then falls back.
+ */
+class SyncHelper {
+  #child: ChildProcess | undefined
+  #broken = false
+  #buffered = ''
+  readonly #waiting: Array<(ok: boolean) => void> = []
+
+  sync(dir: string): Promise<boolean> {
+    if (this.#broken || dir.includes('\n') || process.platform === 'win32') return Promise.resolve(false)
+    const child = this.#start()
+    if (child === undefined) return Promise.resolve(false)
+    return new Promise<boolean>((resolve) => {
+      // Referenced while an answer is awaited, so a short-lived process waits for it.
+      if (this.#waiting.length === 0) refOf(child.stdout)?.ref?.()
+      this.#waiting.push(resolve)
+      child.stdin?.write(`${dir}\n`)
+    })
+  }
+
+  close(): void {
+    const child = this.#child
+    this.#child = undefined
+    child?.stdin?.end()
+  }
+
+  #start(): ChildProcess | undefined {
+    if (this.#child !== undefined) return this.#child
+    let child: ChildProcess
+    try {
+      child = spawn(
+        'sh',
+        [
+          '-c',
+          'while IFS= read -r d; do if sync -f "$d" 2>/dev/null || sync 2>/dev/null; then echo 0; else echo 1; fi; done',
+        ],
+        { stdio: ['pipe', 'pipe', 'ignore'] },
+      )
+    } catch {
+      this.#broken = true
+      return undefined
+    }
+    const fail = () => {
+      if (this.#child === child) {
+        this.#child = undefined
+        this.#broken = true // it died while in use: fall back for good
+      }
+      for (const resolve of this.#waiting.splice(0)) resolve(false)
+    }
+    child.on('error', fail)
+    child.on('exit', fail)
+    child.stdin?.on('error', fail)
+    child.stdout?.setEncoding('utf8')
+    child.stdout?.on('data', (text: string) => {
+      this.#buffered += text
+      let at = this.#buffered.indexOf('\n')
+      while (at >= 0) {
+        const answer = this.#buffered.slice(0, at)
+        this.#buffered = this.#buffered.slice(at + 1)
+        this.#waiting.shift()?.(answer === '0')
+        at = this.#buffered.indexOf('\n')
+      }
+      if (this.#waiting.length === 0) refOf(child.stdout)?.unref?.()
+    })
+    // Never what keeps the daemon alive.
+    child.unref()
+    refOf(child.stdin)?.unref?.()
+    refOf(child.stdout)?.unref?.()
+    this.#child = child
+    return child
+  }
+}
+
+/** A child's pipe as the socket it is (ref/unref). */
+const refOf = (pipe: unknown) => pipe as { ref?: () => void; unref?: () => void } | null | undefined
 
 async function fsyncPath(path: string): Promise<void> {
   let handle: FileHandle
