@@ -134,6 +134,29 @@ describe('direct-message delivery', () => {
     )
   })
 
+  it('a stream cut under a message (its connection closed) is tried again at once on the connection the peer has', async () => {
+    const a = await peers.add({ messaging: { retryMinMs: 60_000, retryMaxMs: 60_000 } })
+    const b = await peers.add({ messaging: false })
+    // The first stream is reset after the envelope arrives, as when a relayed connection closes
+    // under it once a direct one exists; the next stream is acknowledged.
+    let streams = 0
+    await b.net.handle(DM_PROTOCOL, async (stream) => {
+      const first = streams++ === 0
+      for await (const _ of readFrames(stream, 1 << 20)) {
+        if (first) {
+          stream.abort(new Error('connection closed'))
+          return
+        }
+        await stream.write(encodeFrame(cbor.encode({ ok: true })))
+      }
+    })
+    await peers.connect(a, b)
+    const sent = await within(20_000, 'send', (a.messaging as Messaging).send(b.signer.peerId, 'hello'))
+    assert.equal(sent.status, 'delivered', JSON.stringify(sent))
+    assert.equal(streams, 2)
+    assert.deepEqual(await (a.messaging as Messaging).outbox(), [])
+  })
+
   it('a message acknowledged before a later error in the same flush is not queued again; the outbox count stays exact', async () => {
     const a = await peers.add({ messaging: { outboxCap: 4 } })
     const b = await peers.add({ messaging: false })

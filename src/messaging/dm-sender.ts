@@ -27,7 +27,7 @@ import { encodeFrame, readFrames } from '../core/framing.ts'
 import { type IdentityDirectory, revocationReason } from '../core/identities.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import type { Signer } from '../core/signer.ts'
-import type { Net, ProtocolStream } from '../net/index.ts'
+import { isStreamTeardownError, type Net, type ProtocolStream } from '../net/index.ts'
 import { type Ack, DM_ACK_MAX_BYTES, decodeAck } from './dm-ack.ts'
 import { type DirectMessage, newMessageId, sealDirectMessage } from './dm-envelope.ts'
 import type { DirectMessageStore, OutboxEntry } from './dm-store.ts'
@@ -88,7 +88,13 @@ export type OutboxView = Omit<OutboxEntry, 'envelope' | 'selfCopy'> & { type: st
 /** What the sender's own copies are sealed for (see core/vault.ts). */
 const OUTBOX_PURPOSE = 'outbox'
 
-type Outcome = { status: SendResult['status']; error?: string; mailbox?: string }
+type Outcome = {
+  status: SendResult['status']
+  error?: string
+  mailbox?: string
+  /** Queued because the stream was cut under it (its connection closed), not refused. */
+  cut?: boolean
+}
 
 export class DirectMessageSender {
   readonly #init: DirectMessageSenderInit
@@ -131,6 +137,10 @@ export class DirectMessageSender {
     this.#fallback = fallback
   }
 
+  async #connectedTo(peerId: string): Promise<boolean> {
+    return (await this.#c.net.connections().catch(() => [])).some((c) => c.peerId === peerId)
+  }
+
   /** Seal, queue and try to deliver at once. Resolves once delivered, refused or queued. */
   async send(to: string, body: Uint8Array, type: string): Promise<SendResult> {
     if (body.length > this.#init.maxBodyBytes) {
@@ -162,7 +172,14 @@ export class DirectMessageSender {
     }
     try {
       await this.#flush(to)
-      const outcome = this.#outcomes.get(entry.id) ?? { status: 'queued' }
+      let outcome = this.#outcomes.get(entry.id) ?? { status: 'queued' }
+      // The stream was cut under it (a relayed connection closed as a direct one came): tried
+      // again at once, on whatever connection the peer has now, instead of at the next retry.
+      if (outcome.status === 'queued' && outcome.cut === true && (await this.#connectedTo(to))) {
+        this.#outcomes.delete(entry.id)
+        await this.#flush(to)
+        outcome = this.#outcomes.get(entry.id) ?? { status: 'queued' }
+      }
       const result: SendResult = { id: entry.id, to, seq: entry.seq, status: outcome.status }
       if (outcome.error !== undefined) result.error = outcome.error
       if (outcome.mailbox !== undefined) result.mailbox = outcome.mailbox
@@ -331,7 +348,7 @@ export class DirectMessageSender {
       // Only the entry that was on the wire (unless a mailbox took it): those acknowledged before it are gone for good.
       if (current !== undefined && !handled.has(current.id)) {
         await this.#c.store.putOutbox({ ...current, attempts: current.attempts + 1, lastError: retryReason })
-        record(current, { status: 'queued', error: retryReason })
+        record(current, { status: 'queued', error: retryReason, cut: stream !== undefined && isStreamTeardownError(err) })
       }
     }
     // Entries behind the one that stopped the flush wait for the same reason.

@@ -192,7 +192,9 @@ export class DirectUpgrader {
         if (this.#node === undefined || relayed.status !== 'open') return
         // Only while a direct connection is still there to take over.
         if (!this.#connections(peer).some((c) => !isRelayed(c))) return
-        const busy = relayed.streams.some((s) => s.protocol?.startsWith(PROTOCOL_PREFIX) === true)
+        // A stream still negotiating its protocol (none yet) may be one of ours: a direct
+        // message opened on the relayed connection a moment before the direct one came.
+        const busy = relayed.streams.some((s) => s.protocol === undefined || s.protocol.startsWith(PROTOCOL_PREFIX))
         if (busy && Date.now() - started < this.#closeGraceMs) {
           const timer = setTimeout(check, this.#closeCheckMs)
           timer.unref()

@@ -34,8 +34,12 @@ export async function connectionTo(lab: NatLab, from: TestDaemon, to: TestDaemon
 }
 
 export async function sendMessage(lab: NatLab, from: TestDaemon, to: TestDaemon, text: string): Promise<void> {
-  const sent = await json<{ status: string }>(lab, from, ['msg', 'send', to.peerId, text])
-  if (sent.status !== 'delivered') throw new Error(`message ${JSON.stringify(text)} was ${sent.status}, not delivered`)
+  const sent = await json<{ status: string; error?: string }>(lab, from, ['msg', 'send', to.peerId, text])
+  if (sent.status !== 'delivered') {
+    throw new Error(
+      `message ${JSON.stringify(text)} was ${sent.status}, not delivered: ${sent.error ?? 'no reason given'}`,
+    )
+  }
   await waitFor(
     async () => {
       const { messages } = await lab.api<{ messages: Array<{ from: string; text: string }> }>(to, '/v1/messages/inbox')
