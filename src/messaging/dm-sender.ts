@@ -348,7 +348,11 @@ export class DirectMessageSender {
       // Only the entry that was on the wire (unless a mailbox took it): those acknowledged before it are gone for good.
       if (current !== undefined && !handled.has(current.id)) {
         await this.#c.store.putOutbox({ ...current, attempts: current.attempts + 1, lastError: retryReason })
-        record(current, { status: 'queued', error: retryReason, cut: stream !== undefined && isStreamTeardownError(err) })
+        record(current, {
+          status: 'queued',
+          error: retryReason,
+          cut: stream !== undefined && isStreamTeardownError(err),
+        })
       }
     }
     // Entries behind the one that stopped the flush wait for the same reason.
