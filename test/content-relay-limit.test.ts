@@ -6,33 +6,12 @@
  * understood).
  */
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { FetchProgress } from '../src/content/fetch-progress.ts'
-import { generateDeviceKey } from '../src/identity/keystore.ts'
 import { pickBulkConnection } from '../src/net/protocols.ts'
-import type { ConfigOverrides } from '../src/node/config.ts'
-import { createNode, type LateralNode } from '../src/node/node.ts'
-import { waitFor } from '../src/testing/wait.ts'
 
 const MiB = 1024 * 1024
-const LIMIT = 4 * MiB
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = []
-  for await (const chunk of it) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-async function node(config: ConfigOverrides = {}): Promise<LateralNode> {
-  return createNode({
-    key: generateDeviceKey(),
-    config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: false, ...config },
-  })
-}
-
-describe('bulk data and relay data limits', { timeout: 90_000 }, () => {
+describe('bulk data and relay data limits', () => {
   it('pickBulkConnection: direct first, then an unlimited relay, then a limited one only above the reserve', () => {
     const conn = (addr: string, bytes?: bigint) => ({
       remoteAddr: { toString: () => addr },
