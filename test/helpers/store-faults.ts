@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { seededRandom } from '../../src/testing/sim/random.ts'
 import { checkStore, type StoreReport } from '../../src/testing/store-check.ts'
 import { runCli, startTestDaemon, type TestDaemon } from '../../src/testing/testnet.ts'
 
@@ -54,17 +55,8 @@ export async function killDaemon(d: TestDaemon, signal: NodeJS.Signals = 'SIGKIL
   d.process = undefined
 }
 
-/** Mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded, so a failing run can be replayed with its seed (the simulations' generator). */
+export { seededRandom }
 
 export interface KillRun {
   run: number
