@@ -31,6 +31,7 @@ import {
 } from '../core/constants.ts'
 import { type LateTopologyComponents, replayConnectedPeers } from './late-topologies.ts'
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
+import { ignoreRelayedObservations, type ObservedAddressComponents } from './observed.ts'
 import type { PeerGuard } from './peer-guard.ts'
 import { simTransport } from './sim-transport.ts'
 import type { Traffic } from './traffic.ts'
@@ -180,10 +181,10 @@ export function buildLibp2pOptions(
       // Built before the node starts: listeners on its event bus from here see a bootstrap peer
       // that connects and identifies while slower services (UPnP's gateway search) still start.
       // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)
-      eventHooks: (components: { events: EventTarget } & LateTopologyComponents) => {
+      eventHooks: (components: { events: EventTarget } & LateTopologyComponents & ObservedAddressComponents) => {
         onEvents(components.events)
-        replayConnectedPeers(components)
-        return {}
+        ignoreRelayedObservations(components)
+        return replayConnectedPeers(components)
       },
     },
   }

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { networkInterfaces } from 'node:os'
 import type { Connection, IdentifyResult } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_OBSERVED_ADDRESSES } from '../core/constants.ts'
 
 export interface Observation {
@@ -136,4 +137,24 @@ function hexIp4(ip: string): string {
     .map((n) => Number(n).toString(16).toUpperCase().padStart(2, '0'))
     .reverse()
     .join('')
+}
+
+/** The part of libp2p's components that `ignoreRelayedObservations` wraps. */
+export interface ObservedAddressComponents {
+  addressManager: { addObservedAddr(addr: Multiaddr): void }
+}
+
+/**
+ * Identify reports a relayed connection's remote address as what the peer observed of us: a
+ * `/p2p-circuit` address through a relay that holds no reservation for us. libp2p keeps it as an
+ * observed address to confirm, so AutoNAT v2 asks every server to dial it back, and each request
+ * costs 30-100 KB of dial data (its IP is not the connection's) and a relay dial that fails with
+ * NO_RESERVATION. Our relay addresses come from our reservations, never from observations.
+ */
+export function ignoreRelayedObservations(components: ObservedAddressComponents): void {
+  const manager = components.addressManager
+  const add = manager.addObservedAddr.bind(manager)
+  manager.addObservedAddr = (addr) => {
+    if (!addr.toString().includes('/p2p-circuit')) add(addr)
+  }
 }
