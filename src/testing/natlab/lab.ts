@@ -137,6 +137,12 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
   }
 
   const destroy = async () => {
+    // A ban between lab hosts is never expected and explains a failure like no other line.
+    for (const d of daemons) {
+      for (const line of d.stderr.split('\n').filter((l) => l.includes('peer banned'))) {
+        console.log(`# lab daemon ${d.peerId}: ${line.slice(0, 500)}`)
+      }
+    }
     await Promise.all(daemons.map((d) => stopProcess(d.process)))
     await Promise.all(processes.map((c) => stopProcess(c)))
     // Whatever still runs inside a namespace (a daemon whose start failed half-way) is killed
