@@ -44,6 +44,8 @@ interface Results {
   fileBytes: number
   machine: string
   results: PairRuns[]
+  /** Anything else written by hand (notes, earlier figures): kept as it is. */
+  [other: string]: unknown
 }
 
 const med = (xs: number[], unit: number, d = 0) => (xs.length === 0 ? '-' : (median(xs) / unit).toFixed(d))
@@ -161,7 +163,12 @@ function save(measured: PairRuns[], bytes: number, all: Array<[LabHostKind, LabH
   const results = [...keep.filter((r) => !measured.some((m) => m.pair === r.pair)), ...measured].sort(
     (x, y) => order.indexOf(x.pair) - order.indexOf(y.pair),
   )
-  const out: Results = { fileBytes: bytes, machine: '2 shared cores, runs under flock /work/cpu.lock', results }
+  const out: Results = {
+    ...previous,
+    fileBytes: bytes,
+    machine: '2 shared cores, runs under flock /work/cpu.lock',
+    results,
+  }
   writeFileSync(path, `${JSON.stringify(out, null, 2)}\n`)
   writeFileSync(
     join(here, 'results', 'natlab.md'),
