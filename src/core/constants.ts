@@ -507,6 +507,17 @@ export const DEFAULT_RELAY_MAX_CIRCUITS_PER_PEER = 4
 /** Reservations this relay holds for peers connected from one IP address (many peer IDs behind one host count as one). */
 export const DEFAULT_RELAY_MAX_RESERVATIONS_PER_IP = 4
 
+/**
+ * libp2p's random walk (relay discovery, AutoNAT's search for peers) runs DHT lookups for random
+ * keys back to back; on a network of a few peers each one asks the same peers again, hundreds of
+ * streams a second (src/net/random-walk-pace.ts). Lookups start at least this far apart...
+ */
+export const RANDOM_WALK_MIN_INTERVAL_MS = 1_000
+/** ...and, while lookups find no peer the walk had not seen, twice as far apart each time up to this. */
+export const RANDOM_WALK_MAX_INTERVAL_MS = 60_000
+/** Peers the pacing remembers as seen by the walk (the oldest forgotten first). */
+export const RANDOM_WALK_SEEN_PEERS = 1_000
+
 /** Hostile peers (src/net/peer-guard.ts, docs/resilience.md). */
 /** Penalty points (decaying, half-life PENALTY_HALF_LIFE_MS) at which a peer is disconnected and banned; gossipsub graylists at 8. */
 export const DEFAULT_BAN_PENALTY = 20

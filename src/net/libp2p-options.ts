@@ -33,6 +33,7 @@ import { type LateTopologyComponents, replayConnectedPeers } from './late-topolo
 import { type NatServices, natServices, relayTransport } from './nat-services.ts'
 import { ignoreRelayedObservations, type ObservedAddressComponents } from './observed.ts'
 import type { PeerGuard } from './peer-guard.ts'
+import { pacedRandomWalk, type RandomWalkComponents } from './random-walk-pace.ts'
 import { simTransport } from './sim-transport.ts'
 import type { Traffic } from './traffic.ts'
 import type { NetInit } from './types.ts'
@@ -181,9 +182,12 @@ export function buildLibp2pOptions(
       // Built before the node starts: listeners on its event bus from here see a bootstrap peer
       // that connects and identifies while slower services (UPnP's gateway search) still start.
       // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)
-      eventHooks: (components: { events: EventTarget } & LateTopologyComponents & ObservedAddressComponents) => {
+      eventHooks: (
+        components: { events: EventTarget } & LateTopologyComponents & ObservedAddressComponents & RandomWalkComponents,
+      ) => {
         onEvents(components.events)
         ignoreRelayedObservations(components)
+        pacedRandomWalk(components)
         return replayConnectedPeers(components)
       },
     },
