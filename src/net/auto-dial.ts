@@ -9,7 +9,9 @@
  * network split). Without it, a node that kept peers on its own side of a split never looked
  * for the others again (auto-dial acts on discovery only, and discovery on a LAN is mDNS
  * alone). A connection closed cleanly, by either side, is a goodbye: not redialled; nor is a
- * banned peer. At most DEFAULT_MAX_LOST_PEERS are remembered (the most recently lost).
+ * banned peer, nor one this node hung up on (even if that close ended in a reset). A remote's
+ * clean stop can still reach us as a reset (its close racing a write of ours): that peer is
+ * then redialled like a lost one. At most DEFAULT_MAX_LOST_PEERS are remembered.
  */
 
 import type { Connection, PeerId, PeerInfo, StreamCloseEvent } from '@libp2p/interface'
@@ -25,6 +27,9 @@ import {
 import { errorFields, type Logger } from '../core/logger.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
+
+/** How long after hanging up on a peer a close that ends in an error still counts as our goodbye, ms. */
+const HANG_UP_GRACE_MS = 10_000
 
 export interface AutoDialInit {
   autoDialTarget: number
@@ -46,6 +51,8 @@ export class AutoDialer {
   readonly #dialing = new Set<string>()
   /** Peers lost without a goodbye: when each was lost (oldest first). */
   readonly #lost = new Map<string, number>()
+  /** Peers this node hung up on: when (see forget). */
+  readonly #hungUp = new Map<string, number>()
   #redialTimer: ReturnType<typeof setTimeout> | undefined
   #node: Libp2p<Services> | undefined
 
@@ -75,9 +82,14 @@ export class AutoDialer {
     this.#node = undefined
   }
 
-  /** This node closed its connections to `peerId` on purpose: do not redial it. */
+  /**
+   * This node closes its connections to `peerId` on purpose: do not redial it, even when a close
+   * ends in an error (a write racing the close resets it) within HANG_UP_GRACE_MS.
+   */
   forget(peerId: string): void {
     this.#lost.delete(peerId)
+    this.#hungUp.set(peerId, Date.now())
+    if (this.#hungUp.size > DEFAULT_MAX_LOST_PEERS) this.#hungUp.delete(this.#hungUp.keys().next().value as string)
   }
 
   /** Peers lost and being redialled (for status and tests). */
@@ -87,6 +99,7 @@ export class AutoDialer {
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
     this.#lost.delete(evt.detail.toString())
+    this.#hungUp.delete(evt.detail.toString())
   }
 
   readonly #onOpen = (evt: CustomEvent<Connection>): void => {
@@ -106,6 +119,8 @@ export class AutoDialer {
     const node = this.#node
     const peerId = peer.toString()
     if (node === undefined || node.getConnections(peer).length > 0 || this.#init.isBanned?.(peerId) === true) return
+    const hungUp = this.#hungUp.get(peerId)
+    if (hungUp !== undefined && Date.now() - hungUp < HANG_UP_GRACE_MS) return
     this.#lost.delete(peerId)
     this.#lost.set(peerId, Date.now())
     for (const oldest of this.#lost.keys()) {
