@@ -8,7 +8,8 @@
  * two hosts of each kind behind their own NATs. Each run starts two fresh daemons (new homes, new
  * peer IDs) on the pair's hosts and stops them after, so AutoNAT, relays and DCUtR start from
  * nothing for them. Pairs given with --pairs are (re)measured and merged into
- * bench/results/natlab.json (so the 10 pairs can be run in chunks); bench/results/natlab.md is
+ * bench/results/natlab.json (so the 11 pairs, the 10 of public, home, hard and carrier NATs and
+ * hard with a UPnP-mapped host, can be run in chunks); bench/results/natlab.md is
  * the table made from it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -24,7 +25,9 @@ import { median } from './lib/stats.ts'
 const here = dirname(fileURLToPath(import.meta.url))
 const MiB = 1024 * 1024
 const KINDS = ['public', 'home', 'hard', 'carrier'] as const
-/** How long a run waits for the connection to become direct: where one side is public, and between NATs. */
+/** Besides every pair of KINDS: a host whose router maps its port by UPnP, with a hard NAT (no punch gets through one). */
+const MAPPED_PAIRS: Array<[LabHostKind, LabHostKind]> = [['hard', 'upnp']]
+/** How long a run waits for the connection to become direct: where one side is public or mapped, and between NATs. */
 const DIRECT_WAIT_PUBLIC_MS = 30_000
 const DIRECT_WAIT_NATS_MS = 10_000
 
@@ -78,9 +81,10 @@ export async function benchNatlab(argv: string[]): Promise<void> {
   const bytes = Number(values.mib) * MiB
   const why = await netnsUnavailable()
   if (why !== undefined) throw new Error(`the NAT lab needs network namespaces: ${why}`)
-  const all: Array<[LabHostKind, LabHostKind]> = KINDS.flatMap((a, i) =>
-    KINDS.slice(i).map((b) => [a, b] as [LabHostKind, LabHostKind]),
-  )
+  const all: Array<[LabHostKind, LabHostKind]> = [
+    ...KINDS.flatMap((a, i) => KINDS.slice(i).map((b) => [a, b] as [LabHostKind, LabHostKind])),
+    ...MAPPED_PAIRS,
+  ]
   const wanted = values.pairs?.split(',') ?? all.map(([a, b]) => `${a}-${b}`)
   // In the order given (the most telling pairs first when time is short).
   const pairs = wanted.flatMap((w) => all.filter(([a, b]) => `${a}-${b}` === w))
@@ -90,7 +94,7 @@ export async function benchNatlab(argv: string[]): Promise<void> {
   const infra = ['boot', 'relay2', 'helper1', 'helper2']
   const lab = await createNatLab([
     ...infra.map((name) => ({ name, kind: 'public' as const })),
-    ...KINDS.flatMap((kind) => [1, 2].map((n) => ({ name: `${kind}${n}`, kind }))),
+    ...[...KINDS, 'upnp' as const].flatMap((kind) => [1, 2].map((n) => ({ name: `${kind}${n}`, kind }))),
   ])
   const measured: PairRuns[] = []
   try {
@@ -115,12 +119,16 @@ export async function benchNatlab(argv: string[]): Promise<void> {
         directBps: [],
         errors: [],
       }
-      const directWithinMs = a === 'public' || b === 'public' ? DIRECT_WAIT_PUBLIC_MS : DIRECT_WAIT_NATS_MS
+      // Reaching a public or mapped host waits for AutoNAT to confirm its address.
+      const reachable = (k: LabHostKind) => k === 'public' || k === 'upnp'
+      const directWithinMs = reachable(a) || reachable(b) ? DIRECT_WAIT_PUBLIC_MS : DIRECT_WAIT_NATS_MS
       for (let run = 0; run < runs; run++) {
         const started: TestDaemon[] = []
         try {
           const start = async (host: string, kind: LabHostKind) => {
-            const d = await lab.startDaemon(host, [...bootstrap, ...(kind === 'carrier' ? [] : ['--no-upnp'])])
+            // Carrier hosts' home routers and upnp hosts' routers answer UPnP; no other router does.
+            const upnp = kind === 'carrier' || kind === 'upnp'
+            const d = await lab.startDaemon(host, [...bootstrap, ...(upnp ? [] : ['--no-upnp'])])
             started.push(d)
             return d
           }

@@ -63,10 +63,12 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
       started = performance.now()
       await Promise.all(
         suite.hosts.map(async ({ name, kind }) => {
-          // The carrier hosts' home routers answer UPnP (so double NAT shows); nothing else to map.
+          // The carrier hosts' home routers answer UPnP (so double NAT shows), and a upnp host's
+          // router maps its port; nothing else to map.
+          const upnp = kind === 'carrier' || kind === 'upnp'
           d.set(
             name,
-            await lab.startDaemon(name, [...bootstrap, ...(kind === 'carrier' ? [] : ['--no-upnp'])], {
+            await lab.startDaemon(name, [...bootstrap, ...(upnp ? [] : ['--no-upnp'])], {
               // The punch's own log lines, shown when a pair fails (see `explain`).
               DEBUG: 'lateral:punch',
             }),
@@ -157,7 +159,8 @@ export async function pairsSuite(suite: PairsSuite): Promise<void> {
           )
           assert.equal(conn.kind, 'direct')
           const kindOf = (n: string) => suite.hosts.find((h) => h.name === n)?.kind
-          if (kindOf(a) !== 'public' && kindOf(b) !== 'public') {
+          const reachable = (n: string) => kindOf(n) === 'public' || kindOf(n) === 'upnp'
+          if (!reachable(a) && !reachable(b)) {
             // Two NATed peers: the direct connection is a punched one, led by whichever side
             // dialled through the relay first (b may have, to answer a's message).
             const [pa, pb] = await Promise.all(
