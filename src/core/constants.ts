@@ -488,6 +488,14 @@ export const DEFAULT_DIRECT_UPGRADE_TIMEOUT_MS = 10_000
 export const DEFAULT_RELAYED_CLOSE_GRACE_MS = 30_000
 /** How often a relayed connection waiting to close is checked for open streams, ms. */
 export const DEFAULT_RELAYED_CLOSE_CHECK_MS = 500
+/** Goodbye (src/net/auto-dial.ts, docs/protocols/bye.md): a stopping node tells its peers, who then do not redial it. */
+export const BYE_PROTOCOL = `${PROTOCOL_PREFIX}/bye/1.0.0`
+/** How long a stopping node spends telling its peers goodbye, at most, ms. */
+export const BYE_TIMEOUT_MS = 1_000
+/** Peers told goodbye when a node stops (those connected longest first); the rest are not told. */
+export const BYE_MAX_PEERS = 64
+/** After a goodbye (said by a peer, or ours when hanging up on it), a close that ends in an error is still not a loss, for this long, ms. */
+export const BYE_GRACE_MS = 10_000
 /** TCP hole punching between two NATed peers (src/net/tcp-punch.ts, docs/protocols/punch.md): the protocol over the relayed connection. */
 export const PUNCH_PROTOCOL = `${PROTOCOL_PREFIX}/punch/1.0.0`
 /** Largest punch message accepted from a peer, bytes. */

@@ -9,9 +9,11 @@
  * network split). Without it, a node that kept peers on its own side of a split never looked
  * for the others again (auto-dial acts on discovery only, and discovery on a LAN is mDNS
  * alone). A connection closed cleanly, by either side, is a goodbye: not redialled; nor is a
- * banned peer, nor one this node hung up on (even if that close ended in a reset). A remote's
- * clean stop can still reach us as a reset (its close racing a write of ours): that peer is
- * then redialled like a lost one. At most DEFAULT_MAX_LOST_PEERS are remembered.
+ * banned peer. A clean close does not always look clean from the other side (one side's write
+ * racing the other's close resets the connection), so goodbyes are also said in words: a
+ * stopping node tells its peers on BYE_PROTOCOL (docs/protocols/bye.md), and a peer that said
+ * goodbye, or that this node hung up on, is not redialled even if its connections then end in
+ * a reset. At most DEFAULT_MAX_LOST_PEERS are remembered.
  */
 
 import type { Connection, PeerId, PeerInfo, StreamCloseEvent } from '@libp2p/interface'
@@ -19,6 +21,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import {
+  BYE_GRACE_MS,
+  BYE_MAX_PEERS,
+  BYE_PROTOCOL,
+  BYE_TIMEOUT_MS,
   DEFAULT_MAX_LOST_PEERS,
   DEFAULT_RECONNECT_AT_START,
   DEFAULT_REDIAL_FOR_MS,
@@ -28,8 +34,8 @@ import { errorFields, type Logger } from '../core/logger.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
 
-/** How long after hanging up on a peer a close that ends in an error still counts as our goodbye, ms. */
-const HANG_UP_GRACE_MS = 10_000
+/** What a stopping node writes on BYE_PROTOCOL (docs/protocols/bye.md). */
+const BYE_MESSAGE = Uint8Array.of(1)
 
 export interface AutoDialInit {
   autoDialTarget: number
@@ -51,8 +57,8 @@ export class AutoDialer {
   readonly #dialing = new Set<string>()
   /** Peers lost without a goodbye: when each was lost (oldest first). */
   readonly #lost = new Map<string, number>()
-  /** Peers this node hung up on: when (see forget). */
-  readonly #hungUp = new Map<string, number>()
+  /** Peers that said goodbye, or that this node hung up on: when (see #farewell). */
+  readonly #departed = new Map<string, number>()
   #redialTimer: ReturnType<typeof setTimeout> | undefined
   #node: Libp2p<Services> | undefined
 
@@ -68,6 +74,7 @@ export class AutoDialer {
     node.addEventListener('peer:discovery', this.#onDiscovery)
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('connection:open', this.#onOpen)
+    void this.#handleBye(node).catch((err: unknown) => this.#log.warn('cannot serve goodbyes', errorFields(err)))
     void this.#reconnectKnownPeers(node.peerId.toString())
     this.#armRedial()
   }
@@ -82,24 +89,73 @@ export class AutoDialer {
     this.#node = undefined
   }
 
-  /**
-   * This node closes its connections to `peerId` on purpose: do not redial it, even when a close
-   * ends in an error (a write racing the close resets it) within HANG_UP_GRACE_MS.
-   */
+  /** This node closes its connections to `peerId` on purpose: do not redial it. */
   forget(peerId: string): void {
-    this.#lost.delete(peerId)
-    this.#hungUp.set(peerId, Date.now())
-    if (this.#hungUp.size > DEFAULT_MAX_LOST_PEERS) this.#hungUp.delete(this.#hungUp.keys().next().value as string)
+    this.#farewell(peerId)
   }
 
-  /** Peers lost and being redialled (for status and tests). */
-  lostPeers(): string[] {
-    return [...this.#lost.keys()]
+  /**
+   * A goodbye, ours or the peer's: not a peer to redial, even when a close ends in an error within
+   * BYE_GRACE_MS (a write of one side racing the other's close resets the connection).
+   */
+  #farewell(peerId: string): void {
+    this.#lost.delete(peerId)
+    this.#departed.delete(peerId)
+    this.#departed.set(peerId, Date.now())
+    if (this.#departed.size > DEFAULT_MAX_LOST_PEERS)
+      this.#departed.delete(this.#departed.keys().next().value as string)
+  }
+
+  /** Serve BYE_PROTOCOL: a peer about to stop says so (docs/protocols/bye.md). */
+  async #handleBye(node: Libp2p<Services>): Promise<void> {
+    await node.handle(
+      BYE_PROTOCOL,
+      (stream, connection) => {
+        // Noted on the protocol alone; the byte the peer sends is not read.
+        this.#farewell(connection.remotePeer.toString())
+        void stream.close().catch((err: unknown) => stream.abort(err as Error))
+      },
+      { maxInboundStreams: 1, runOnLimitedConnection: true },
+    )
+  }
+
+  /**
+   * Tell connected peers (at most BYE_MAX_PEERS, within BYE_TIMEOUT_MS) that this node is
+   * stopping, so they do not take the closes that follow for a crash. Never throws.
+   */
+  async sayGoodbye(): Promise<void> {
+    const node = this.#node
+    if (node === undefined) return
+    const signal = AbortSignal.timeout(BYE_TIMEOUT_MS)
+    const byPeer = new Map<string, Connection>()
+    for (const c of node.getConnections()) {
+      if (c.status === 'open' && !byPeer.has(c.remotePeer.toString())) byPeer.set(c.remotePeer.toString(), c)
+    }
+    const told = [...byPeer.values()].sort((a, b) => a.timeline.open - b.timeline.open).slice(0, BYE_MAX_PEERS)
+    await Promise.allSettled(
+      told.map(async (connection) => {
+        const stream = await connection.newStream(BYE_PROTOCOL, { signal, runOnLimitedConnection: true })
+        const onAbort = () => stream.abort(new Error('goodbye not taken within the time'))
+        signal.addEventListener('abort', onAbort, { once: true })
+        try {
+          // One byte: a stream on which nothing is written may never reach the peer (libp2p
+          // negotiates the protocol with the first write).
+          stream.send(BYE_MESSAGE)
+          await stream.close({ signal })
+          // The peer closes its side once it has taken note.
+          for await (const _ of stream) {
+            // nothing more comes on this protocol
+          }
+        } finally {
+          signal.removeEventListener('abort', onAbort)
+        }
+      }),
+    )
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
     this.#lost.delete(evt.detail.toString())
-    this.#hungUp.delete(evt.detail.toString())
+    this.#departed.delete(evt.detail.toString())
   }
 
   readonly #onOpen = (evt: CustomEvent<Connection>): void => {
@@ -119,8 +175,8 @@ export class AutoDialer {
     const node = this.#node
     const peerId = peer.toString()
     if (node === undefined || node.getConnections(peer).length > 0 || this.#init.isBanned?.(peerId) === true) return
-    const hungUp = this.#hungUp.get(peerId)
-    if (hungUp !== undefined && Date.now() - hungUp < HANG_UP_GRACE_MS) return
+    const departed = this.#departed.get(peerId)
+    if (departed !== undefined && Date.now() - departed < BYE_GRACE_MS) return
     this.#lost.delete(peerId)
     this.#lost.set(peerId, Date.now())
     for (const oldest of this.#lost.keys()) {

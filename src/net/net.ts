@@ -160,6 +160,8 @@ class Libp2pNet implements Net {
     const running = this.#running
     if (running === undefined) return
     this.#running = undefined
+    // First, while everything still runs: peers told we are leaving do not redial us.
+    await this.#autoDial.sayGoodbye()
     this.#unwatch()
     this.#relayPicker.detach()
     this.#directUpgrader.detach()
