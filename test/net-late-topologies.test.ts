@@ -81,6 +81,7 @@ describe('topologies registered late', { timeout: 30_000 }, () => {
     const components = {
       registrar: {
         register: async (_protocol: string, topology: Topology) => `${registered.push(topology)}`,
+        unregister: () => {},
       },
       connectionManager: { getConnections: () => connections },
       peerStore: { get: async () => ({ protocols: ['/x/1'] }) as never },
@@ -119,5 +120,10 @@ describe('topologies registered late', { timeout: 30_000 }, () => {
     const late: string[] = []
     await components.registrar.register('/x/1', { onConnect: (peerId) => void late.push(peerId.toString()) })
     assert.equal(late.length, 2)
+    // replay(protocol) tells the protocol's topologies again (AutoNAT, after a new UPnP mapping).
+    await hooks.replay('/x/1')
+    assert.equal(late.length, 4)
+    await hooks.replay('/y/1')
+    assert.equal(late.length, 4)
   })
 })

@@ -21,7 +21,7 @@ import type { Logger } from '../core/logger.ts'
 
 /** The parts of libp2p's components this hook reads (service factories receive them). */
 export interface LateTopologyComponents {
-  registrar: { register(protocol: string, topology: Topology): Promise<string> }
+  registrar: { register(protocol: string, topology: Topology): Promise<string>; unregister(id: string): void }
   connectionManager: { getConnections(peerId?: PeerId): Connection[] }
   peerStore: Pick<PeerStore, 'get'>
 }
@@ -31,16 +31,24 @@ interface Registration {
   topology: Topology
 }
 
+/** The hook: a libp2p startable, and a way to tell a protocol's topologies again of the peers connected now. */
+export interface TopologyReplay extends Startable {
+  /** Tell every topology registered for `protocol` of the peers connected with it now, as if they had just identified. */
+  replay(protocol: string): Promise<void>
+}
+
 /**
  * Wrap `components.registrar.register` so a topology learns of peers connected before it. The
  * returned startable must be one of libp2p's components (a service): its `afterStart` replays the
  * registrations made while the node started.
  */
-export function replayConnectedPeers(components: LateTopologyComponents, log?: Logger): Startable {
+export function replayConnectedPeers(components: LateTopologyComponents, log?: Logger): TopologyReplay {
   const registrar = components.registrar
   const register = registrar.register.bind(registrar)
+  const unregister = registrar.unregister.bind(registrar)
   let started = false
   let pending: Registration[] = []
+  const registered = new Map<string, Registration>()
 
   async function replay({ protocol, topology }: Registration): Promise<void> {
     const told = new Set<string>()
@@ -68,9 +76,14 @@ export function replayConnectedPeers(components: LateTopologyComponents, log?: L
   registrar.register = async (protocol, topology) => {
     const id = await register(protocol, topology)
     const registration = { protocol, topology }
+    registered.set(id, registration)
     if (started) await replay(registration)
     else pending.push(registration)
     return id
+  }
+  registrar.unregister = (id) => {
+    registered.delete(id)
+    unregister(id)
   }
 
   return {
@@ -83,6 +96,12 @@ export function replayConnectedPeers(components: LateTopologyComponents, log?: L
     },
     stop() {
       started = false
+    },
+    async replay(protocol) {
+      if (!started) return
+      for (const registration of [...registered.values()]) {
+        if (registration.protocol === protocol) await replay(registration)
+      }
     },
   }
 }

@@ -29,8 +29,14 @@ import {
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
-import { type LateTopologyComponents, replayConnectedPeers } from './late-topologies.ts'
-import { type NatServices, natServices, relayTransport } from './nat-services.ts'
+import { type LateTopologyComponents, replayConnectedPeers, type TopologyReplay } from './late-topologies.ts'
+import {
+  type MappingComponents,
+  type NatServices,
+  natServices,
+  relayTransport,
+  verifyNewMappings,
+} from './nat-services.ts'
 import { ignoreRelayedObservations, type ObservedAddressComponents } from './observed.ts'
 import type { PeerGuard } from './peer-guard.ts'
 import { pacedRandomWalk, type RandomWalkComponents } from './random-walk-pace.ts'
@@ -48,7 +54,7 @@ export type Services = {
   dht: KadDHT
   /** Absent only in simulations that leave gossipsub out (NetInit.lean). */
   pubsub: GossipSub
-  eventHooks: object
+  eventHooks: TopologyReplay
 } & NatServices
 
 /** Gossipsub score thresholds (docs/protocols/topics.md explains them). */
@@ -183,12 +189,17 @@ export function buildLibp2pOptions(
       // that connects and identifies while slower services (UPnP's gateway search) still start.
       // (Creating the node unstarted and starting it later stopped DHT discovery between daemons.)
       eventHooks: (
-        components: { events: EventTarget } & LateTopologyComponents & ObservedAddressComponents & RandomWalkComponents,
+        components: { events: EventTarget } & LateTopologyComponents &
+          ObservedAddressComponents &
+          RandomWalkComponents &
+          MappingComponents,
       ) => {
         onEvents(components.events)
         ignoreRelayedObservations(components)
         pacedRandomWalk(components)
-        return replayConnectedPeers(components)
+        const topologies = replayConnectedPeers(components)
+        verifyNewMappings(components, topologies)
+        return topologies
       },
     },
   }

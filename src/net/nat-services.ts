@@ -16,11 +16,50 @@ import {
   DEFAULT_RELAY_MAX_RESERVATIONS,
   DEFAULT_RELAY_RESERVATION_TTL_MS,
 } from '../core/constants.ts'
+import type { Logger } from '../core/logger.ts'
+import type { TopologyReplay } from './late-topologies.ts'
 import { type PunchComponents, TcpPunch } from './tcp-punch.ts'
 import type { NetInit, RelayServerInit } from './types.ts'
 
 /** The relay server protocol: a peer that answers it can hold reservations for others. */
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
+/** AutoNAT v2's request protocol: its topology hears of the peers that can dial our addresses back. */
+export const AUTONAT_DIAL_REQUEST_PROTOCOL = '/libp2p/autonat/2/dial-request'
+
+/** The part of libp2p's components that `verifyNewMappings` wraps. */
+export interface MappingComponents {
+  addressManager: {
+    addPublicAddressMapping(
+      internalIp: string,
+      internalPort: number,
+      externalIp: string,
+      externalPort?: number,
+      protocol?: 'tcp' | 'udp',
+    ): void
+  }
+}
+
+/**
+ * AutoNAT v2 asks a peer to dial our addresses back only when a connection to that peer opens.
+ * A UPnP mapping is made seconds after start, once the bootstrap peers are connected, so on a
+ * network with no newcomers its address was never checked, never announced, and nobody dialled
+ * it: in the NAT lab a hard-NAT peer stayed relayed to a mapped one (2 benchmark runs of 2).
+ * After each mapping the AutoNAT topology is told again of the peers connected now.
+ */
+export function verifyNewMappings(
+  components: MappingComponents,
+  topologies: Pick<TopologyReplay, 'replay'>,
+  log?: Logger,
+): void {
+  const manager = components.addressManager
+  const add = manager.addPublicAddressMapping.bind(manager)
+  manager.addPublicAddressMapping = (...args) => {
+    add(...args)
+    topologies.replay(AUTONAT_DIAL_REQUEST_PROTOCOL).catch((err: unknown) => {
+      log?.debug('AutoNAT not asked about a new mapping', { err: String(err) })
+    })
+  }
+}
 
 export type NatServices = {
   punch?: TcpPunch
