@@ -34,6 +34,25 @@ import { errorFields, type Logger } from '../core/logger.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
 
+/** How long an address where a dial met another peer than the one asked for is left alone by auto-dial, ms. */
+const ADDRESS_TAKEN_MS = 10 * 60_000
+
+/** `ip:port` of a TCP or WebSocket address (relayed ones have none of their own). */
+function addressKey(addr: Multiaddr): string | undefined {
+  const text = addr.toString()
+  if (text.includes('/p2p-circuit')) return undefined
+  const m = /^\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)/.exec(text)
+  return m === null ? undefined : `${m[1]}:${m[2]}`
+}
+
+/** The dial reached a peer, but not the one asked for (its TLS or Noise handshake said so). */
+function isPeerMismatch(err: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof err !== 'object' || err === null) return false
+  const e = err as { name?: string; cause?: unknown; errors?: unknown[] }
+  if (e.name === 'UnexpectedPeerError') return true
+  return isPeerMismatch(e.cause, depth + 1) || (e.errors ?? []).some((x) => isPeerMismatch(x, depth + 1))
+}
+
 /** What a stopping node writes on BYE_PROTOCOL (docs/protocols/bye.md). */
 const BYE_MESSAGE = Uint8Array.of(1)
 
@@ -55,6 +74,10 @@ export class AutoDialer {
   readonly #peers: PeerView
   readonly #log: Logger
   readonly #dialing = new Set<string>()
+  /** `ip:port` of the addresses auto-dial is dialling now (one peer at a time per address). */
+  readonly #busyAddresses = new Set<string>()
+  /** `ip:port` where a dial met another peer than the one asked for: when (see #dial). */
+  readonly #taken = new Map<string, number>()
   /** Peers lost without a goodbye: when each was lost (oldest first). */
   readonly #lost = new Map<string, number>()
   /** Peers that said goodbye, or that this node hung up on: when (see #farewell). */
@@ -218,20 +241,47 @@ export class AutoDialer {
     }
   }
 
+  /**
+   * Dial a peer if fewer than the target are connected. Stale records are common: a host that
+   * came back with a new key, or a new node on an old node's address, leaves its old peer IDs in
+   * the DHT and in peers' stores, all at the same address. Dialling them all at once made one
+   * host open a connection per stale ID to the same address within milliseconds; the node there
+   * (libp2p's per-host inbound limit, 5 a second) then refused the dial that mattered, a user's
+   * `lateral connect` (8 of 20 benchmark runs of two public hosts). So auto-dial dials one peer
+   * at a time per address, and an address where a dial met another peer than the one asked for
+   * is not dialled for another peer ID for ADDRESS_TAKEN_MS.
+   */
   async #dial(peerId: string, addrs: Multiaddr[] = []): Promise<void> {
     const node = this.#node
     if (node === undefined || this.#dialing.has(peerId) || peerId === node.peerId.toString()) return
     if (node.getConnections().length >= this.#init.autoDialTarget) return
     const id = peerIdFromString(peerId)
     if (node.getConnections(id).length > 0) return
+    const known =
+      addrs.length > 0
+        ? addrs
+        : await node.peerStore.get(id).then(
+            (p) => p.addresses.map((a) => a.multiaddr),
+            () => [],
+          )
+    const now = Date.now()
+    const keys = [...new Set(known.flatMap((a) => addressKey(a) ?? []))]
+    const taken = (key: string) => (this.#taken.get(key) ?? 0) > now - ADDRESS_TAKEN_MS
+    if (keys.length > 0 && keys.every((k) => this.#busyAddresses.has(k) || taken(k))) return
     this.#dialing.add(peerId)
+    for (const k of keys) this.#busyAddresses.add(k)
     try {
       if (addrs.length > 0) await node.peerStore.merge(id, { multiaddrs: addrs })
       await node.dial(id, { signal: AbortSignal.timeout(this.#init.dialTimeoutMs) })
     } catch (err) {
+      if (isPeerMismatch(err)) {
+        for (const k of keys) this.#taken.set(k, Date.now())
+        if (this.#taken.size > DEFAULT_MAX_LOST_PEERS) this.#taken.delete(this.#taken.keys().next().value as string)
+      }
       this.#log.debug('auto-dial failed', { peerId, ...errorFields(err) })
     } finally {
       this.#dialing.delete(peerId)
+      for (const k of keys) this.#busyAddresses.delete(k)
     }
   }
 

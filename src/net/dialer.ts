@@ -9,6 +9,32 @@ import { isPeerId, parsePeerId, parseTarget, withTimeout } from './parse.ts'
 import type { PeerView } from './peers.ts'
 import type { PeerConnection } from './types.ts'
 
+/** Waits before dialling again after the peer's host reset the TCP connection (see Dialer.connect), ms. */
+const CONNECT_RETRY_DELAYS_MS = [1_000, 2_000]
+
+/**
+ * The peer's host reset the TCP connection (the error itself, or one it wraps). A refused one
+ * (nothing listens there) is not retried: it fails as fast as before.
+ */
+function isConnectionReset(err: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof err !== 'object' || err === null) return false
+  const e = err as { code?: string; message?: string; cause?: unknown; errors?: unknown[] }
+  if (e.code === 'ECONNRESET' || /\bECONNRESET\b/.test(e.message ?? '')) return true
+  return isConnectionReset(e.cause, depth + 1) || (e.errors ?? []).some((x) => isConnectionReset(x, depth + 1))
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
 export class Dialer {
   readonly #node: () => Libp2p<Services>
   readonly #peers: PeerView
@@ -26,7 +52,7 @@ export class Dialer {
     const node = this.#node()
     const dialTarget = parseTarget(target)
     try {
-      const conn = await node.dial(dialTarget, withTimeout(options, this.#timeoutMs))
+      const conn = await this.#dialRetryingResets(node, dialTarget, options)
       return await this.#peers.describe(node.getConnections(conn.remotePeer))
     } catch (err) {
       if (isPeerId(dialTarget) && options.signal?.aborted !== true) {
@@ -34,6 +60,25 @@ export class Dialer {
         if (conn !== undefined) return conn
       }
       throw mapNetError(err, `could not connect to ${target}`, options)
+    }
+  }
+
+  /**
+   * Dial, and again after CONNECT_RETRY_DELAYS_MS when the peer's host reset the TCP
+   * connection. A host resets a burst of connections from one address (libp2p's per-host inbound
+   * limit, 5 a second): our own DHT, dialling stale peer IDs recorded at that host's address,
+   * can use up the allowance just before the dial a user asked for (8 of 20 benchmark runs
+   * between two public hosts failed so, with `ECONNRESET`). A person would try again.
+   */
+  async #dialRetryingResets(node: Libp2p<Services>, target: ReturnType<typeof parseTarget>, options: AbortOptions) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await node.dial(target, withTimeout(options, this.#timeoutMs))
+      } catch (err) {
+        const delay = CONNECT_RETRY_DELAYS_MS[attempt]
+        if (delay === undefined || !isConnectionReset(err) || options.signal?.aborted === true) throw err
+        await sleep(delay, options.signal)
+      }
     }
   }
 
