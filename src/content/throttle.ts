@@ -3,6 +3,7 @@
  * semaphore (first come, first served, so every waiting peer gets its turn), and one such
  * semaphore per peer for per-peer caps.
  */
+import { sleep } from '../core/abort.ts'
 
 /** Bytes per second; 0 means unlimited. `take(n)` resolves when n bytes may pass. */
 export class ByteRate {
@@ -142,20 +143,4 @@ export class KeyedSlots {
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason)
-      return
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
+export { sleep }

@@ -1,7 +1,7 @@
 /** Dialling, hanging up and pinging peers by multiaddr or peer ID. */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
-import type { AbortOptions } from '../core/abort.ts'
+import { type AbortOptions, sleep } from '../core/abort.ts'
 import { mapNetError } from './errors.ts'
 import type { Services } from './libp2p-options.ts'
 import { RELAY_HOP_PROTOCOL } from './nat-services.ts'
@@ -21,18 +21,6 @@ function isConnectionReset(err: unknown, depth = 0): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown; errors?: unknown[] }
   if (e.code === 'ECONNRESET' || /\bECONNRESET\b/.test(e.message ?? '')) return true
   return isConnectionReset(e.cause, depth + 1) || (e.errors ?? []).some((x) => isConnectionReset(x, depth + 1))
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
 }
 
 export class Dialer {

@@ -12,6 +12,7 @@
  * RANDOM_WALK_MAX_INTERVAL_MS. A lookup that finds a new peer brings the pace back to the minimum.
  */
 import type { AbortOptions, PeerInfo } from '@libp2p/interface'
+import { sleep as abortSleep } from '../core/abort.ts'
 import { RANDOM_WALK_MAX_INTERVAL_MS, RANDOM_WALK_MIN_INTERVAL_MS, RANDOM_WALK_SEEN_PEERS } from '../core/constants.ts'
 
 interface WalkRouting {
@@ -36,7 +37,7 @@ export function pacedRouting(routing: WalkRouting, pace: WalkPace = {}): WalkRou
   const min = pace.minIntervalMs ?? RANDOM_WALK_MIN_INTERVAL_MS
   const max = pace.maxIntervalMs ?? RANDOM_WALK_MAX_INTERVAL_MS
   const now = pace.now ?? Date.now
-  const sleep = pace.sleep ?? abortableSleep
+  const sleep = pace.sleep ?? abortSleep
   const seen = new Set<string>()
   let next = 0
   let interval = min
@@ -75,22 +76,4 @@ export function pacedRandomWalk(components: RandomWalkComponents, pace: WalkPace
     throw new Error("this libp2p version's random walk does not keep its peer routing where Lateral expects it")
   }
   walk.peerRouting = pacedRouting(routing as WalkRouting, pace)
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
