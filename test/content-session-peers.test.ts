@@ -23,7 +23,7 @@ import { type SessionSizes, SwarmSession } from '../src/content/swarm-session.ts
 import { ByteRate } from '../src/content/throttle.ts'
 import { encodeFrame, readFrames } from '../src/core/framing.ts'
 import { silentLogger } from '../src/core/logger.ts'
-import type { ProtocolStream } from '../src/net/types.ts'
+import type { Net, ProtocolStream } from '../src/net/types.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
 import { waitFor } from '../src/testing/wait.ts'
@@ -130,6 +130,60 @@ describe('download session against unruly peers', { timeout: 60_000 }, () => {
       { haves: session.sizes().haves, lacks: session.sizes().lacks, pending: session.sizes().pending },
       { haves: 0, lacks: 0, pending: 0 },
     )
+  })
+
+  it('a peer whose stream fails on a write, still connected, joins again on a new stream', async (t) => {
+    const net = await createMemoryNetwork(2)
+    t.after(() => net.stop())
+    const [seeder, downloader] = net.nodes as [LateralNode, LateralNode]
+    const bytes = randomBytes(4 * CHUNK)
+    const { cid } = await seeder.content.add([{ path: 'f.bin', size: bytes.length, content: [bytes] }], {
+      chunker: `size-${CHUNK}`,
+    })
+    await net.connect(1, 0)
+    // The first stream's second write (the first block wants) fails as a write on a stream whose
+    // relay just went does, before its reader has noticed anything.
+    const opened: ProtocolStream[] = []
+    const failingNet = new Proxy(downloader.net, {
+      get(target, key) {
+        if (key !== 'openStream') {
+          const value = Reflect.get(target, key, target)
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+        return async (...args: Parameters<Net['openStream']>) => {
+          const stream = await target.openStream(...args)
+          opened.push(stream)
+          if (opened.length > 1) return stream
+          let writes = 0
+          return new Proxy(stream, {
+            get(s, k) {
+              if (k !== 'write') {
+                const value = Reflect.get(s, k, s)
+                return typeof value === 'function' ? value.bind(s) : value
+              }
+              return async (...w: Parameters<ProtocolStream['write']>) => {
+                if (++writes === 2) throw new Error('Cannot write to a stream that is closed')
+                return s.write(...w)
+              }
+            },
+          })
+        }
+      },
+    })
+    const session = new SwarmSession(CID.parse(cid), {
+      net: failingNet,
+      blockstore: downloader.content.blockstore,
+      downloadRate: new ByteRate(0),
+      tuning: { providerTimeoutMs: 5_000, blockTimeoutMs: 10_000, maxPeers: 8, providerSearchIntervalMs: 10_000 },
+      isBanned: () => false,
+      reportCorrupt: () => {},
+      log: silentLogger.forComponent('test'),
+    })
+    const result = await session.run()
+    assert.equal(sha256(await collect(downloader.content.cat(cid))), sha256(bytes))
+    assert.equal(opened.length, 2, 'one new stream to the same peer')
+    assert.equal(result.peers.find((p: PeerTally) => p.peerId === seeder.peerId)?.bytes, result.bytes)
+    assert.equal(downloader.net.penalty(seeder.peerId), 0, 'a failed write is not a protocol violation')
   })
 
   it('a peer that resets its stream or closes it inside a frame is dropped without penalty', async (t) => {

@@ -335,10 +335,12 @@ export class SwarmSession {
 
   /**
    * Drop a peer whose stream or connection ended without its fault (a relayed connection closed
-   * once direct, a relay's data limit spent): it joins again on a new stream while it is
-   * connected (#retryMoved), at most MAX_MOVES times per session.
+   * once direct or its relay gone, a relay's data limit spent): it joins again on a new stream
+   * while it is connected (#retryMoved) or when the provider search names it again, at most
+   * MAX_MOVES times per session. Whichever notices first, the reader or a write, moves it.
    */
   #move(peer: SessionPeer, reason: string): void {
+    if (!peer.active) return
     this.#drop(peer, 'dropped', reason)
     const moves = (this.#moves.get(peer.id) ?? 0) + 1
     this.#moves.set(peer.id, moves)
@@ -541,7 +543,8 @@ export class SwarmSession {
 
   async #send(peer: SessionPeer, message: BlocksMessage): Promise<void> {
     const err = await peer.send(message, this.#signal)
-    if (err !== undefined && !this.#signal.aborted) this.#drop(peer, 'dropped', err.message)
+    // A write fails only when the stream or its connection is gone: never the peer's fault.
+    if (err !== undefined && !this.#signal.aborted) this.#move(peer, err.message)
   }
 
   /** Timeouts, the stall limit, progress reports. */
