@@ -19,6 +19,7 @@ import {
   WANT_HAVE,
 } from '../src/content/blocks-message.ts'
 import type { PeerTally } from '../src/content/fetch-progress.ts'
+import type { SessionOptions } from '../src/content/session-types.ts'
 import { type SessionSizes, SwarmSession } from '../src/content/swarm-session.ts'
 import { ByteRate } from '../src/content/throttle.ts'
 import { encodeFrame, readFrames } from '../src/core/framing.ts'
@@ -79,6 +80,33 @@ async function answerHonestly(node: LateralNode, stream: ProtocolStream, m: Extr
   }
 }
 
+/** A download session on `node` with the test's tuning; `net` replaces the node's network. */
+function newSession(
+  node: LateralNode,
+  root: CID,
+  options: SessionOptions = {},
+  over: { net?: Net; providerTimeoutMs?: number } = {},
+): SwarmSession {
+  return new SwarmSession(
+    root,
+    {
+      net: over.net ?? node.net,
+      blockstore: node.content.blockstore,
+      downloadRate: new ByteRate(0),
+      tuning: {
+        providerTimeoutMs: over.providerTimeoutMs ?? 20_000,
+        blockTimeoutMs: 10_000,
+        maxPeers: 8,
+        providerSearchIntervalMs: 10_000,
+      },
+      isBanned: () => false,
+      reportCorrupt: () => {},
+      log: silentLogger.forComponent('test'),
+    },
+    options,
+  )
+}
+
 describe('download session against unruly peers', { timeout: 60_000 }, () => {
   it('haves and dont-haves for CIDs never asked about are ignored: per-peer structures stay bounded', async (t) => {
     const net = await createMemoryNetwork(2)
@@ -103,19 +131,9 @@ describe('download session against unruly peers', { timeout: 60_000 }, () => {
 
     const root = CID.parse(cid)
     const samples: SessionSizes[] = []
-    const session = new SwarmSession(
-      root,
-      {
-        net: downloader.net,
-        blockstore: downloader.content.blockstore,
-        downloadRate: new ByteRate(0),
-        tuning: { providerTimeoutMs: 20_000, blockTimeoutMs: 10_000, maxPeers: 8, providerSearchIntervalMs: 10_000 },
-        isBanned: () => false,
-        reportCorrupt: () => {},
-        log: silentLogger.forComponent('test'),
-      },
-      { onProgress: () => samples.push(session.sizes()) },
-    )
+    const session: SwarmSession = newSession(downloader, root, {
+      onProgress: () => samples.push(session.sizes()),
+    })
     const result = await session.run()
     assert.equal(sha256(await collect(downloader.content.cat(cid))), sha256(bytes))
     assert.equal(result.peers.find((p: PeerTally) => p.peerId === flooder.peerId)?.state, 'active')
@@ -170,15 +188,7 @@ describe('download session against unruly peers', { timeout: 60_000 }, () => {
         }
       },
     })
-    const session = new SwarmSession(CID.parse(cid), {
-      net: failingNet,
-      blockstore: downloader.content.blockstore,
-      downloadRate: new ByteRate(0),
-      tuning: { providerTimeoutMs: 5_000, blockTimeoutMs: 10_000, maxPeers: 8, providerSearchIntervalMs: 10_000 },
-      isBanned: () => false,
-      reportCorrupt: () => {},
-      log: silentLogger.forComponent('test'),
-    })
+    const session = newSession(downloader, CID.parse(cid), {}, { net: failingNet, providerTimeoutMs: 5_000 })
     const result = await session.run()
     assert.equal(sha256(await collect(downloader.content.cat(cid))), sha256(bytes))
     assert.equal(opened.length, 2, 'one new stream to the same peer')

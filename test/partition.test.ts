@@ -12,23 +12,27 @@
  * there is no mDNS. The time from heal to convergence is printed (docs/resilience.md).
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { promisify } from 'node:util'
 import { homePaths } from '../src/core/home.ts'
 import { createNetnsLan, type NetnsHost, type NetnsLan, netnsUnavailable } from '../src/testing/netns.ts'
-import { type CliProcess, runCli, spawnCli, startTestDaemon, type TestDaemon } from '../src/testing/testnet.ts'
+import {
+  apiInNamespace,
+  type CliProcess,
+  runCli,
+  spawnCli,
+  startTestDaemon,
+  type TestDaemon,
+} from '../src/testing/testnet.ts'
 import { waitFor } from '../src/testing/wait.ts'
 
 /** mDNS's queries after the first: well after the test's end. */
 const MDNS_MS = 10 * 60_000
 const REDIAL_MS = 2_000
 const RETRY_MAX_MS = 2_000
-const execFileP = promisify(execFile)
 const unavailable = await netnsUnavailable()
 if (unavailable !== undefined) console.log(`# partition test skipped: ${unavailable}`)
 
@@ -58,21 +62,8 @@ describe('partition 3/3 and heal', { skip: unavailable ?? false }, () => {
   }
   const json = async <T>(i: number, args: string[]): Promise<T> => JSON.parse(await cli(i, [...args, '--json'])) as T
   /** One API call inside host i's namespace (the daemon's API listens on its loopback). */
-  const api = async <T>(i: number, path: string): Promise<T> => {
-    const d = daemons[i] as TestDaemon
-    const [cmd, ...wrap] = (lan.hosts[i] as NetnsHost).wrap as [string, ...string[]]
-    const { stdout } = await execFileP(cmd, [
-      ...wrap,
-      'curl',
-      '-sSf',
-      '--max-time',
-      '20',
-      '-H',
-      `authorization: Bearer ${d.info.token}`,
-      `${d.info.url}${path}`,
-    ])
-    return JSON.parse(stdout) as T
-  }
+  const api = <T>(i: number, path: string): Promise<T> =>
+    apiInNamespace<T>(daemons[i] as TestDaemon, (lan.hosts[i] as NetnsHost).wrap, path)
   const all = (f: (i: number) => Promise<boolean>) => async () =>
     (await Promise.all(daemons.map((_, i) => f(i)))).every((x) => x) ? true : undefined
 

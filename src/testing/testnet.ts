@@ -84,6 +84,29 @@ export function runCli(
   })
 }
 
+/**
+ * API GET on a daemon that runs inside a network namespace (its API listens on that namespace's
+ * loopback): curl through `wrap` (`ip netns exec NS`), JSON parsed. A failed request throws.
+ */
+export function apiInNamespace<T>(daemon: TestDaemon, wrap: string[], path: string): Promise<T> {
+  const [file, ...argv] = [
+    ...wrap,
+    'curl',
+    '-sSf',
+    '--max-time',
+    '20',
+    '-H',
+    `authorization: Bearer ${daemon.info.token}`,
+    `${daemon.info.url}${path}`,
+  ] as [string, ...string[]]
+  return new Promise((resolvePromise, reject) => {
+    execFile(file, argv, { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`GET ${path}: ${stderr.trim() || err.message}`))
+      else resolvePromise(JSON.parse(stdout) as T)
+    })
+  })
+}
+
 export interface CliProcess {
   process: ChildProcess
   /** Lines printed on stdout so far. */

@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CliResult, runCli, startTestDaemon, type TestDaemon } from '../testnet.ts'
+import { apiInNamespace, type CliResult, runCli, startTestDaemon, type TestDaemon } from '../testnet.ts'
 import { destroyNamespacesSync, reapStaleLabs, removeOwnerRecord, writeOwnerRecord } from './reaper.ts'
 import { applyNat, startMiniupnpd } from './router.ts'
 import { inNs, sh } from './sh.ts'
@@ -235,18 +235,8 @@ export async function createNatLab(spec: Array<{ name: string; kind: LabHostKind
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       })
     },
-    async api<T>(daemon: TestDaemon, path: string): Promise<T> {
-      const out = await sh(
-        ...((wrapOf.get(daemon) ?? []) as [string, ...string[]]),
-        'curl',
-        '-sSf',
-        '--max-time',
-        '20',
-        '-H',
-        `authorization: Bearer ${daemon.info.token}`,
-        `${daemon.info.url}${path}`,
-      )
-      return JSON.parse(out) as T
+    api<T>(daemon: TestDaemon, path: string): Promise<T> {
+      return apiInNamespace<T>(daemon, wrapOf.get(daemon) ?? [], path)
     },
     async stopDaemon(daemon) {
       await stopProcess(daemon.process)
