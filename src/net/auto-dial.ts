@@ -31,6 +31,7 @@ import {
   DEFAULT_REDIAL_INTERVAL_MS,
 } from '../core/constants.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
+import { isPeerMismatch } from './errors.ts'
 import type { Services } from './libp2p-options.ts'
 import type { PeerView } from './peers.ts'
 
@@ -43,14 +44,6 @@ function addressKey(addr: Multiaddr): string | undefined {
   if (text.includes('/p2p-circuit')) return undefined
   const m = /^\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)/.exec(text)
   return m === null ? undefined : `${m[1]}:${m[2]}`
-}
-
-/** The dial reached a peer, but not the one asked for (its TLS or Noise handshake said so). */
-function isPeerMismatch(err: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof err !== 'object' || err === null) return false
-  const e = err as { name?: string; cause?: unknown; errors?: unknown[] }
-  if (e.name === 'UnexpectedPeerError') return true
-  return isPeerMismatch(e.cause, depth + 1) || (e.errors ?? []).some((x) => isPeerMismatch(x, depth + 1))
 }
 
 /** What a stopping node writes on BYE_PROTOCOL (docs/protocols/bye.md). */

@@ -2,7 +2,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import { type AbortOptions, sleep } from '../core/abort.ts'
-import { mapNetError } from './errors.ts'
+import { isConnectionReset, mapNetError } from './errors.ts'
 import type { Services } from './libp2p-options.ts'
 import { RELAY_HOP_PROTOCOL } from './nat-services.ts'
 import { isPeerId, parsePeerId, parseTarget, withTimeout } from './parse.ts'
@@ -11,17 +11,6 @@ import type { PeerConnection } from './types.ts'
 
 /** Waits before dialling again after the peer's host reset the TCP connection (see Dialer.connect), ms. */
 const CONNECT_RETRY_DELAYS_MS = [1_000, 2_000]
-
-/**
- * The peer's host reset the TCP connection (the error itself, or one it wraps). A refused one
- * (nothing listens there) is not retried: it fails as fast as before.
- */
-function isConnectionReset(err: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof err !== 'object' || err === null) return false
-  const e = err as { code?: string; message?: string; cause?: unknown; errors?: unknown[] }
-  if (e.code === 'ECONNRESET' || /\bECONNRESET\b/.test(e.message ?? '')) return true
-  return isConnectionReset(e.cause, depth + 1) || (e.errors ?? []).some((x) => isConnectionReset(x, depth + 1))
-}
 
 export class Dialer {
   readonly #node: () => Libp2p<Services>

@@ -25,6 +25,32 @@ const TEARDOWN_ERRORS = new Set([
   'AbortError',
 ])
 
+type ErrorLike = { name?: string; code?: string; message?: string; cause?: unknown; errors?: unknown[] }
+
+/**
+ * Whether `err` or anything it wraps (`cause`, an AggregateError's `errors`, as libp2p's dialer
+ * nests them, a few levels deep) matches.
+ */
+export function someCause(err: unknown, match: (e: ErrorLike) => boolean, depth = 0): boolean {
+  if (depth > 4 || typeof err !== 'object' || err === null) return false
+  const e = err as ErrorLike
+  if (match(e)) return true
+  return someCause(e.cause, match, depth + 1) || (e.errors ?? []).some((x) => someCause(x, match, depth + 1))
+}
+
+/** The dial reached a peer, but not the one asked for (its TLS or Noise handshake said so). */
+export function isPeerMismatch(err: unknown): boolean {
+  return someCause(err, (e) => e.name === 'UnexpectedPeerError')
+}
+
+/**
+ * The peer's host reset the TCP connection (the error itself, or one it wraps). A refused one
+ * (nothing listens there) is not: Dialer.connect retries only resets.
+ */
+export function isConnectionReset(err: unknown): boolean {
+  return someCause(err, (e) => e.code === 'ECONNRESET' || /\bECONNRESET\b/.test(e.message ?? ''))
+}
+
 export function isStreamTeardownError(err: unknown): boolean {
   return err instanceof Error && TEARDOWN_ERRORS.has(err.name)
 }

@@ -20,6 +20,7 @@ export class RelayPicker {
   /** `/p2p-circuit` listen addresses added so far (each asks libp2p for one reservation). */
   #issued = 0
   #checking = false
+  #again = false
 
   constructor(target: number, log: Logger) {
     this.#target = target
@@ -61,11 +62,26 @@ export class RelayPicker {
     return [...out].map(([peerId, address]) => ({ peerId, address }))
   }
 
-  readonly #check = (): void => {
-    if (this.#checking || this.#node === undefined) return
+  /**
+   * On an identify, only a peer that serves as a relay can change anything: others cost no scan
+   * of the peer store (which would grow with the network, once per identify).
+   */
+  readonly #check = (evt?: Event): void => {
+    if (this.#node === undefined || this.#issued >= this.#target) return
+    const protocols = (evt as CustomEvent<{ protocols?: string[] }> | undefined)?.detail?.protocols
+    if (protocols !== undefined && !protocols.includes(RELAY_HOP_PROTOCOL)) return
+    // A relay identified during a check is looked at by one more check right after it.
+    if (this.#checking) {
+      this.#again = true
+      return
+    }
     this.#checking = true
     void this.#reserve().finally(() => {
       this.#checking = false
+      if (this.#again) {
+        this.#again = false
+        this.#check()
+      }
     })
   }
 

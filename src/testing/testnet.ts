@@ -89,7 +89,7 @@ export function runCli(
  * loopback): curl through `wrap` (`ip netns exec NS`), JSON parsed. A failed request throws.
  */
 export function apiInNamespace<T>(daemon: TestDaemon, wrap: string[], path: string): Promise<T> {
-  const [file, ...argv] = [
+  const command: string[] = [
     ...wrap,
     'curl',
     '-sSf',
@@ -98,7 +98,8 @@ export function apiInNamespace<T>(daemon: TestDaemon, wrap: string[], path: stri
     '-H',
     `authorization: Bearer ${daemon.info.token}`,
     `${daemon.info.url}${path}`,
-  ] as [string, ...string[]]
+  ]
+  const [file, ...argv] = command as [string, ...string[]]
   return new Promise((resolvePromise, reject) => {
     execFile(file, argv, { timeout: 30_000 }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`GET ${path}: ${stderr.trim() || err.message}`))
