@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sim [capacity|dht|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100]`
+ * `npm run bench -- sim [capacity|dht|dht-proto|gossip|all] [--quick] [--sizes 100,250,500,1000] [--lookups 100] [--settle-ms 180000]`
  *
  * Resilience at scale in the simulation harness (src/testing/sim/); docs/resilience.md reads
  * the results. Writes bench/results/sim-dht.json + .svg and sim-gossip.json + .svg (each part
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { capacityRun } from './lib/sim-capacity.ts'
 import { dhtRun } from './lib/sim-dht.ts'
+import { dhtProtoRun } from './lib/sim-dht-proto.ts'
 import { gossipProcesses, gossipRun } from './lib/sim-gossip.ts'
 import { lineChart } from './lib/svg.ts'
 
@@ -130,6 +131,87 @@ async function dht(values: Record<string, string | boolean | undefined>) {
           ...(values['rpc-min-timeout'] === undefined ? {} : { dhtRpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
           ...(values['dial-timeout'] === undefined ? {} : { dialTimeoutMs: Number(values['dial-timeout']) }),
         },
+        log,
+      }),
+    )
+    save()
+  }
+  console.log(JSON.stringify(save(), null, 2))
+}
+
+/**
+ * `bench sim dht-proto`: the DHT at the protocol level (real kad-dht, in-process links), up to
+ * 1,000 nodes in one process: sim-dht-proto.json + .svg.
+ */
+async function dhtProto(values: Record<string, string | boolean | undefined>) {
+  const sizes = String(values.sizes ?? '100,250,500,1000')
+    .split(',')
+    .map(Number)
+  const largest = Math.max(...sizes)
+  const latencyMs = (values.latency === undefined ? [20, 80] : String(values.latency).split(',').map(Number)) as [
+    number,
+    number,
+  ]
+  const lookupTimeoutMs = Number(values['lookup-timeout'] ?? 20_000)
+  const runs: Array<Awaited<ReturnType<typeof dhtProtoRun>>> = []
+  /** Written after every run, so a run cut short still leaves what it measured. */
+  const save = () => {
+    const at = (share: number, f: (s: (typeof runs)[number]['steps'][number]) => number) =>
+      runs.flatMap((r) =>
+        r.steps.filter((s) => s.killedShare === share).map((s) => [r.nodes, f(s)] as [number, number]),
+      )
+    const big = runs.find((r) => r.nodes === largest)
+    const byShare = (f: (s: NonNullable<typeof big>['steps'][number]) => number) =>
+      (big?.steps ?? []).map((s) => [s.killedShare * 100, f(s)] as [number, number])
+    const report = {
+      bench: 'sim-dht-proto',
+      date: new Date().toISOString(),
+      node: process.version,
+      simulated: `the real @libp2p/kad-dht 16 per node (routing table, queries, RPC codec and handlers, provider records; Lateral’s settings: /lateral/kad/1.0.0, server mode, passthroughMapper, RPC min timeout 5 s) with libp2p’s peer store on a memory datastore, and Lateral’s Routing for the lookups; libp2p’s transport, encryption, muxer and identify replaced by in-process links (src/net/kad-wire.ts): a dial is one round trip, identify one more, a stream opens in one round trip, then each write crosses after the link’s one-way latency; links ${latencyMs.join('-')} ms one way (uniform per link, seeded), no loss; killed nodes vanish without warning (dials, streams and pings to them get no answer); all in one process`,
+      join: 'in waves of up to 50: each node dials 3 random earlier nodes, then runs the self lookup kad-dht runs at start',
+      lookups:
+        'findPeer of a random live peer from a random live node, walking the DHT (useCache false); getClosestPeers of a random key, compared with the 20 live peers closest by XOR from the full membership; 20 lookups at a time',
+      providers:
+        '10 CIDs provided by 10 nodes (never killed), each looked up by 3 random live nodes at every kill step; then every CID’s 20 original record holders still alive are killed, lookups again, each provider provides again (a reprovide), lookups again',
+      lookupTimeoutMs,
+      latencyMs,
+      targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
+      runs,
+    }
+    const svg = lineChart(
+      'DHT at the protocol level (real kad-dht, in-process links)',
+      'nodes, or % killed at the largest size',
+      'value',
+      [
+        { name: 'findPeer success % (0 killed), vs N', points: at(0, (s) => s.findPeer.success * 100) },
+        { name: 'closest of 20 x5 (0 killed), vs N', points: at(0, (s) => s.closest.meanOf20 * 5) },
+        { name: 'median hops x10 (0 killed), vs N', points: at(0, (s) => s.findPeer.hops.p50 * 10) },
+        { name: `findPeer success %, ${largest} nodes, vs % killed`, points: byShare((s) => s.findPeer.success * 100) },
+        { name: `closest of 20 x5, ${largest} nodes, vs % killed`, points: byShare((s) => s.closest.meanOf20 * 5) },
+        { name: `median hops x10, ${largest} nodes, vs % killed`, points: byShare((s) => s.findPeer.hops.p50 * 10) },
+      ],
+    )
+    write(String(values.out ?? 'sim-dht-proto'), report, svg)
+    return report
+  }
+  for (const n of sizes) {
+    log(`dht-proto: ${n} nodes`)
+    runs.push(
+      await dhtProtoRun({
+        nodes: n,
+        killSteps:
+          values['kill-steps'] !== undefined
+            ? String(values['kill-steps']).split(',').map(Number)
+            : n === largest
+              ? [0, 0.1, 0.2, 0.3]
+              : [0, 0.2],
+        lookups: Number(values.lookups ?? 100),
+        seed: Number(values.seed ?? 1),
+        latencyMs,
+        bootstrapPeers: 3,
+        cids: 10,
+        lookupTimeoutMs,
+        settleMs: Number(values['settle-ms'] ?? 180_000),
         log,
       }),
     )
@@ -328,6 +410,7 @@ export async function benchSim(argv: string[]): Promise<void> {
       'dial-timeout': { type: 'string' },
       latency: { type: 'string' },
       'kill-steps': { type: 'string' },
+      'settle-ms': { type: 'string' },
       out: { type: 'string' },
       'gossip-nodes': { type: 'string' },
       'full-sizes': { type: 'string' },
@@ -343,5 +426,6 @@ export async function benchSim(argv: string[]): Promise<void> {
   if (part === 'capacity' || part === 'all') await capacity(values)
   if (part === 'dht' || part === 'all') await dht(values)
   if (part === 'dht-curve') dhtCurve(values)
+  if (part === 'dht-proto') await dhtProto(values)
   if (part === 'gossip' || part === 'all') await gossip(values)
 }

@@ -11,6 +11,7 @@
  * ```
  */
 export { closestTo, compareDistance, kadIdOfKey, kadIdOfPeer } from './kad.ts'
+export { KadFabric, type KadFabricInit, type KadNode } from './kad-fabric.ts'
 export { SimNetwork, type SimNetworkInit, type SimNode, type SimNodeKind } from './network.ts'
 export { QueryTrace } from './query-trace.ts'
 export { hashBytes, hashUnit, sample, seededRandom } from './random.ts'
