@@ -9,6 +9,7 @@ import { ConfigError } from '../src/core/errors.ts'
 import { silentLogger } from '../src/core/logger.ts'
 import { defineService } from '../src/core/service.ts'
 import { count, section } from '../src/core/settings.ts'
+import { dhtRpcTimeouts } from '../src/net/libp2p-options.ts'
 import { defaultConfig, loadConfig, mergeConfig, validateConfig } from '../src/node/config.ts'
 import { startServices } from '../src/node/lifecycle.ts'
 
@@ -45,6 +46,19 @@ describe('config', () => {
         },
       )
     }
+  })
+
+  it('a DHT request timeout maximum below its minimum is refused, naming both settings', () => {
+    assert.deepEqual(dhtRpcTimeouts({}), { minTimeout: 5_000, maxTimeout: 60_000 })
+    assert.deepEqual(dhtRpcTimeouts({ dhtRpcMinTimeoutMs: 2_000, dhtRpcMaxTimeoutMs: 2_000 }), {
+      minTimeout: 2_000,
+      maxTimeout: 2_000,
+    })
+    assert.throws(
+      () => dhtRpcTimeouts({ dhtRpcMinTimeoutMs: 5_000, dhtRpcMaxTimeoutMs: 1_000 }),
+      (err: Error) =>
+        err instanceof ConfigError && /dht\.rpcMaxTimeoutMs \(1000\).*dht\.rpcMinTimeoutMs \(5000\)/.test(err.message),
+    )
   })
 
   it('file values over defaults, flags over the file; flags are checked too', async () => {

@@ -24,6 +24,7 @@ import {
   Ratio,
   sample,
 } from '../../src/testing/sim/index.ts'
+import { askForProvider, withDeadline } from './dht-walks.ts'
 
 export interface DhtProtoInit {
   nodes: number
@@ -40,6 +41,8 @@ export interface DhtProtoInit {
   lookupTimeoutMs: number
   /** Longest wait for a quiet network after the build (settled()), ms. */
   settleMs: number
+  /** kad-dht's maximum RPC timeout, ms; Lateral's default (dht.rpcMaxTimeoutMs) when undefined. */
+  rpcMaxTimeoutMs?: number
   log: (line: string) => void
 }
 
@@ -52,22 +55,17 @@ interface Provided {
 
 const K = 20
 
-/** A walk bounded by a deadline; resolves whatever it returns (a throw counts as nothing found). */
-async function withDeadline<T>(ms: number, f: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
-  try {
-    return await f(AbortSignal.timeout(ms))
-  } catch {
-    return undefined
-  }
-}
-
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits
 
 export async function dhtProtoRun(init: DhtProtoInit) {
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
   const lag = new LoopLag().start()
-  const sim = await KadFabric.create(0, { seed: init.seed, latencyMs: init.latencyMs })
+  const sim = await KadFabric.create(0, {
+    seed: init.seed,
+    latencyMs: init.latencyMs,
+    ...(init.rpcMaxTimeoutMs === undefined ? {} : { rpcMaxTimeoutMs: init.rpcMaxTimeoutMs }),
+  })
   try {
     await join(sim, init, t0)
     const buildCpu = process.cpuUsage(cpu0)
@@ -278,23 +276,11 @@ async function findProviders(sim: KadFabric, provided: Provided[], init: DhtProt
       )
       const results = await Promise.all(
         askers.map(async (asker) => {
-          const trace = new QueryTrace()
-          const started = performance.now()
-          let found = false
-          await withDeadline(init.lookupTimeoutMs, async (signal) => {
-            for await (const p of asker.dht.findProviders(cid.toString(), { signal, onQuery: trace.onQuery })) {
-              if (p.peerId === provider.peerId) {
-                found = true
-                break
-              }
-            }
-          })
-          ok.record(found)
-          if (found) {
-            latency.add(performance.now() - started)
-            hops.add(trace.providerHops ?? 0)
-          }
-          return found
+          const answer = await askForProvider(asker.dht, cid.toString(), provider.peerId, init.lookupTimeoutMs)
+          ok.record(answer.found)
+          if (answer.ms !== undefined) latency.add(answer.ms)
+          if (answer.hops !== undefined) hops.add(answer.hops)
+          return answer.found
         }),
       )
       cidsFound.record(results.some((f) => f))

@@ -23,6 +23,7 @@ import {
   type SimNode,
   sample,
 } from '../../src/testing/sim/index.ts'
+import { askForProvider, withDeadline } from './dht-walks.ts'
 
 export interface DhtRunInit {
   nodes: number
@@ -83,16 +84,6 @@ const K = 20
 
 async function cidOf(bytes: Uint8Array): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(bytes))
-}
-
-/** A walk bounded by a deadline; resolves whatever it returns (errors count as failures). */
-async function withDeadline<T>(ms: number, f: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
-  const signal = AbortSignal.timeout(ms)
-  try {
-    return await f(signal)
-  } catch {
-    return undefined
-  }
 }
 
 export async function dhtRun(init: DhtRunInit) {
@@ -347,22 +338,10 @@ async function providerRecords(sim: SimNetwork, cids: Array<{ cid: CID; provider
       jobs.map(({ cid, provider, askers }) =>
         Promise.all(
           askers.map(async (asker) => {
-            const trace = new QueryTrace()
-            const started = performance.now()
-            let found = false
-            await withDeadline(init.lookupTimeoutMs, async (signal) => {
-              for await (const p of asker.net.findProviders(cid.toString(), { signal, onQuery: trace.onQuery })) {
-                if (p.peerId === provider.peerId) {
-                  found = true
-                  break
-                }
-              }
-            })
-            ok.record(found)
-            if (found) {
-              latency.add(performance.now() - started)
-              hops.add(trace.providerHops ?? 0)
-            }
+            const answer = await askForProvider(asker.net, cid.toString(), provider.peerId, init.lookupTimeoutMs)
+            ok.record(answer.found)
+            if (answer.ms !== undefined) latency.add(answer.ms)
+            if (answer.hops !== undefined) hops.add(answer.hops)
           }),
         ),
       ),

@@ -478,6 +478,13 @@ export const DEFAULT_SIM_RTO_MS = 200
  * long. kad-dht's own default is 5 s (docs/resilience.md measures the effect).
  */
 export const DEFAULT_DHT_RPC_MIN_TIMEOUT_MS = 5_000
+/**
+ * Largest timeout of one DHT request. kad-dht counts each failed request as twice its time in
+ * the average its timeout follows (x 1.2), so after a few dead peers every request of the node
+ * may wait up to this long, and each dead peer holds a walk's slot that long (docs/resilience.md).
+ * kad-dht's own default is 60 s.
+ */
+export const DEFAULT_DHT_RPC_MAX_TIMEOUT_MS = 60_000
 /** Direct-connection attempts per relayed peer (src/net/direct-upgrade.ts), beyond DCUtR's own one, before waiting for news of its addresses. */
 export const DEFAULT_DIRECT_UPGRADE_ATTEMPTS = 4
 /** Wait before the first direct attempt after a relayed connection opens (DCUtR's own attempt goes first), doubled after each failure, ms. */

@@ -8,6 +8,7 @@ import {
   DEFAULT_AUTO_DIAL_TARGET,
   DEFAULT_BAN_MS,
   DEFAULT_BAN_PENALTY,
+  DEFAULT_DHT_RPC_MAX_TIMEOUT_MS,
   DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
@@ -112,6 +113,11 @@ export const netSettings = {
     rpcMinTimeoutMs: millis(
       'smallest time one DHT request to one peer may take before it counts as failed (kad-dht raises it from measured answers); a dead peer holds a lookup slot this long',
       DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
+      { minimum: 100 },
+    ),
+    rpcMaxTimeoutMs: millis(
+      'largest time one DHT request to one peer may take: after failed requests kad-dht waits longer for every request, up to this, and a dead peer then holds a lookup slot this long',
+      DEFAULT_DHT_RPC_MAX_TIMEOUT_MS,
       { minimum: 100 },
     ),
   }),

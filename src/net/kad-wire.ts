@@ -42,8 +42,8 @@ import { AbstractStream, type SendResult } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import type { Libp2p } from 'libp2p'
-import { DEFAULT_DHT_RPC_MIN_TIMEOUT_MS, DHT_PROTOCOL } from '../core/constants.ts'
-import type { Services } from './libp2p-options.ts'
+import { DHT_PROTOCOL } from '../core/constants.ts'
+import { dhtRpcTimeouts, type Services } from './libp2p-options.ts'
 import { Routing } from './routing.ts'
 import type { SimFabric } from './sim-fabric.ts'
 
@@ -92,6 +92,8 @@ export interface KadPeerInit {
   address: string
   /** kad-dht's minimum RPC timeout, ms (NetInit.dhtRpcMinTimeoutMs). */
   rpcMinTimeoutMs?: number
+  /** kad-dht's maximum RPC timeout, ms (NetInit.dhtRpcMaxTimeoutMs). */
+  rpcMaxTimeoutMs?: number
 }
 
 /** One DHT node: real kad-dht, with the components it asks of libp2p implemented over a KadWire. */
@@ -131,7 +133,10 @@ export class KadPeer {
       logPrefix: 'lateral:dht',
       datastorePrefix: '/dht',
       metricsPrefix: 'lateral_dht',
-      networkDialTimeout: { minTimeout: init.rpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS },
+      networkDialTimeout: dhtRpcTimeouts({
+        ...(init.rpcMinTimeoutMs === undefined ? {} : { dhtRpcMinTimeoutMs: init.rpcMinTimeoutMs }),
+        ...(init.rpcMaxTimeoutMs === undefined ? {} : { dhtRpcMaxTimeoutMs: init.rpcMaxTimeoutMs }),
+      }),
     })({
       peerId: this.peerId,
       privateKey,

@@ -19,6 +19,7 @@ import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 import {
   AGENT_NAME,
+  DEFAULT_DHT_RPC_MAX_TIMEOUT_MS,
   DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
   DEFAULT_MDNS_INTERVAL_MS,
@@ -29,6 +30,7 @@ import {
   YAMUX_MAX_MESSAGE_SIZE,
   YAMUX_MAX_STREAM_WINDOW,
 } from '../core/constants.ts'
+import { ConfigError } from '../core/errors.ts'
 import { type LateTopologyComponents, replayConnectedPeers, type TopologyReplay } from './late-topologies.ts'
 import {
   type MappingComponents,
@@ -80,7 +82,7 @@ function buildServices(init: NetInit, guard: PeerGuard): Omit<ServiceFactoryMap<
       datastorePrefix: '/dht',
       metricsPrefix: 'lateral_dht',
       // A dead peer holds one of a lookup's alpha slots until this runs out (docs/resilience.md).
-      networkDialTimeout: { minTimeout: init.dhtRpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS },
+      networkDialTimeout: dhtRpcTimeouts(init),
     }),
     ...(init.lean?.pubsub === false ? {} : { pubsub: pubsubService(init, guard) }),
   } as Omit<ServiceFactoryMap<Services>, 'eventHooks'>
@@ -119,6 +121,22 @@ function encrypter(name: NetInit['encrypters'][number], init: NetInit) {
     throw new TypeError('the plaintext encrypter is for the sim transport only')
   }
   return plaintext()
+}
+
+/**
+ * kad-dht's adaptive request timeout bounds (`networkDialTimeout`) from the settings; a maximum
+ * below the minimum is a ConfigError naming both settings.
+ */
+export function dhtRpcTimeouts(init: Pick<NetInit, 'dhtRpcMinTimeoutMs' | 'dhtRpcMaxTimeoutMs'>): {
+  minTimeout: number
+  maxTimeout: number
+} {
+  const minTimeout = init.dhtRpcMinTimeoutMs ?? DEFAULT_DHT_RPC_MIN_TIMEOUT_MS
+  const maxTimeout = init.dhtRpcMaxTimeoutMs ?? DEFAULT_DHT_RPC_MAX_TIMEOUT_MS
+  if (maxTimeout < minTimeout) {
+    throw new ConfigError(`dht.rpcMaxTimeoutMs (${maxTimeout}) must be at least dht.rpcMinTimeoutMs (${minTimeout})`)
+  }
+  return { minTimeout, maxTimeout }
 }
 
 export function buildLibp2pOptions(

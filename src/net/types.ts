@@ -23,6 +23,8 @@ export interface NetInit {
   dhtMode: DhtMode
   /** Smallest timeout of one DHT request to one peer, ms. Default DEFAULT_DHT_RPC_MIN_TIMEOUT_MS. */
   dhtRpcMinTimeoutMs?: number
+  /** Largest timeout of one DHT request to one peer, ms. Default DEFAULT_DHT_RPC_MAX_TIMEOUT_MS. */
+  dhtRpcMaxTimeoutMs?: number
   /** Connection encrypters in order of preference. */
   encrypters: Encrypter[]
   maxConnections: number

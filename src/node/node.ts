@@ -124,6 +124,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       mdns: config.mdns,
       dhtMode: config.dht.mode,
       dhtRpcMinTimeoutMs: config.dht.rpcMinTimeoutMs,
+      dhtRpcMaxTimeoutMs: config.dht.rpcMaxTimeoutMs,
       encrypters: config.encrypters,
       maxConnections: config.connections.max,
       maxIncomingPendingConnections: config.connections.maxIncomingPending,

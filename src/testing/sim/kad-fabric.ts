@@ -28,6 +28,8 @@ export interface KadFabricInit {
   latencyMs?: [number, number]
   /** kad-dht's minimum RPC timeout, ms. Default Lateral's (DEFAULT_DHT_RPC_MIN_TIMEOUT_MS). */
   rpcMinTimeoutMs?: number
+  /** kad-dht's maximum RPC timeout, ms. Default Lateral's (DEFAULT_DHT_RPC_MAX_TIMEOUT_MS). */
+  rpcMaxTimeoutMs?: number
   /** How long `connect` waits for a dial before giving up, ms. Default 10 000 (libp2p's dial timeout). */
   dialTimeoutMs?: number
 }
@@ -79,6 +81,7 @@ export class KadFabric {
       seed: hashBytes(this.#seed, 'kad-key', index),
       address: `/memory/kad-${this.#seed}-${index}`,
       ...(this.#init.rpcMinTimeoutMs === undefined ? {} : { rpcMinTimeoutMs: this.#init.rpcMinTimeoutMs }),
+      ...(this.#init.rpcMaxTimeoutMs === undefined ? {} : { rpcMaxTimeoutMs: this.#init.rpcMaxTimeoutMs }),
     })
     await peer.start()
     const node: KadNode = { index, peerId: peer.id, kadId: kadIdOfPeer(peer.id), alive: true, dht: peer.routing, peer }

@@ -147,6 +147,7 @@ export class SimNetwork {
       mdns: false,
       dhtMode: c.dht.mode,
       dhtRpcMinTimeoutMs: c.dht.rpcMinTimeoutMs,
+      dhtRpcMaxTimeoutMs: c.dht.rpcMaxTimeoutMs,
       encrypters: c.encrypters,
       maxConnections: c.connections.max,
       maxIncomingPendingConnections: c.connections.maxIncomingPending,
