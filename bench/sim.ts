@@ -174,6 +174,7 @@ async function dhtProto(values: Record<string, string | boolean | undefined>) {
       providers:
         '10 CIDs provided by 10 nodes (never killed), each looked up by 3 random live nodes at every kill step; then every CID’s 20 original record holders still alive are killed, lookups again, each provider provides again (a reprovide), lookups again',
       lookupTimeoutMs,
+      dhtRpcMinTimeoutMs: values['rpc-min-timeout'] === undefined ? 'default' : Number(values['rpc-min-timeout']),
       dhtRpcMaxTimeoutMs: values['rpc-max-timeout'] === undefined ? 'default' : Number(values['rpc-max-timeout']),
       latencyMs,
       targets: { findPeerLive: 0.99, closestOf20: 16, medianHops: 4 },
@@ -213,6 +214,7 @@ async function dhtProto(values: Record<string, string | boolean | undefined>) {
         cids: 10,
         lookupTimeoutMs,
         settleMs: Number(values['settle-ms'] ?? 180_000),
+        ...(values['rpc-min-timeout'] === undefined ? {} : { rpcMinTimeoutMs: Number(values['rpc-min-timeout']) }),
         ...(values['rpc-max-timeout'] === undefined ? {} : { rpcMaxTimeoutMs: Number(values['rpc-max-timeout']) }),
         log,
       }),

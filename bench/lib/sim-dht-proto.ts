@@ -41,6 +41,8 @@ export interface DhtProtoInit {
   lookupTimeoutMs: number
   /** Longest wait for a quiet network after the build (settled()), ms. */
   settleMs: number
+  /** kad-dht's minimum RPC timeout, ms; Lateral's default (dht.rpcMinTimeoutMs) when undefined. */
+  rpcMinTimeoutMs?: number
   /** kad-dht's maximum RPC timeout, ms; Lateral's default (dht.rpcMaxTimeoutMs) when undefined. */
   rpcMaxTimeoutMs?: number
   log: (line: string) => void
@@ -64,6 +66,7 @@ export async function dhtProtoRun(init: DhtProtoInit) {
   const sim = await KadFabric.create(0, {
     seed: init.seed,
     latencyMs: init.latencyMs,
+    ...(init.rpcMinTimeoutMs === undefined ? {} : { rpcMinTimeoutMs: init.rpcMinTimeoutMs }),
     ...(init.rpcMaxTimeoutMs === undefined ? {} : { rpcMaxTimeoutMs: init.rpcMaxTimeoutMs }),
   })
   try {
@@ -77,9 +80,10 @@ export async function dhtProtoRun(init: DhtProtoInit) {
       routingTableSize: tableSizes(sim),
     }
     init.log(`  built ${init.nodes}: ${JSON.stringify(build)}`)
-    const provided = await provide(sim, init)
+    // Records are provided, and everything measured, once the build's burst is over.
     const settle = await settled(init)
     init.log(`  settled: ${JSON.stringify(settle)}`)
+    const provided = await provide(sim, init)
     const steps = []
     for (const share of init.killSteps) {
       const target = Math.round(share * init.nodes)
@@ -196,6 +200,8 @@ async function measure(sim: KadFabric, init: DhtProtoInit) {
   const closestLatency = new Distribution()
   const histogram: Record<string, number> = {}
   const queries = { sent: 0, failed: 0, failuresByError: {} as Record<string, number> }
+  /** The closestPeers walks' requests: a live peer's answer that came too late is an error here. */
+  const walks = { sent: 0, answered: 0, errors: {} as Record<string, number> }
   const jobs = Array.from({ length: init.lookups }, () => {
     const [from, to] = sample(live, 2, sim.random) as [KadNode, KadNode]
     return { from, to, key: randomBytes(32) }
@@ -226,10 +232,16 @@ async function measure(sim: KadFabric, init: DhtProtoInit) {
         const others = live.filter((n) => n !== from)
         const truth = new Set(closestTo(kadIdOfKey(key), others, K))
         const got: string[] = []
+        const closestTrace = new QueryTrace()
         const s2 = performance.now()
         await withDeadline(init.lookupTimeoutMs, async (signal) => {
-          for await (const p of from.dht.closestPeers(key, { signal })) got.push(p)
+          for await (const p of from.dht.closestPeers(key, { signal, onQuery: closestTrace.onQuery })) got.push(p)
         })
+        walks.sent += closestTrace.sent
+        walks.answered += closestTrace.answered
+        for (const [name, count] of Object.entries(closestTrace.errors)) {
+          walks.errors[name] = (walks.errors[name] ?? 0) + count
+        }
         closestLatency.add(performance.now() - s2)
         overlap.add(got.filter((p) => truth.has(p)).length)
         returned.add(got.length)
@@ -248,6 +260,9 @@ async function measure(sim: KadFabric, init: DhtProtoInit) {
       minOf20: overlap.percentile(0),
       returnedMean: round(returned.mean()),
       latencyMs: closestLatency.summary(),
+      sentPerWalk: round(walks.sent / init.lookups, 1),
+      answeredPerWalk: round(walks.answered / init.lookups, 1),
+      failuresByError: walks.errors,
     },
     queries: {
       sentPerFindPeer: round(queries.sent / init.lookups, 1),
