@@ -42,3 +42,38 @@ export async function askForProvider(
   })
   return found ? { found, ms: performance.now() - started, hops: trace.providerHops ?? 0 } : { found }
 }
+
+/** Adds one trace's failures by error name into `into`. */
+export function addErrors(into: Record<string, number>, trace: QueryTrace): void {
+  for (const [name, count] of Object.entries(trace.errors)) into[name] = (into[name] ?? 0) + count
+}
+
+/** A `findPeer` walk (never from the cache) from `from` to `peerId`: found, when, at which hop. */
+export async function findPeerWalk(
+  from: Pick<Net, 'findPeer'>,
+  peerId: string,
+  timeoutMs: number,
+): Promise<{ found: boolean; ms: number; hops: number; trace: QueryTrace }> {
+  const trace = new QueryTrace()
+  const started = performance.now()
+  const addrs = await withDeadline(timeoutMs, (signal) =>
+    from.findPeer(peerId, { signal, useCache: false, onQuery: trace.onQuery }),
+  )
+  const found = addrs !== undefined && addrs.length > 0
+  return { found, ms: performance.now() - started, hops: trace.targetHops ?? 0, trace }
+}
+
+/** A `closestPeers` walk for `key`: the peers it returned (none if cut by the deadline) and how long it took. */
+export async function closestWalk(
+  from: Pick<Net, 'closestPeers'>,
+  key: Uint8Array,
+  timeoutMs: number,
+): Promise<{ peers: string[]; ms: number; trace: QueryTrace }> {
+  const trace = new QueryTrace()
+  const peers: string[] = []
+  const started = performance.now()
+  await withDeadline(timeoutMs, async (signal) => {
+    for await (const p of from.closestPeers(key, { signal, onQuery: trace.onQuery })) peers.push(p)
+  })
+  return { peers, ms: performance.now() - started, trace }
+}

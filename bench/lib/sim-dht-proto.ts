@@ -20,11 +20,10 @@ import {
   kadIdOfKey,
   LoopLag,
   memoryNow,
-  QueryTrace,
   Ratio,
   sample,
 } from '../../src/testing/sim/index.ts'
-import { askForProvider, withDeadline } from './dht-walks.ts'
+import { addErrors, askForProvider, closestWalk, findPeerWalk, withDeadline } from './dht-walks.ts'
 
 export interface DhtProtoInit {
   nodes: number
@@ -210,39 +209,25 @@ async function measure(sim: KadFabric, init: DhtProtoInit) {
   for (let i = 0; i < jobs.length; i += 20) {
     await Promise.all(
       jobs.slice(i, i + 20).map(async ({ from, to, key }) => {
-        const trace = new QueryTrace()
-        const started = performance.now()
-        const addrs = await withDeadline(init.lookupTimeoutMs, (signal) =>
-          from.dht.findPeer(to.peerId, { signal, useCache: false, onQuery: trace.onQuery }),
-        )
-        const ok = addrs !== undefined && addrs.length > 0
-        found.record(ok)
-        queries.sent += trace.sent
-        queries.failed += trace.failed
-        for (const [name, count] of Object.entries(trace.errors)) {
-          queries.failuresByError[name] = (queries.failuresByError[name] ?? 0) + count
-        }
-        if (ok) {
-          latency.add(performance.now() - started)
-          const h = trace.targetHops ?? 0
-          hops.add(h)
-          histogram[h] = (histogram[h] ?? 0) + 1
+        const walk = await findPeerWalk(from.dht, to.peerId, init.lookupTimeoutMs)
+        found.record(walk.found)
+        queries.sent += walk.trace.sent
+        queries.failed += walk.trace.failed
+        addErrors(queries.failuresByError, walk.trace)
+        if (walk.found) {
+          latency.add(walk.ms)
+          hops.add(walk.hops)
+          histogram[walk.hops] = (histogram[walk.hops] ?? 0) + 1
         }
         // The walk never returns the asking node itself.
         const others = live.filter((n) => n !== from)
         const truth = new Set(closestTo(kadIdOfKey(key), others, K))
-        const got: string[] = []
-        const closestTrace = new QueryTrace()
-        const s2 = performance.now()
-        await withDeadline(init.lookupTimeoutMs, async (signal) => {
-          for await (const p of from.dht.closestPeers(key, { signal, onQuery: closestTrace.onQuery })) got.push(p)
-        })
-        walks.sent += closestTrace.sent
-        walks.answered += closestTrace.answered
-        for (const [name, count] of Object.entries(closestTrace.errors)) {
-          walks.errors[name] = (walks.errors[name] ?? 0) + count
-        }
-        closestLatency.add(performance.now() - s2)
+        const closest = await closestWalk(from.dht, key, init.lookupTimeoutMs)
+        const got = closest.peers
+        walks.sent += closest.trace.sent
+        walks.answered += closest.trace.answered
+        addErrors(walks.errors, closest.trace)
+        closestLatency.add(closest.ms)
         overlap.add(got.filter((p) => truth.has(p)).length)
         returned.add(got.length)
       }),

@@ -17,13 +17,12 @@ import {
   kadIdOfKey,
   LoopLag,
   memoryNow,
-  QueryTrace,
   Ratio,
   SimNetwork,
   type SimNode,
   sample,
 } from '../../src/testing/sim/index.ts'
-import { askForProvider, withDeadline } from './dht-walks.ts'
+import { addErrors, askForProvider, closestWalk, findPeerWalk, withDeadline } from './dht-walks.ts'
 
 export interface DhtRunInit {
   nodes: number
@@ -225,23 +224,16 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
   for (let i = 0; i < jobs.length; i += 20) {
     await Promise.all(
       jobs.slice(i, i + 20).map(async ({ from, to, key }) => {
-        const trace = new QueryTrace()
-        const started = performance.now()
-        const addrs = await withDeadline(init.lookupTimeoutMs, (signal) =>
-          from.net.findPeer(to.peerId, { signal, useCache: false, onQuery: trace.onQuery }),
-        )
-        const ok = addrs !== undefined && addrs.length > 0
-        found.record(ok)
-        sent += trace.sent
-        failed += trace.failed
-        aborted += trace.cancelled
-        for (const [name, count] of Object.entries(trace.errors))
-          failuresByError[name] = (failuresByError[name] ?? 0) + count
-        if (ok) {
-          latency.add(performance.now() - started)
-          const h = trace.targetHops ?? 0
-          hops.add(h)
-          histogram[h] = (histogram[h] ?? 0) + 1
+        const walk = await findPeerWalk(from.net, to.peerId, init.lookupTimeoutMs)
+        found.record(walk.found)
+        sent += walk.trace.sent
+        failed += walk.trace.failed
+        aborted += walk.trace.cancelled
+        addErrors(failuresByError, walk.trace)
+        if (walk.found) {
+          latency.add(walk.ms)
+          hops.add(walk.hops)
+          histogram[walk.hops] = (histogram[walk.hops] ?? 0) + 1
         }
         // The walk never returns the asking node itself.
         const truth = new Set(
@@ -251,20 +243,13 @@ async function measure(sim: SimNetwork, init: DhtRunInit): Promise<Omit<DhtStep,
             K,
           ),
         )
-        const got: string[] = []
-        const closestTrace = new QueryTrace()
-        const s2 = performance.now()
-        await withDeadline(init.lookupTimeoutMs, async (signal) => {
-          for await (const p of from.net.closestPeers(key, { signal, onQuery: closestTrace.onQuery })) got.push(p)
-        })
-        closestLatency.add(performance.now() - s2)
-        overlap.add(got.filter((p) => truth.has(p)).length)
-        returned.add(got.length)
-        closestSent += closestTrace.sent
-        closestAnswered += closestTrace.answered
-        for (const [name, count] of Object.entries(closestTrace.errors)) {
-          closestErrors[name] = (closestErrors[name] ?? 0) + count
-        }
+        const closest = await closestWalk(from.net, key, init.lookupTimeoutMs)
+        closestLatency.add(closest.ms)
+        overlap.add(closest.peers.filter((p) => truth.has(p)).length)
+        returned.add(closest.peers.length)
+        closestSent += closest.trace.sent
+        closestAnswered += closest.trace.answered
+        addErrors(closestErrors, closest.trace)
       }),
     )
   }
