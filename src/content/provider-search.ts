@@ -4,9 +4,9 @@
  * session runs (providers appear as others finish their own downloads).
  */
 import type { CID } from 'multiformats/cid'
+import { sleep } from '../core/abort.ts'
 import { errorFields, type Logger } from '../core/logger.ts'
 import type { Net } from '../net/types.ts'
-import { sleep } from './throttle.ts'
 
 export interface ProviderSearchComponents {
   net: Net

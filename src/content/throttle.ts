@@ -142,5 +142,3 @@ export class KeyedSlots {
     return this.#byKey.size
   }
 }
-
-export { sleep }

@@ -42,6 +42,7 @@ import { AbstractStream, type SendResult } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import type { Libp2p } from 'libp2p'
+import { raceAbort } from '../core/abort.ts'
 import { DHT_PROTOCOL } from '../core/constants.ts'
 import { dhtRpcTimeouts, type Services } from './libp2p-options.ts'
 import { Routing } from './routing.ts'
@@ -186,7 +187,7 @@ export class KadPeer {
       opened = this.#dial(to)
       this.#connections.set(to, opened)
     }
-    return untilAborted(opened, signal)
+    return raceAbort(opened, signal)
   }
 
   async #dial(to: string): Promise<void> {
@@ -220,7 +221,7 @@ export class KadPeer {
 
   async #openStream(to: string, protocol: string, signal?: AbortSignal): Promise<LinkStream> {
     await this.connect(to, signal)
-    await untilAborted(this.#wire.roundTrip(this.id, to), signal)
+    await raceAbort(this.#wire.roundTrip(this.id, to), signal)
     const remote = this.#wire.peer(to)
     const outbound = new LinkStream(this.#wire, this.id, to, 'outbound', protocol)
     const inbound = new LinkStream(this.#wire, to, this.id, 'inbound', protocol)
@@ -242,8 +243,8 @@ export class KadPeer {
   async #ping(to: string, signal: AbortSignal | undefined): Promise<number> {
     const started = performance.now()
     await this.connect(to, signal)
-    await untilAborted(this.#wire.roundTrip(this.id, to), signal)
-    await untilAborted(this.#wire.roundTrip(this.id, to), signal)
+    await raceAbort(this.#wire.roundTrip(this.id, to), signal)
+    await raceAbort(this.#wire.roundTrip(this.id, to), signal)
     return performance.now() - started
   }
 
@@ -341,26 +342,6 @@ class LinkStream extends AbstractStream {
     const remote = this.remote
     if (remote !== undefined) this.#wire.carry(this.#from, this.#to, bytes, () => deliver(remote))
   }
-}
-
-/** `promise`, or the signal's reason once it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }
 
 /** A logger that writes nothing and costs nothing to make: a thousand nodes' debug loggers are not free. */

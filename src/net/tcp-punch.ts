@@ -35,6 +35,7 @@ import type {
 } from '@libp2p/interface'
 import { AbstractMultiaddrConnection, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { sleep } from '../core/abort.ts'
 import {
   DEFAULT_PUNCH_ATTEMPTS,
   DEFAULT_PUNCH_DELAY_MS,
@@ -214,7 +215,7 @@ export class TcpPunch {
       if (theirs.type !== 'connect') throw new Error('expected CONNECT')
       const rtt = Date.now() - t0
       await lp.write(encode({ type: 'sync' }), { signal })
-      await delay(rtt / 2, signal)
+      await sleep(rtt / 2, signal)
       const conn = await this.#punch(peerId, port, theirs.ip, theirs.port, true, signal)
       this.stats.succeeded++
       this.#log('punched through to %p at %a (rtt %d ms)', peerId, conn.remoteAddr, rtt)
@@ -277,7 +278,7 @@ export class TcpPunch {
         socket = await connectFrom(localPort, ip, port, signal)
       } catch (err) {
         lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-        await delay(PUNCH_RECONNECT_MS, signal).catch(() => {})
+        await sleep(PUNCH_RECONNECT_MS, signal).catch(() => {})
       }
     }
     const remoteAddr = multiaddr(`/ip4/${ip}/tcp/${port}/p2p/${peerId.toString()}`)
@@ -314,24 +315,6 @@ function decode(bytes: { subarray(): Uint8Array }): Message {
     return { type: 'connect', ip: m.ip, port: m.port as number }
   }
   throw new Error('malformed punch message')
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(t)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** A free local TCP port (the kernel's choice), released for the punch's connects to bind. */
