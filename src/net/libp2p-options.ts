@@ -12,7 +12,6 @@ import { type Ping, ping } from '@libp2p/ping'
 import { plaintext } from '@libp2p/plaintext'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
 import { webSockets } from '@libp2p/websockets'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
@@ -39,6 +38,7 @@ import {
   relayTransport,
   verifyNewMappings,
 } from './nat-services.ts'
+import { nativeTls } from './native-tls.ts'
 import { ignoreRelayedObservations, type ObservedAddressComponents } from './observed.ts'
 import type { PeerGuard } from './peer-guard.ts'
 import { pacedRandomWalk, type RandomWalkComponents } from './random-walk-pace.ts'
@@ -114,7 +114,7 @@ function silentLibp2pLogger(): ComponentLogger {
 }
 
 function encrypter(name: NetInit['encrypters'][number], init: NetInit) {
-  if (name === 'tls') return tls()
+  if (name === 'tls') return nativeTls()
   if (name === 'noise') return noise()
   // libp2p's test encrypter: identities are exchanged, nothing is encrypted. Simulations only.
   if (init.transport !== 'memory' || init.fabric === undefined) {

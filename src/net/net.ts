@@ -297,7 +297,10 @@ class Libp2pNet implements Net {
   }
 
   async metricsText(): Promise<string> {
-    return this.#running?.registry === undefined ? '' : this.#running.registry.metrics()
+    const running = this.#running
+    if (running?.registry === undefined) return ''
+    running.traffic?.syncMetrics()
+    return running.registry.metrics()
   }
 
   addEventListener<K extends keyof NetEvents>(

@@ -1,0 +1,207 @@
+/**
+ * libp2p's TLS 1.3 handshake (`/tls/1.0.0`, the libp2p TLS spec) run by Node's TLS directly on
+ * the TCP socket.
+ *
+ * `@libp2p/tls` is handed the upgrader's message stream, so Node runs TLS over a JS duplex:
+ * every encrypted chunk goes socket -> TCP connection object -> duplex -> JS stream socket ->
+ * OpenSSL, and back the same way, each step a JS call and an allocation. A TCP connection of
+ * `@libp2p/tcp` carries its `net.Socket`; for those this encrypter takes the socket over after
+ * multistream-select (the bytes the connection already read but nobody consumed go back to the
+ * socket first) and gives it to `TLSSocket`, so OpenSSL reads and writes the socket natively.
+ * The wire is byte for byte the same: any libp2p TLS peer is a peer of this one.
+ *
+ * Every other connection (a relayed circuit, WebSockets, the sim transport) is encrypted by
+ * `@libp2p/tls` itself. The certificate and its check are `@libp2p/tls`'s own functions.
+ */
+import { Socket } from 'node:net'
+import { type ConnectionOptions, connect, TLSSocket } from 'node:tls'
+import {
+  type AbortOptions,
+  type ComponentLogger,
+  type ConnectionEncrypter,
+  InvalidCryptoExchangeError,
+  type Logger,
+  type MessageStream,
+  type PeerId,
+  type PrivateKey,
+  type SecureConnectionOptions,
+  type SecuredConnection,
+  type StreamMuxerFactory,
+  serviceCapabilities,
+  TimeoutError,
+} from '@libp2p/interface'
+import { tls } from '@libp2p/tls'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+interface TlsUtils {
+  generateCertificate(privateKey: PrivateKey, options?: AbortOptions): Promise<{ cert: string; key: string }>
+  verifyPeerCertificate(raw: Uint8Array, expected?: PeerId, log?: Logger): Promise<PeerId>
+  toMessageStream(stream: MessageStream, socket: TLSSocket): MessageStream
+}
+
+/**
+ * `@libp2p/tls`'s helpers. Its package exports only its entry point; the helpers sit beside it
+ * (the version is pinned by the lock file, and the import fails loudly if they move).
+ */
+let utils: Promise<TlsUtils> | undefined
+const tlsUtils = (): Promise<TlsUtils> => {
+  utils ??= import(new URL('./utils.js', import.meta.resolve('@libp2p/tls')).href) as Promise<TlsUtils>
+  return utils
+}
+
+export interface NativeTlsComponents {
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  upgrader: { getStreamMuxers(): Map<string, StreamMuxerFactory> }
+}
+
+/** The socket a TCP connection of `@libp2p/tcp` carries (its `socket` field), else undefined. */
+function tcpSocketOf(connection: MessageStream): Socket | undefined {
+  const socket = (connection as { socket?: unknown }).socket
+  if (!(socket instanceof Socket) || socket instanceof TLSSocket) return undefined
+  // A socket without its native handle (closed, or itself a JS stream) cannot be wrapped natively.
+  if ((socket as { _handle?: unknown })._handle == null || socket.destroyed) return undefined
+  if (!('readBuffer' in connection)) return undefined
+  return socket
+}
+
+/** Sockets this encrypter took over, with their byte counts at that moment (traffic.ts counts from them). */
+const takenOver = new WeakMap<MessageStream, { socket: Socket; bytesRead: number; bytesWritten: number }>()
+
+/** The socket of a connection encrypted natively and its byte counts when it was taken over. */
+export function nativeSocketOf(
+  connection: MessageStream,
+): { socket: Socket; bytesRead: number; bytesWritten: number } | undefined {
+  return takenOver.get(connection)
+}
+
+class NativeTls implements ConnectionEncrypter {
+  readonly protocol = '/tls/1.0.0'
+  readonly [Symbol.toStringTag] = '@lateral/native-tls'
+  readonly [serviceCapabilities] = ['@libp2p/connection-encryption']
+  readonly #components: NativeTlsComponents
+  readonly #fallback: ConnectionEncrypter
+  readonly #log: Logger
+
+  constructor(components: NativeTlsComponents) {
+    this.#components = components
+    this.#fallback = tls()(components as Parameters<ReturnType<typeof tls>>[0])
+    this.#log = components.logger.forComponent('lateral:native-tls')
+  }
+
+  secureInbound(connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
+    return tcpSocketOf(connection) === undefined
+      ? this.#fallback.secureInbound(connection, options)
+      : this.#encrypt(connection, true, options)
+  }
+
+  secureOutbound(connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
+    return tcpSocketOf(connection) === undefined
+      ? this.#fallback.secureOutbound(connection, options)
+      : this.#encrypt(connection, false, options)
+  }
+
+  async #encrypt(
+    connection: MessageStream,
+    isServer: boolean,
+    options?: SecureConnectionOptions,
+  ): Promise<SecuredConnection> {
+    const { generateCertificate, verifyPeerCertificate, toMessageStream } = await tlsUtils()
+    const log = connection.log?.newScope('native-tls') ?? this.#log
+    const muxers = this.#components.upgrader.getStreamMuxers()
+    const offered = options?.skipStreamMuxerNegotiation === true ? [] : [...muxers.keys()]
+    let muxer: StreamMuxerFactory | undefined
+    const tlsOptions: ConnectionOptions = {
+      ...(await generateCertificate(this.#components.privateKey, options)),
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      // Certificates are self-signed; the libp2p extension is what is checked (below).
+      rejectUnauthorized: false,
+      // The spec's early muxer negotiation: the muxers by ALPN, `libp2p` when there is none.
+      ALPNProtocols: [...offered, 'libp2p'],
+      ALPNCallback: ({ protocols }) => {
+        const known = protocols.find((p) => p !== 'libp2p' && muxers.has(p))
+        muxer = known === undefined ? undefined : muxers.get(known)
+        return known ?? (protocols.includes('libp2p') ? 'libp2p' : undefined)
+      },
+    }
+
+    // Re-checked: generating the certificate awaited, and the connection may have gone meanwhile.
+    const raw = tcpSocketOf(connection)
+    if (raw === undefined) throw new InvalidCryptoExchangeError('the connection closed before its TLS handshake')
+    takenOver.set(connection, takeOver(connection, raw))
+    const secure = isServer
+      ? new TLSSocket(raw, { ...tlsOptions, isServer: true, requestCert: true })
+      : connect({ ...tlsOptions, socket: raw })
+    // The connection's inactivity timeout, now kept by the socket that sees the traffic.
+    secure.setTimeout(connection.inactivityTimeout ?? 120_000)
+    secure.once('timeout', () => connection.abort(new TimeoutError('the TLS connection was idle too long')))
+
+    return new Promise<SecuredConnection>((resolve, reject) => {
+      const fail = (err: Error) => {
+        log.error('TLS handshake of %s connection failed - %e', connection.direction, err)
+        secure.destroy()
+        connection.abort(err)
+        reject(err)
+      }
+      const onAbort = () =>
+        fail(new TimeoutError(`TLS handshake aborted: ${String(options?.signal?.reason ?? 'signal aborted')}`))
+      options?.signal?.addEventListener('abort', onAbort, { once: true })
+      const settled = () => options?.signal?.removeEventListener('abort', onAbort)
+      secure.on('error', (err) => {
+        settled()
+        fail(err)
+      })
+      secure.once('secure', () => {
+        verifyPeerCertificate(secure.getPeerCertificate().raw, options?.remotePeer, log).then(
+          (remotePeer) => {
+            settled()
+            if (!isServer && typeof secure.alpnProtocol === 'string' && secure.alpnProtocol !== 'libp2p') {
+              muxer = muxers.get(secure.alpnProtocol)
+              if (muxer === undefined) {
+                fail(new InvalidCryptoExchangeError(`the remote chose muxer ${secure.alpnProtocol}, which is not ours`))
+                return
+              }
+            }
+            // From here errors are the connection's, handled by the stream built on the socket.
+            secure.removeAllListeners('error')
+            resolve({
+              remotePeer,
+              connection: toMessageStream(connection, secure),
+              ...(options?.skipStreamMuxerNegotiation === true || muxer === undefined ? {} : { streamMuxer: muxer }),
+            })
+          },
+          (err: Error) => {
+            settled()
+            fail(err)
+          },
+        )
+      })
+    })
+  }
+}
+
+/**
+ * Detach the TCP connection object from its socket: its data and idle-timeout listeners go, and
+ * the bytes it read that nobody consumed (what followed the multistream-select answer) are put
+ * back at the front of the socket, where TLSSocket reads them first. The connection keeps its
+ * close and error listeners, so it still learns when the socket ends.
+ */
+function takeOver(connection: MessageStream, raw: Socket): { socket: Socket; bytesRead: number; bytesWritten: number } {
+  raw.pause()
+  raw.removeAllListeners('data')
+  raw.setTimeout(0)
+  raw.removeAllListeners('timeout')
+  const unread = (connection as unknown as { readBuffer: Uint8ArrayList }).readBuffer
+  if (unread.byteLength > 0) {
+    const bytes = unread.subarray()
+    unread.consume(unread.byteLength)
+    raw.unshift(bytes)
+  }
+  return { socket: raw, bytesRead: raw.bytesRead, bytesWritten: raw.bytesWritten }
+}
+
+/** The `/tls/1.0.0` encrypter: native TLS on TCP sockets, `@libp2p/tls` on everything else. */
+export function nativeTls(): (components: NativeTlsComponents) => ConnectionEncrypter {
+  return (components) => new NativeTls(components)
+}

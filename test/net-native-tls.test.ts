@@ -1,0 +1,231 @@
+/**
+ * src/net/native-tls.ts: the `/tls/1.0.0` handshake on the TCP socket itself. Real libp2p nodes
+ * over TCP on loopback: data crosses intact both ways, the socket was taken over (not run
+ * through a JS stream), the wire stays libp2p TLS (a stock `@libp2p/tls` peer talks to it either
+ * way), a wrong peer ID is refused, bytes that arrive with multistream-select's last line are
+ * handed to TLS, and the traffic count of a taken-over socket keeps counting.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { connect as tcpConnect } from 'node:net'
+import { Duplex } from 'node:stream'
+import { after, describe, it } from 'node:test'
+import { connect as tlsConnect } from 'node:tls'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { ConnectionEncrypter, MessageStream, Metrics, MultiaddrConnection } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import type { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
+import { Traffic } from '../src/net/traffic.ts'
+
+const ECHO = '/test/echo/1.0.0'
+const MiB = 1024 * 1024
+
+/** The native encrypter, remembering every connection it was asked to secure. */
+function recordingNativeTls(seen: MessageStream[]) {
+  const factory = nativeTls()
+  return (components: NativeTlsComponents): ConnectionEncrypter => {
+    const inner = factory(components)
+    return Object.assign(Object.create(inner) as ConnectionEncrypter, {
+      secureInbound: (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
+        seen.push(c)
+        return inner.secureInbound(c, o)
+      },
+      secureOutbound: (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureOutbound']>[1]) => {
+        seen.push(c)
+        return inner.secureOutbound(c, o)
+      },
+    })
+  }
+}
+
+/** A metrics seam that only feeds a Traffic counter. */
+function trafficMetrics(traffic: Traffic) {
+  return traffic.wrap(
+    () =>
+      ({
+        trackMultiaddrConnection: () => {},
+        trackProtocolStream: () => {},
+        registerMetric: () => ({ update() {}, increment() {}, decrement() {}, reset() {}, timer: () => () => {} }),
+        registerMetricGroup: () => ({ update() {}, increment() {}, decrement() {}, reset() {}, timer: () => () => {} }),
+        registerCounter: () => ({ increment() {}, reset() {} }),
+        registerCounterGroup: () => ({ increment() {}, reset() {} }),
+        registerHistogram: () => ({ observe() {}, reset() {}, timer: () => () => {} }),
+        registerHistogramGroup: () => ({ observe() {}, reset() {}, timer: () => () => {} }),
+        registerSummary: () => ({ observe() {}, reset() {}, timer: () => () => {} }),
+        registerSummaryGroup: () => ({ observe() {}, reset() {}, timer: () => () => {} }),
+        createTrace: () => undefined,
+        traceFunction: (_name: string, fn: unknown) => fn,
+      }) as unknown as Metrics,
+  )
+}
+
+async function node(encrypter: 'native' | 'stock', seen: MessageStream[] = [], traffic?: Traffic): Promise<Libp2p> {
+  const n = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [encrypter === 'native' ? recordingNativeTls(seen) : tls()],
+    streamMuxers: [yamux()],
+    ...(traffic === undefined ? {} : { metrics: trafficMetrics(traffic) }),
+  })
+  // Echo every byte back, then close.
+  await n.handle(ECHO, async (stream) => {
+    for await (const chunk of stream) {
+      if (!stream.send(chunk)) await new Promise((r) => stream.addEventListener('drain', r, { once: true }))
+    }
+    await stream.close()
+  })
+  return n
+}
+
+/** Send `bytes` over an echo stream from `from` to `to` and return what came back. */
+async function echo(from: Libp2p, to: Libp2p, bytes: Uint8Array): Promise<Buffer> {
+  const stream = await from.dialProtocol(to.getMultiaddrs()[0] as ReturnType<typeof multiaddr>, ECHO)
+  const back: Uint8Array[] = []
+  const reading = (async () => {
+    for await (const chunk of stream) back.push(chunk.subarray())
+  })()
+  for (let at = 0; at < bytes.length; at += 256 * 1024) {
+    if (!stream.send(bytes.subarray(at, at + 256 * 1024)))
+      await new Promise((r) => stream.addEventListener('drain', r, { once: true }))
+  }
+  await stream.close()
+  await reading
+  return Buffer.concat(back)
+}
+
+describe('native TLS on TCP sockets', { timeout: 60_000 }, () => {
+  const nodes: Libp2p[] = []
+  after(() => Promise.all(nodes.map((n) => n.stop())))
+  const started = async (...args: Parameters<typeof node>) => {
+    const n = await node(...args)
+    nodes.push(n)
+    return n
+  }
+
+  it('moves data both ways on the socket itself, and the traffic count keeps up', async () => {
+    const seenA: MessageStream[] = []
+    const seenB: MessageStream[] = []
+    const traffic = new Traffic()
+    const a = await started('native', seenA, traffic)
+    const b = await started('native', seenB)
+    const bytes = randomBytes(4 * MiB)
+    const back = await echo(a, b, bytes)
+    assert.equal(Buffer.compare(back, bytes), 0, 'the echo came back intact')
+    assert.equal(seenA.length, 1)
+    assert.equal(seenB.length, 1)
+    for (const c of [...seenA, ...seenB]) assert.ok(nativeSocketOf(c), 'the TCP socket was taken over')
+    const conn = a.getConnections(b.peerId)[0]
+    assert.equal(conn?.encryption, '/tls/1.0.0')
+    // Counted on the wire: both 4 MiB and TLS's framing, though nothing passed the JS stream.
+    assert.ok(traffic.totals.bytesOut > 4 * MiB, `sent ${traffic.totals.bytesOut}`)
+    assert.ok(traffic.totals.bytesIn > 4 * MiB, `received ${traffic.totals.bytesIn}`)
+    if (conn !== undefined) traffic.opened(conn)
+    assert.ok(conn !== undefined && traffic.of([conn]).bytesIn > 4 * MiB)
+    // Closing ends the socket, and the count of a closed connection stays in the totals.
+    const before = traffic.totals.bytesIn
+    await a.hangUp(b.peerId)
+    assert.equal(a.getConnections(b.peerId).length, 0)
+    const socket = nativeSocketOf(seenA[0] as MessageStream)?.socket
+    await new Promise<void>((resolve) => (socket?.closed === true ? resolve() : socket?.once('close', () => resolve())))
+    assert.ok(traffic.totals.bytesIn >= before)
+  })
+
+  it('speaks libp2p TLS with a stock @libp2p/tls peer, either side dialling', async () => {
+    const seen: MessageStream[] = []
+    const native = await started('native', seen)
+    const stock = await started('stock')
+    const bytes = randomBytes(MiB)
+    assert.equal(Buffer.compare(await echo(native, stock, bytes), bytes), 0)
+    assert.equal(Buffer.compare(await echo(stock, native, bytes), bytes), 0)
+    assert.ok(seen.length >= 1 && seen.every((c) => nativeSocketOf(c) !== undefined))
+  })
+
+  it('refuses a peer that is not the one dialled', async () => {
+    const a = await started('native')
+    const b = await started('native')
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const addr = b.getMultiaddrs()[0]?.decapsulateCode(421).encapsulate(`/p2p/${other.toString()}`)
+    await assert.rejects(a.dial(addr as ReturnType<typeof multiaddr>), /peer|key|match|Unexpected/i)
+    assert.equal(a.getConnections(b.peerId).length, 0)
+  })
+
+  it('hands TLS the bytes that arrived with multistream-select', { timeout: 15_000 }, async () => {
+    const seen: MessageStream[] = []
+    const listener = await started('native', seen)
+    const [, , host, , port] = (listener.getMultiaddrs()[0]?.toString() ?? '').split('/')
+    // multistream-select's header and proposal, each a varint-length-prefixed line.
+    const line = (s: string) => Buffer.concat([Buffer.from([s.length + 1]), Buffer.from(`${s}\n`)])
+    const proposal = Buffer.concat([line('/multistream/1.0.0'), line('/tls/1.0.0')])
+    const socket = tcpConnect(Number(port), host)
+    await new Promise((r) => socket.once('connect', r))
+    // A transport for the client's TLS that sends its first flight in the same write as the
+    // proposal (so the listener reads the ClientHello together with it) and drops the
+    // listener's answer (the same two lines) before passing the rest to TLS.
+    let first = true
+    let toSkip = proposal.length
+    const transport = new Duplex({
+      write(chunk: Buffer, _enc, cb) {
+        socket.write(first ? Buffer.concat([proposal, chunk]) : chunk, cb)
+        first = false
+      },
+      read() {},
+    })
+    socket.on('data', (data: Buffer) => {
+      const skip = Math.min(toSkip, data.length)
+      toSkip -= skip
+      if (data.length > skip) transport.push(data.subarray(skip))
+    })
+    // The client needs a libp2p certificate (the listener asks for one and checks it).
+    const { generateCertificate } = (await import(new URL('./utils.js', import.meta.resolve('@libp2p/tls')).href)) as {
+      generateCertificate(key: unknown): Promise<{ cert: string; key: string }>
+    }
+    const client = tlsConnect({
+      socket: transport,
+      ...(await generateCertificate(await generateKeyPair('Ed25519'))),
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+      ALPNProtocols: ['libp2p'],
+    })
+    await new Promise<void>((resolve, reject) => {
+      client.once('secureConnect', () => resolve())
+      client.once('error', reject)
+    })
+    // The listener finished the handshake from the pipelined ClientHello, natively.
+    const taken = seen.find((c) => nativeSocketOf(c) !== undefined)
+    assert.ok(taken, 'the listener took the socket over')
+    client.destroy()
+    socket.destroy()
+  })
+
+  it('a connection that is not TCP is encrypted by @libp2p/tls', async () => {
+    const inner = nativeTls()
+    const calls: string[] = []
+    const components = {
+      privateKey: await generateKeyPair('Ed25519'),
+      logger: { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) },
+      upgrader: { getStreamMuxers: () => new Map() },
+    } as unknown as NativeTlsComponents
+    const encrypter = inner(components)
+    // No socket on this stream: the stock path takes it (and fails on its missing parts, which
+    // shows it was the one called: the native path would have refused on the missing socket).
+    const fake = {
+      log: Object.assign(() => {}, { error() {}, trace() {}, newScope: () => fake.log }),
+      addEventListener: () => calls.push('listen'),
+      removeEventListener: () => {},
+      pause: () => calls.push('pause'),
+      resume: () => calls.push('resume'),
+      send: () => true,
+      abort: () => {},
+      direction: 'outbound',
+    } as unknown as MultiaddrConnection
+    const attempt = encrypter.secureOutbound(fake, { signal: AbortSignal.timeout(200) })
+    await assert.rejects(attempt)
+    assert.ok(calls.includes('pause'), '@libp2p/tls wrapped the stream as a duplex')
+    assert.equal(nativeSocketOf(fake), undefined)
+  })
+})
