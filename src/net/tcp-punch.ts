@@ -353,9 +353,12 @@ function connectFrom(localPort: number, host: string, port: number, signal: Abor
   })
 }
 
-/** A punched TCP socket as libp2p's MultiaddrConnection (the same shape as @libp2p/tcp's own). */
+/**
+ * A punched TCP socket as libp2p's MultiaddrConnection (the same shape as @libp2p/tcp's own,
+ * `socket` included: native-tls.ts runs TLS on it, traffic.ts counts its bytes).
+ */
 class PunchedConnection extends AbstractMultiaddrConnection {
-  readonly #socket: Socket
+  readonly socket: Socket
 
   constructor(
     socket: Socket,
@@ -369,7 +372,7 @@ class PunchedConnection extends AbstractMultiaddrConnection {
       log: log.newScope('connection'),
       inactivityTimeout: 2 * 60_000,
     })
-    this.#socket = socket
+    this.socket = socket
     socket.on('data', (buf) => this.onData(buf))
     socket.on('error', (err) => this.abort(err))
     socket.setTimeout(2 * 60_000)
@@ -387,19 +390,19 @@ class PunchedConnection extends AbstractMultiaddrConnection {
     let canSendMore = true
     for (const buf of data) {
       sentBytes += buf.byteLength
-      canSendMore = this.#socket.write(buf)
+      canSendMore = this.socket.write(buf)
       if (!canSendMore) break
     }
     return { sentBytes, canSendMore }
   }
 
   async sendClose(options?: AbortOptions): Promise<void> {
-    if (this.#socket.destroyed) return
-    this.#socket.destroySoon()
+    if (this.socket.destroyed) return
+    this.socket.destroySoon()
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(options?.signal?.reason)
       options?.signal?.addEventListener('abort', onAbort, { once: true })
-      this.#socket.once('close', () => {
+      this.socket.once('close', () => {
         options?.signal?.removeEventListener('abort', onAbort)
         resolve()
       })
@@ -407,15 +410,15 @@ class PunchedConnection extends AbstractMultiaddrConnection {
   }
 
   sendReset(): void {
-    if (this.#socket.writableEnded) this.#socket.destroy()
-    else this.#socket.resetAndDestroy()
+    if (this.socket.writableEnded) this.socket.destroy()
+    else this.socket.resetAndDestroy()
   }
 
   sendPause(): void {
-    this.#socket.pause()
+    this.socket.pause()
   }
 
   sendResume(): void {
-    this.#socket.resume()
+    this.socket.resume()
   }
 }
