@@ -229,3 +229,44 @@ describe('native TLS on TCP sockets', { timeout: 60_000 }, () => {
     assert.equal(nativeSocketOf(fake), undefined)
   })
 })
+
+describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () => {
+  it('status traffic and the Prometheus global transfer counter count the bytes of a stream', async (t) => {
+    const { createNode } = await import('../src/node/node.ts')
+    const { generateDeviceKey } = await import('../src/identity/keystore.ts')
+    const make = () =>
+      createNode({
+        key: generateDeviceKey(),
+        config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: true },
+      })
+    const a = await make()
+    t.after(() => a.stop())
+    const b = await make()
+    t.after(() => b.stop())
+    let received = 0
+    const done = new Promise<void>((resolve) => {
+      void b.net.handle('/test/sink/1.0.0', async (stream) => {
+        for await (const chunk of stream) received += chunk.byteLength
+        resolve()
+      })
+    })
+    const conn = await a.net.connect(b.net.addresses()[0] as string)
+    assert.equal(conn.encryption, '/tls/1.0.0')
+    const stream = await a.net.openStream(b.peerId, '/test/sink/1.0.0')
+    const payload = randomBytes(MiB)
+    for (let i = 0; i < 8; i++) await stream.write(payload)
+    await stream.close()
+    await done
+    assert.equal(received, 8 * MiB)
+    const sent = a.net.traffic()?.bytesOut ?? 0
+    assert.ok(sent > 8 * MiB, `status traffic counted ${sent} bytes out`)
+    const metric = (text: string, key: string) =>
+      Number(
+        new RegExp(`^libp2p_data_transfer_bytes_total\\{protocol="${key}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 'NaN',
+      )
+    const out = metric(await a.net.metricsText(), 'global sent')
+    assert.ok(out > 8 * MiB, `libp2p's global sent counter: ${out}`)
+    const into = metric(await b.net.metricsText(), 'global received')
+    assert.ok(into > 8 * MiB, `libp2p's global received counter: ${into}`)
+  })
+})
