@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { connect as tcpConnect } from 'node:net'
 import { Duplex } from 'node:stream'
 import { after, describe, it } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
 import { connect as tlsConnect } from 'node:tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -19,7 +20,7 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import type { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
+import { leaseBuffer, type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
 import { Traffic } from '../src/net/traffic.ts'
 
 const ECHO = '/test/echo/1.0.0'
@@ -270,3 +271,62 @@ describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () =>
     assert.ok(into > 8 * MiB, `libp2p's global received counter: ${into}`)
   })
 })
+
+describe('buffer leases on native TLS', { timeout: 60_000 }, () => {
+  const nodes: Libp2p[] = []
+  after(() => Promise.all(nodes.map((n) => n.stop())))
+
+  it('releases a leased buffer once, after the socket wrote all of it; never when its bytes are dropped', async () => {
+    const a = await node('native')
+    const b = await node('native')
+    nodes.push(a, b)
+    // A sink that reads everything, and one that reads nothing.
+    await b.handle('/test/sink/1.0.0', async (stream) => {
+      for await (const _ of stream);
+    })
+    let stall: (() => void) | undefined
+    await b.handle('/test/stall/1.0.0', async (stream) => {
+      // Paused: no window updates, so the sender keeps most of what it was given queued.
+      stream.pause()
+      await new Promise<void>((resolve) => {
+        stall = resolve
+      })
+      stream.abort(new Error('done'))
+    })
+    const target = b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>
+
+    const buffer = new ArrayBuffer(4 * MiB)
+    new Uint8Array(buffer).set(randomBytes(4 * MiB))
+    let released = 0
+    leaseBuffer(buffer, buffer.byteLength, () => released++)
+    const sink = await a.dialProtocol(target, '/test/sink/1.0.0')
+    for (let at = 0; at < buffer.byteLength; at += MiB) {
+      if (!sink.send(new Uint8Array(buffer, at, MiB)))
+        await new Promise((r) => sink.addEventListener('drain', r, { once: true }))
+    }
+    await sink.close()
+    await waitUntil(() => released === 1)
+    await delay(100)
+    assert.equal(released, 1, 'released exactly once')
+
+    // 8 MiB to a paused reader: most of it stays queued on this side, then the stream is reset.
+    const dropped = new ArrayBuffer(8 * MiB)
+    let droppedReleased = 0
+    leaseBuffer(dropped, dropped.byteLength, () => droppedReleased++)
+    const stalled = await a.dialProtocol(target, '/test/stall/1.0.0')
+    stalled.send(new Uint8Array(dropped))
+    await delay(200)
+    stalled.abort(new Error('give up'))
+    stall?.()
+    await delay(300)
+    assert.equal(droppedReleased, 0, 'bytes that never left are never counted as written')
+  })
+})
+
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await delay(20)
+  }
+}

@@ -66,6 +66,7 @@ export class GarbageCollector {
     this.store = {
       has: (cid) => blocks.has(cid),
       getBytes: (cid) => blocks.getBytes(cid),
+      readInto: (cid, target) => blocks.readInto(cid, target),
       put: (cid, bytes) => lock.read(() => blocks.put(cid, bytes)),
     }
   }

@@ -11,6 +11,8 @@ import type { WantListSizes } from './want-list.ts'
 export interface SessionBlockstore {
   has(cid: CID): Promise<boolean>
   getBytes(cid: CID): Promise<Uint8Array>
+  /** Read a block into `target` (the blocks server's pool): its length, or undefined when longer. */
+  readInto?(cid: CID, target: Uint8Array): Promise<number | undefined>
   /** Store a block given whole or as the parts it arrived in (written in one go, never joined). */
   put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
 }

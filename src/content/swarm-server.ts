@@ -18,6 +18,9 @@
  */
 import type { CID } from 'multiformats/cid'
 import {
+  BLOCKS_READ_BUFFER_BYTES,
+  BLOCKS_READ_POOL_IDLE_MS,
+  BLOCKS_READ_POOL_MAX_FREE,
   DEFAULT_BLOCKS_IDLE_TIMEOUT_MS,
   DEFAULT_BLOCKS_MAX_INBOUND_STREAMS,
   DEFAULT_BLOCKS_MISSING_BURST,
@@ -42,6 +45,7 @@ import {
   MAX_FRAME_BYTES,
   WANT_HAVE,
 } from './blocks-message.ts'
+import { ReadPool } from './read-pool.ts'
 import { ServedStream } from './served-stream.ts'
 import { KeyedSlots } from './throttle.ts'
 import type { Turn } from './weighted-slots.ts'
@@ -52,6 +56,8 @@ export const MAX_QUEUED_WANTS = 4 * MAX_ENTRIES
 export interface BlockSource {
   has(cid: CID): Promise<boolean>
   getBytes(cid: CID): Promise<Uint8Array>
+  /** Read a block into `target`: its length, or undefined (nothing read) when it is longer. */
+  readInto?(cid: CID, target: Uint8Array): Promise<number | undefined>
 }
 
 export interface ServerComponents {
@@ -113,6 +119,12 @@ export class BlocksServer {
   readonly #streams = new Set<ServedStream>()
   readonly #peerSlots: KeyedSlots
   readonly #inFlight: KeyedSlots
+  /** Buffers blocks are read into and sent from, back once written out (read-pool.ts). */
+  readonly #pool = new ReadPool({
+    bufferBytes: BLOCKS_READ_BUFFER_BYTES,
+    maxFree: BLOCKS_READ_POOL_MAX_FREE,
+    idleMs: BLOCKS_READ_POOL_IDLE_MS,
+  })
   readonly #writeTimeoutMs: number
   readonly #idleTimeoutMs: number
   readonly #streamBufferBytes: number
@@ -301,6 +313,30 @@ export class BlocksServer {
   }
 
   /**
+   * A block to send: read into a buffer of the pool, leased to net/ so that it comes back once
+   * the TLS socket has written all of it (where that cannot be told, it never comes back and is
+   * collected as any other). Blocks longer than the pool's buffers are read into their own.
+   */
+  async #read(cid: CID): Promise<Uint8Array> {
+    const blocks = this.#c.blocks
+    if (blocks.readInto === undefined || this.#c.net.leaseBuffer === undefined) return blocks.getBytes(cid)
+    const buffer = this.#pool.take()
+    let length: number | undefined
+    try {
+      length = await blocks.readInto(cid, new Uint8Array(buffer))
+    } catch (err) {
+      this.#pool.give(buffer)
+      throw err
+    }
+    if (length === undefined) {
+      this.#pool.give(buffer)
+      return blocks.getBytes(cid)
+    }
+    this.#c.net.leaseBuffer(buffer, length, () => this.#pool.give(buffer))
+    return new Uint8Array(buffer, 0, length)
+  }
+
+  /**
    * Read the block, wait for a turn (the peer's slot cap, then a shared slot, then the rate
    * limit) and start its write. Resolves when the frame is handed to the stream's writer, with
    * the write's completion (the bytes of block data sent, 0 for a dont-have), boxed so that
@@ -308,7 +344,7 @@ export class BlocksServer {
    */
   async #handOver(s: ServedStream, cid: CID): Promise<{ written: Promise<number> }> {
     const signal = s.signal
-    const data = await this.#c.blocks.getBytes(cid).catch(() => undefined)
+    const data = await this.#read(cid).catch(() => undefined)
     signal.throwIfAborted()
     if (data === undefined) {
       const peer = s.stream.remotePeer

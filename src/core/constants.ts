@@ -118,6 +118,14 @@ export const DEFAULT_BLOCKS_PEER_SLOTS = 2
  * from disk, waiting for a slot, or written and not yet taken by the peer.
  */
 export const DEFAULT_BLOCKS_PEER_IN_FLIGHT = 4
+/**
+ * The blocks server's read buffers (src/content/read-pool.ts): each holds one block of the
+ * default 1 MiB chunking; at most this many free ones are kept, none once no block has been read
+ * for the idle time.
+ */
+export const BLOCKS_READ_BUFFER_BYTES = 1024 * 1024
+export const BLOCKS_READ_POOL_MAX_FREE = 16
+export const BLOCKS_READ_POOL_IDLE_MS = 30_000
 /** Blocks streams one connection may have open at once. */
 export const DEFAULT_BLOCKS_MAX_INBOUND_STREAMS = 64
 

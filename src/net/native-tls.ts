@@ -75,6 +75,45 @@ export function nativeSocketOf(
   return takenOver.get(connection)
 }
 
+/** Buffers whose bytes are awaited at the TLS sockets, with the bytes still to be written. */
+const leases = new WeakMap<ArrayBufferLike, { pending: number; release: () => void }>()
+
+/** See `Net.leaseBuffer`. A second lease of a buffer whose first is still open replaces nothing: it is refused. */
+export function leaseBuffer(buffer: ArrayBuffer, bytes: number, release: () => void): void {
+  if (bytes <= 0 || leases.has(buffer)) return
+  leases.set(buffer, { pending: bytes, release })
+}
+
+/**
+ * Count, for leased buffers, the bytes each write to the socket completes. A write's callback
+ * comes once OpenSSL has encrypted its bytes and the ciphertext is written, so nothing below
+ * holds the view any more. A failed write counts nothing: its buffer is never released.
+ */
+function countLeasedWrites(socket: TLSSocket): void {
+  const write = socket.write
+  socket.write = function (this: TLSSocket, chunk: unknown, ...rest: unknown[]): boolean {
+    const lease = chunk instanceof Uint8Array ? leases.get(chunk.buffer) : undefined
+    if (lease === undefined) return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
+    const buffer = (chunk as Uint8Array).buffer
+    const n = (chunk as Uint8Array).byteLength
+    const callback = rest.find((a) => typeof a === 'function') as ((err?: Error | null) => void) | undefined
+    const encoding = rest.find((a) => typeof a === 'string')
+    const done = (err?: Error | null) => {
+      if (err == null && leases.get(buffer) === lease) {
+        lease.pending -= n
+        if (lease.pending <= 0) {
+          leases.delete(buffer)
+          if (lease.pending === 0) lease.release()
+        }
+      }
+      callback?.(err)
+    }
+    return encoding === undefined
+      ? (write as (...a: unknown[]) => boolean).call(this, chunk, done)
+      : (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, done)
+  } as TLSSocket['write']
+}
+
 class NativeTls implements ConnectionEncrypter {
   readonly protocol = '/tls/1.0.0'
   readonly [Symbol.toStringTag] = '@lateral/native-tls'
@@ -165,6 +204,7 @@ class NativeTls implements ConnectionEncrypter {
             }
             // From here errors are the connection's, handled by the stream built on the socket.
             secure.removeAllListeners('error')
+            countLeasedWrites(secure)
             resolve({
               remotePeer,
               connection: toMessageStream(connection, secure),

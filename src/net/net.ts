@@ -27,6 +27,7 @@ import { watchInbound } from './inbound-watch.ts'
 import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
 import type { Services } from './libp2p-options.ts'
+import { leaseBuffer } from './native-tls.ts'
 import { ObservedAddresses } from './observed.ts'
 import { parsePeerId } from './parse.ts'
 import { PeerGuard } from './peer-guard.ts'
@@ -294,6 +295,10 @@ class Libp2pNet implements Net {
       throw new InvalidInputError(`peer ${peerId} has no embedded Ed25519 key`)
     }
     return key.raw
+  }
+
+  leaseBuffer(buffer: ArrayBuffer, bytes: number, release: () => void): void {
+    leaseBuffer(buffer, bytes, release)
   }
 
   async metricsText(): Promise<string> {

@@ -364,6 +364,14 @@ export interface Net {
   handle(protocol: string, handler: ProtocolHandler, options?: HandleOptions): Promise<void>
   unhandle(protocol: string): Promise<void>
   openStream(peerId: string, protocol: string, options?: OpenStreamOptions): Promise<ProtocolStream>
+  /**
+   * Call `release` once `bytes` bytes of views of `buffer` have been written out by a
+   * connection's TLS socket (natively encrypted TCP connections, native-tls.ts): from then on no
+   * layer below a stream holds them, and the buffer may be filled again. Bytes that leave any
+   * other way (another transport, a reset stream) are never counted, so `release` is then never
+   * called and the buffer is left to the garbage collector.
+   */
+  leaseBuffer(buffer: ArrayBuffer, bytes: number, release: () => void): void
   /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
   metricsText(): Promise<string>
   readonly pubsub: PubSub

@@ -278,6 +278,34 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     }
   }
 
+  /**
+   * Read the block into `target` and return its length; undefined, reading nothing, when it is
+   * longer than `target`. NotFoundError when this node does not have it.
+   */
+  async readInto(cid: CID, target: Uint8Array): Promise<number | undefined> {
+    let handle: FileHandle
+    try {
+      handle = await open(this.#path(cid), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`block ${cid} is not in this node's store`)
+      throw err
+    }
+    try {
+      const { size } = await handle.stat()
+      if (size > target.length) return undefined
+      let at = 0
+      while (at < size) {
+        const { bytesRead } = await handle.read(target, at, size - at, at)
+        if (bytesRead === 0) throw new Error(`block ${cid} ended after ${at} of ${size} bytes`)
+        at += bytesRead
+      }
+      return size
+    } finally {
+      await handle.close()
+    }
+  }
+
   /** Size of a stored block in bytes, without reading it. */
   async size(cid: CID): Promise<number> {
     return (await stat(this.#path(cid))).size
@@ -461,6 +489,8 @@ export interface Blocks extends Blockstore {
   /** Make every block written so far durable. */
   flush(): Promise<void>
   getBytes(cid: CID): Promise<Uint8Array>
+  /** Read a block into `target`: its length, or undefined (nothing read) when it is longer. */
+  readInto(cid: CID, target: Uint8Array): Promise<number | undefined>
   /** Size of a stored block in bytes. */
   size(cid: CID): Promise<number>
   cids(): AsyncGenerator<CID>
@@ -493,6 +523,13 @@ export class MemoryBlocks extends BaseBlockstore implements Blocks {
     const entry = this.#blocks.get(cid.toString())
     if (entry === undefined) throw new NotFoundError(`block ${cid} is not in this node's store`)
     return entry.bytes
+  }
+
+  async readInto(cid: CID, target: Uint8Array): Promise<number | undefined> {
+    const bytes = await this.getBytes(cid)
+    if (bytes.length > target.length) return undefined
+    target.set(bytes)
+    return bytes.length
   }
 
   async size(cid: CID): Promise<number> {
