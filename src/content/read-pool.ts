@@ -32,10 +32,6 @@ export class ReadPool {
     this.#init = init
   }
 
-  get bufferBytes(): number {
-    return this.#init.bufferBytes
-  }
-
   take(): ArrayBuffer {
     this.#lastTake = performance.now()
     const free = this.#free.pop()
