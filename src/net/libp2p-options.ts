@@ -190,11 +190,15 @@ export function buildLibp2pOptions(
       dialTimeout: init.dialTimeoutMs,
       inboundConnectionThreshold: init.inboundConnectionsPerHost ?? DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
     },
-    // A banned peer (peer-guard.ts) is refused both ways until its ban expires.
+    // A banned peer (peer-guard.ts) is refused both ways until its ban expires: checked once the
+    // handshake names the peer, and again once the muxer is negotiated (a ban that lands while a
+    // connection is mid-upgrade).
     connectionGater: {
       denyDialPeer: (peerId) => guard.isBanned(peerId.toString()),
       denyInboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
       denyOutboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
+      denyInboundUpgradedConnection: (peerId) => guard.isBanned(peerId.toString()),
+      denyOutboundUpgradedConnection: (peerId) => guard.isBanned(peerId.toString()),
     },
     ...(metrics === undefined
       ? {}

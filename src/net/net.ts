@@ -99,7 +99,12 @@ class Libp2pNet implements Net {
         until: new Date(ban.until).toISOString(),
         reason: ban.reason,
       })
-      this.#running?.node.hangUp(parsePeerId(ban.peerId)).catch(() => {})
+      // Cut at once, not closed gracefully: a graceful close waits on the peer (up to libp2p's
+      // close timeout), and a hostile peer is owed no goodbye.
+      const node = this.#running?.node
+      for (const connection of node?.getConnections(parsePeerId(ban.peerId)) ?? []) {
+        connection.abort(new Error(`peer banned: ${ban.reason}`))
+      }
     })
     this.#dialer = new Dialer(
       this.#node,

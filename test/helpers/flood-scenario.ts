@@ -40,6 +40,8 @@ export interface FloodOutcome {
   chatReceived: number
   /** The target logged the flooder as banned. */
   banned: boolean
+  /** The ban was logged before the refusal probe (else the probe's own connection came first). */
+  bannedBeforeProbe: boolean
   /** A fresh dial from the flooder was refused after the flood. */
   refusedAfter: boolean
   /** The flooder is no longer among the target's connected peers. */
@@ -134,9 +136,19 @@ export async function runFlood(
       },
       { timeoutMs: 10_000, what: 'the chat lines' },
     ).catch(() => sub.lines.filter((l) => l.includes('honest line')).length)
+    const isBanned = () => target.stderr.includes('peer banned') && target.stderr.includes(flooder.peerId)
+    const bannedBeforeProbe = isBanned()
     const refusedAfter = await flooder.refused()
-    const peers = await net.api<{ peers: Array<{ peerId: string }> }>(0, '/v1/peers')
-    const disconnected = !peers.peers.some((p) => p.peerId === flooder.peerId)
+    // A ban cuts the peer's connections at once; the API is asked until it no longer lists the
+    // flooder, for up to 5 s (a connection the flooder's own probe just opened may still be
+    // going away).
+    const disconnected = await waitFor(
+      async () => {
+        const peers = await net.api<{ peers: Array<{ peerId: string }> }>(0, '/v1/peers')
+        return peers.peers.some((p) => p.peerId === flooder.peerId) ? undefined : true
+      },
+      { timeoutMs: 5_000, what: 'the flooder to be disconnected' },
+    ).catch(() => false)
     sampling = false
     await sampler
     const rssAfterMiB = rssMiB(pid)
@@ -155,7 +167,8 @@ export async function runFlood(
       honestGetMs,
       chatSent,
       chatReceived,
-      banned: target.stderr.includes('peer banned') && target.stderr.includes(flooder.peerId),
+      banned: isBanned(),
+      bannedBeforeProbe,
       refusedAfter,
       disconnected,
     }

@@ -35,16 +35,18 @@ export function floodSuite(test: typeof nodeTest, kinds: FloodKind[]): void {
       const o = await runFlood(net, kind, { ...file, outDir: dir }, { durationMs: 10_000, stopAfterRefusals: 5 })
       const { samples: _, ...summary } = o
       t.diagnostic(JSON.stringify(summary))
-      assert.ok(o.flood.connectionsOpened > 0 && o.flood.streamsOpened + o.flood.messagesSent > 0, 'the flood ran')
-      assert.ok(o.honestGetOk, 'the honest get completed with the right bytes')
-      assert.equal(o.chatReceived, o.chatSent, 'every chat line arrived')
-      assert.equal(o.chatSent, 10)
-      assert.ok(o.banned, 'the target logged the flooder as banned')
-      assert.ok(o.disconnected, 'the flooder is no longer connected')
-      assert.ok(o.refusedAfter, 'a fresh dial from the flooder is refused')
+      // Every message carries the summary: a failure in CI is read from the end of a long log.
+      const why = (what: string) => `${what}: ${JSON.stringify(summary)}`
+      assert.ok(o.flood.connectionsOpened > 0 && o.flood.streamsOpened + o.flood.messagesSent > 0, why('the flood ran'))
+      assert.ok(o.honestGetOk, why('the honest get completed with the right bytes'))
+      assert.equal(o.chatReceived, o.chatSent, why('every chat line arrived'))
+      assert.equal(o.chatSent, 10, why('every chat line was sent'))
+      assert.ok(o.banned, why('the target logged the flooder as banned'))
+      assert.ok(o.disconnected, why('the flooder is no longer connected'))
+      assert.ok(o.refusedAfter, why('a fresh dial from the flooder is refused'))
       assert.ok(
         o.rssPeakMiB - o.rssBeforeMiB < FLOOD_RSS_GROWTH_MIB,
-        `RSS rose ${Math.round(o.rssPeakMiB - o.rssBeforeMiB)} MiB (from ${Math.round(o.rssBeforeMiB)})`,
+        why(`RSS rose ${Math.round(o.rssPeakMiB - o.rssBeforeMiB)} MiB (from ${Math.round(o.rssBeforeMiB)})`),
       )
     })
   }
