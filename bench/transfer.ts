@@ -9,7 +9,8 @@
  *   4. lateral-get-4x    `get` from 4 seeders, each limited to --rate (ideal: 4 x rate)
  *   5./6. Helia and WebTorrent when --anchors is given (bench/anchors/, own package.json)
  * and `add` of an --add-size MiB file against hashing it with SHA-256 in one stream and against
- * writing it to disk with fsync; with --big, the downloader's peak RSS for a file that large.
+ * writing it to disk with fsync; with --big, the downloader's peak RSS for a file that large;
+ * last, what the machine charges for page-cache writes and file creation (bench/lib/env-probe.ts).
  * JSON and SVG go to bench/results/.
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util'
 import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
 import { runAnchor } from './anchors/run-anchor.ts'
 import { aria2Installed, runAria2 } from './lib/aria2.ts'
+import { probeEnvironment } from './lib/env-probe.ts'
 import { cpuSeconds, peakRssMiB, resetPeak, rssMiB } from './lib/proc.ts'
 import { median } from './lib/stats.ts'
 import { makeCert, runOnce } from './stack.ts'
@@ -220,6 +222,10 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       )
     }
 
+    // What the machine charges for the kernel work of a download (bench/lib/env-probe.ts).
+    const environment = await probeEnvironment(dir)
+    console.error(`  environment: ${JSON.stringify(environment)}`)
+
     const mibps = (s: Sample) => size / MiB / s.seconds
     const med = (name: string) => median((samples.get(name) ?? []).map(mibps))
     const results = [...samples].map(([name, list]) => ({
@@ -275,6 +281,7 @@ export async function benchTransfer(argv: string[]): Promise<void> {
         medianDiskWriteMiBps: Math.round(diskMiBps),
       },
       ...(big === undefined ? {} : { big }),
+      environment,
       ...(values.anchors === true && !aria2 ? { skipped: { aria2c: 'aria2c not installed' } } : {}),
       targets,
     }

@@ -97,6 +97,20 @@ export class SessionPeer {
     return this.rateBps > 0 ? ((this.requests.size * avgBlock) / this.rateBps) * 1000 : 0
   }
 
+  /**
+   * When a block asked of it should arrive, ms from now, by its place among the requests it has
+   * (it serves them in order) and its rate; undefined before its rate is measured.
+   */
+  arrivalMs(key: string, avgBlock: number): number | undefined {
+    if (this.rateBps <= 0) return undefined
+    let place = 0
+    for (const asked of this.requests.keys()) {
+      place++
+      if (asked === key) return ((place * avgBlock) / this.rateBps) * 1000
+    }
+    return undefined
+  }
+
   oldestRequest(): number {
     let oldest = Number.POSITIVE_INFINITY
     for (const at of this.requests.values()) oldest = Math.min(oldest, at)

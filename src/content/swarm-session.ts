@@ -68,6 +68,8 @@ const MAX_MOVES = 20
 /** Wait before a moved peer's first new stream, ms, doubled after each failed try up to the max. */
 const MOVE_RETRY_MS = 1_000
 const MOVE_RETRY_MAX_MS = 8_000
+/** Links whose presence in the store is asked at once when a node is walked (#walk). */
+const LINK_CHECK_BATCH = 64
 
 export class SwarmSession {
   readonly root: CID
@@ -232,7 +234,8 @@ export class SwarmSession {
   // --- the DAG ---------------------------------------------------------------------------
 
   /** A CID became known: walk it if stored, else want it. True when it became pending. */
-  async #want(cid: CID, isRoot = false): Promise<boolean> {
+  /** `stored`: whether the store has the block, when the caller already asked it. */
+  async #want(cid: CID, isRoot = false, stored?: boolean): Promise<boolean> {
     const key = cid.toString()
     if (this.#wants.has(key)) return false
     if (!isSupported(cid)) throw new InvalidInputError(`cannot fetch ${cid}: unsupported codec or hash`)
@@ -241,7 +244,7 @@ export class SwarmSession {
       await this.#walk(cid, cid.multihash.digest, isRoot, false)
       return false
     }
-    if (await this.#c.blockstore.has(cid)) {
+    if (stored ?? (await this.#c.blockstore.has(cid))) {
       await this.#walk(cid, await this.#c.blockstore.getBytes(cid), isRoot, false)
       return false
     }
@@ -259,9 +262,24 @@ export class SwarmSession {
     if (this.mode === 'blocks') return
     if (isRoot) this.#tally.totalBytes = dagSize(cid, bytes)
     if (isRoot && this.#options.recursive === false) return
-    const fresh: CID[] = []
-    for (const link of linksOf(cid, bytes)) if (await this.#want(link)) fresh.push(link)
-    if (fresh.length > 0) this.#askHaves(fresh)
+    // The store is asked about a batch of links at once, and the missing ones are asked of the
+    // peers before the next batch: one check after another held the first request of a 1 MiB-
+    // chunked 256 MiB file back by 110-180 ms. Wanted in DAG order all the same.
+    const links = linksOf(cid, bytes)
+    for (let i = 0; i < links.length; i += LINK_CHECK_BATCH) {
+      const batch = links.slice(i, i + LINK_CHECK_BATCH)
+      const stored = await Promise.all(
+        batch.map((link) =>
+          this.#wants.has(link.toString()) || link.multihash.code === 0x00 ? undefined : this.#c.blockstore.has(link),
+        ),
+      )
+      const fresh: CID[] = []
+      for (const [k, link] of batch.entries()) if (await this.#want(link, false, stored[k])) fresh.push(link)
+      if (fresh.length > 0) {
+        this.#askHaves(fresh)
+        this.#schedule()
+      }
+    }
   }
 
   // --- peers -----------------------------------------------------------------------------
