@@ -212,6 +212,11 @@ describe('file sharing between daemon processes', { timeout: 240_000 }, () => {
     const summary = JSON.parse(r.stdout) as GetSummary
     assert.equal(summary.storedBlocks, kept, 'every block stored before the kill was used, none fetched again')
     assert.equal(summary.fetchedBlocks, summary.blocks - kept)
+    // Stored and fetched bytes add up to the file's, plus its root node (a few hundred bytes).
+    assert.ok(
+      summary.bytes >= bytes.length && summary.bytes < bytes.length + 64 * 1024,
+      `${summary.bytes} bytes counted for a ${bytes.length}-byte file`,
+    )
     assert.equal(sha256(await readFile(out)), sha256(bytes))
     // The first get's output was never created: it was killed before writing.
     await assert.rejects(readFile(join(dir, 'resume-first.out')), { code: 'ENOENT' })

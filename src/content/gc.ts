@@ -67,6 +67,7 @@ export class GarbageCollector {
       has: (cid) => blocks.has(cid),
       getBytes: (cid) => blocks.getBytes(cid),
       readInto: (cid, target) => blocks.readInto(cid, target),
+      size: (cid) => blocks.size(cid),
       put: (cid, bytes) => lock.read(() => blocks.put(cid, bytes)),
     }
   }

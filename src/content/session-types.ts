@@ -13,6 +13,8 @@ export interface SessionBlockstore {
   getBytes(cid: CID): Promise<Uint8Array>
   /** Read a block into `target` (the blocks server's pool): its length, or undefined when longer. */
   readInto?(cid: CID, target: Uint8Array): Promise<number | undefined>
+  /** A stored block's size, without reading it (a resumed download counts what it has). */
+  size?(cid: CID): Promise<number>
   /** Store a block given whole or as the parts it arrived in (written in one go, never joined). */
   put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
 }

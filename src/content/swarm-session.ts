@@ -245,7 +245,12 @@ export class SwarmSession {
       return false
     }
     if (stored ?? (await this.#c.blockstore.has(cid))) {
-      await this.#walk(cid, await this.#c.blockstore.getBytes(cid), isRoot, false)
+      // A raw block has no links: a resumed download needs its size, not its bytes read back.
+      if (!isRoot && cid.code === raw.code && this.#c.blockstore.size !== undefined) {
+        this.#tally.found(await this.#c.blockstore.size(cid))
+      } else {
+        await this.#walk(cid, await this.#c.blockstore.getBytes(cid), isRoot, false)
+      }
       return false
     }
     if (this.#wants.has(key)) return false
