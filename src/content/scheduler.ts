@@ -14,10 +14,12 @@ import type { Inflight, WantList } from './want-list.ts'
  */
 const END_GAME_GRACE_MS = 50
 /**
- * A request queued elsewhere is copied to a peer only if that peer would deliver it at least
- * this much sooner (a ratio of the two predictions, which are estimates from smoothed rates).
+ * A request queued elsewhere is copied to a peer only if that peer's predicted delivery, times
+ * this factor plus the margin, is still before the holders' (both are estimates from smoothed
+ * rates).
  */
 const END_GAME_SOONER_FACTOR = 1.25
+const END_GAME_SOONER_MARGIN_MS = 10
 
 export interface SchedulerContext {
   wants: WantList
@@ -87,7 +89,7 @@ function endGame(peer: SessionPeer, room: number, picked: number, ctx: Scheduler
     if (!c.late) {
       // This peer's own queue grows with each copy it takes.
       const mine = (((queued + extra.length + 1) * ctx.avgBlock) / peer.rateBps) * 1000
-      if (mine * END_GAME_SOONER_FACTOR + END_GAME_GRACE_MS / 5 >= c.theirs) continue
+      if (mine * END_GAME_SOONER_FACTOR + END_GAME_SOONER_MARGIN_MS >= c.theirs) continue
     }
     extra.push(c.f.cid)
   }

@@ -233,8 +233,10 @@ export class SwarmSession {
 
   // --- the DAG ---------------------------------------------------------------------------
 
-  /** A CID became known: walk it if stored, else want it. True when it became pending. */
-  /** `stored`: whether the store has the block, when the caller already asked it. */
+  /**
+   * A CID became known: walk it if stored, else want it. True when it became pending. `stored`:
+   * whether the store has the block, when the caller has already asked it.
+   */
   async #want(cid: CID, isRoot = false, stored?: boolean): Promise<boolean> {
     const key = cid.toString()
     if (this.#wants.has(key)) return false
