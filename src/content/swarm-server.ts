@@ -330,7 +330,7 @@ export class BlocksServer {
    */
   async #read(cid: CID): Promise<Uint8Array> {
     const blocks = this.#c.blocks
-    if (blocks.readInto === undefined || this.#c.net.leaseBuffer === undefined) return blocks.getBytes(cid)
+    if (blocks.readInto === undefined) return blocks.getBytes(cid)
     const buffer = this.#pool.take()
     let length: number | undefined
     try {
