@@ -156,6 +156,7 @@ export async function apiDoc(): Promise<string> {
     '| `pairing:update` | a Pairing (as `GET /v1/identity/pairings/{id}`): code ready, strings to compare, done or aborted |',
     '| `recovery:update` | a RecoverySession (as `GET /v1/recovery/{id}`): approvals arrived, pending, completed, vetoed, aborted, failed |',
     "| `recovery:started` | the pending recovery of this node's identity (as `recovery` in `GET /v1/identity`): veto it if it is not yours |",
+    '| `contact:update` | a Contact (as `GET /v1/contacts/{name}`) after their identity log reached this node or changed: its `profile` gives their devices and mailboxes |',
     '| `topic:message` | a TopicMessage (topics joined through the API) |',
     '| `topic:sent` | a TopicMessage this node published through the API |',
     '| `dm:received` | a DirectMessage |',

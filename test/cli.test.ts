@@ -1,13 +1,19 @@
 // The CLI as a user meets it: separate processes, exit codes from the registry, one-line errors.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import type { Command } from 'commander'
 import { buildProgram } from '../src/cli/program.ts'
+import { SERVICE_COMMANDS } from '../src/cli/service-commands.ts'
 import { ERRORS } from '../src/core/error-registry.ts'
+import { SERVICES } from '../src/node/registry.ts'
 import { runCli } from '../src/testing/testnet.ts'
+
+const execFileP = promisify(execFile)
 
 describe('lateral CLI', () => {
   let root: string
@@ -36,6 +42,33 @@ describe('lateral CLI', () => {
         assert.match(stdout, /Examples:\n {2}\$ (echo .* \| )?lateral/, `${path.join(' ')} --help shows examples`)
       }),
     )
+  })
+
+  it("registers the services' commands in the registry's order, without loading the services", async () => {
+    // program.ts walks SERVICE_COMMANDS instead of the registry, so their orders must agree.
+    assert.deepEqual(
+      Object.keys(SERVICE_COMMANDS),
+      SERVICES.map((s) => s.name),
+    )
+    // Building the program loads no service: a command that only calls the daemon would
+    // otherwise wait ~0.8 s for every service's modules. Checked in a fresh process that records
+    // every module it resolves.
+    const script = `
+      import { registerHooks } from 'node:module'
+      const seen = []
+      registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r } })
+      const { buildProgram } = await import(${JSON.stringify(new URL('../src/cli/program.ts', import.meta.url).href)})
+      buildProgram()
+      process.stdout.write(JSON.stringify(seen))`
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script])
+    const loaded = JSON.parse(stdout) as string[]
+    assert.ok(
+      loaded.some((u) => u.endsWith('/src/cli/service-commands.ts')),
+      'the hook saw the CLI load',
+    )
+    for (const heavy of ['/src/node/registry.ts', '/src/node/config.ts', '/src/content/service.ts']) {
+      assert.ok(!loaded.some((u) => u.endsWith(heavy)), `${heavy} is not loaded to build the program`)
+    }
   })
 
   it('says how to start a daemon when none runs (exit 3)', async () => {

@@ -132,6 +132,11 @@ describe('identity view in Chromium against real daemons', () => {
 
     // A change of carol's log announces its heads; daemon 1 then knows her devices (asked until it does).
     assert.equal((await net.cli(2, ['identity', 'name', 'Carol'])).code, 0)
+    // The contact row shows what B's node learnt from carol's log, without a reload (contact:update).
+    await b
+      .locator('[data-testid=contacts] li[data-contact=carol] [data-profile=known]')
+      .filter({ hasText: '“Carol” · 1 device' })
+      .waitFor({ timeout: STEP_MS })
     const d1 = net.daemons[1]
     await waitFor(
       async () => {

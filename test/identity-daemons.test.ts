@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import type { IdentityReply } from '../src/identity/views.ts'
+import type { ContactView, IdentityReply } from '../src/identity/views.ts'
 import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
 import { waitFor } from '../src/testing/wait.ts'
 import { linkByCli } from './helpers/link-cli.ts'
@@ -49,6 +49,15 @@ describe('linking devices across daemons', () => {
       },
       { what: "the friend to learn Ada's devices", timeoutMs: 30_000, intervalMs: 500 },
     )
+    // What the friend learnt is shown: Ada's devices, from her signed log.
+    const shown = await net.cli(2, ['contact', 'show', 'ada', '--json'])
+    assert.equal(shown.code, 0, shown.stderr)
+    const profile = (JSON.parse(shown.stdout) as ContactView).profile
+    assert.deepEqual(profile?.devices.slice().sort(), ada.devices.map((d) => d.peerId).sort())
+    assert.deepEqual(profile?.mailboxes, [])
+    const missing = await net.cli(2, ['contact', 'show', 'nobody'])
+    assert.equal(missing.code, 1, missing.stderr)
+    assert.match(missing.stderr, /no contact named "nobody"/)
     await net.kill(1) // Ada's phone is off
     const sent = await net.cli(2, ['msg', 'send', 'ada', 'are you there?', '--json'])
     assert.equal(sent.code, 0, sent.stderr)

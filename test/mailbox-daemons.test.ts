@@ -21,6 +21,7 @@ import { MAILBOX_PROTOCOL } from '../src/core/constants.ts'
 import { encodeFrame, readFrames } from '../src/core/framing.ts'
 import type { DelegationView } from '../src/delegation/views.ts'
 import { generateDeviceKey } from '../src/identity/keystore.ts'
+import type { ContactView } from '../src/identity/views.ts'
 import type { MailboxStatusReply } from '../src/mailbox/api/schemas.ts'
 import type { DirectMessagesReply } from '../src/messaging/api/schemas.ts'
 import { createNode } from '../src/node/node.ts'
@@ -94,13 +95,21 @@ describe('mailboxes across daemons', { timeout: 240_000 }, () => {
     )
     assert.match((await net.cli(1, ['mailbox'])).stdout, /My mailboxes:/)
     await cli(2, ['contact', 'add', 'bob', bobIdentity])
+    // Alice learns Bob's mailbox from his signed log, fetched from his device while it is up.
+    await waitFor(
+      async () =>
+        parse<ContactView>(await cli(2, ['contact', 'show', 'bob'])).profile?.mailboxes.includes(box) === true,
+      { what: "the box in Alice's view of Bob's profile", timeoutMs: 30_000 },
+    )
+    const shown = (await net.cli(2, ['contact', 'show', 'bob'])).stdout
+    assert.match(shown, /mailboxes \(1\):/)
+    assert.ok(shown.includes(box), shown)
   })
 
   it("a message to Bob while his device is down is deposited; past the quota Alice's messages wait in her outbox", async () => {
     await net.kill(1)
     const sent = parse<{ status: string }>(await cli(2, ['msg', 'send', 'bob', marker]))
-    assert.ok(['deposited', 'queued'].includes(sent.status), sent.status)
-    // Queued when Alice had not yet seen Bob's new profile: her outbox deposits it on a retry.
+    assert.equal(sent.status, 'deposited')
     await waitFor(async () => ((await holdingAtBox())?.messages ?? 0) >= 1, { what: 'the deposit', timeoutMs: 60_000 })
     for (let i = 0; i < 10; i++) await cli(2, ['msg', 'send', 'bob', `filler ${i} ${'x'.repeat(300)}`])
     const held = await waitFor(

@@ -3,9 +3,9 @@
  * belongs to, their devices, linking and removing devices, and contacts.
  */
 
-import type { ContactBook } from './contacts/contact-book.ts'
+import type { Contact, ContactBook } from './contacts/contact-book.ts'
 import type { RecoverySessionView } from './recovery/recovery.ts'
-import type { IdentityReply, PairingView } from './views.ts'
+import type { ContactView, IdentityReply, PairingView } from './views.ts'
 
 export interface IdentityEvents {
   /** The identity's log changed (a device added or removed, a new name, a new data key). */
@@ -16,6 +16,8 @@ export interface IdentityEvents {
   'recovery:update': CustomEvent<RecoverySessionView>
   /** A recovery of this node's identity started: this device may veto it until it is due. */
   'recovery:started': CustomEvent<NonNullable<IdentityReply['recovery']>>
+  /** What this node knows of a contact changed: their log brought new devices, a name, mailboxes. */
+  'contact:update': CustomEvent<ContactView>
 }
 
 export interface Identity {
@@ -40,6 +42,10 @@ export interface Identity {
    */
   dataKey(): { epoch: number; key: Uint8Array }
   readonly contacts: ContactBook
+  /** Every contact, with what this node knows of each from their signed log (`profile`). */
+  contactViews(): Promise<ContactView[]>
+  /** One contact with its profile, as `contactViews()` gives it. */
+  contactView(contact: Contact): ContactView
   addEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void
   removeEventListener<K extends keyof IdentityEvents>(type: K, listener: (evt: IdentityEvents[K]) => void): void
 }

@@ -15,7 +15,7 @@ import { type DataVault, deviceVault } from '../core/vault.ts'
 import type { Net } from '../net/index.ts'
 import type { Datastore } from '../store/datastore.ts'
 import type { IdentityConfig } from './config.ts'
-import { ContactBook } from './contacts/contact-book.ts'
+import { type Contact, ContactBook } from './contacts/contact-book.ts'
 import type { Identity, IdentityEvents } from './identity-api.ts'
 import { identityVault } from './identity-vault.ts'
 import { KnownIdentities } from './known-identities.ts'
@@ -26,7 +26,7 @@ import { Pairings } from './pairings.ts'
 import { Recovery, type RecoverySessionView } from './recovery/recovery.ts'
 import { type HeadsAnnouncement, HeadsChannel } from './sync/heads.ts'
 import { LogSync } from './sync/log-sync.ts'
-import type { IdentityReply, PairingView } from './views.ts'
+import type { ContactView, IdentityReply, PairingView } from './views.ts'
 
 const SELF_KEY = new Key('/lateral/identity/self')
 /** `<identity>/<epoch>`: data keys rebuilt from guardians' shares, sealed to this device. */
@@ -115,7 +115,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
             await this.#store.save(this.#own)
             return this.#own
           }
-          return (await this.#known.merge(id, entries)).log
+          return this.#mergeKnown(id, entries)
         },
         saveKnown: async (log) => {
           await this.#store.save(log)
@@ -266,6 +266,26 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     const { name } = this.#ownLog().state()
     await this.#write({ kind: 'setProfile', ...(name === undefined ? {} : { name }), mailboxes: peers })
     return this.view()
+  }
+
+  /** Every contact, with what this node knows of each from their signed log. */
+  async contactViews(): Promise<ContactView[]> {
+    return (await this.contacts.list()).map((c) => this.contactView(c))
+  }
+
+  contactView(contact: Contact): ContactView {
+    const log = this.#logOf(contact.identity)
+    if (log === undefined) return { ...contact }
+    const s = log.state()
+    return {
+      ...contact,
+      profile: {
+        ...(s.name === undefined ? {} : { name: s.name }),
+        devices: s.devices.map((d) => d.peerId),
+        mailboxes: s.mailboxes,
+        entries: s.entries,
+      },
+    }
   }
 
   mailboxesOf(identityId: string): string[] | undefined {
@@ -536,13 +556,23 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
           this.#changed()
         }
       } else {
-        await this.#known.merge(a.id, entries)
+        await this.#mergeKnown(a.id, entries)
       }
     } catch (err) {
       this.#log.info('refused an identity log from a peer', { from, identity: a.id, reason: (err as Error).message })
     } finally {
       this.#fetching.delete(key)
     }
+  }
+
+  /** Take verified entries of another identity's log; tell the surfaces when a contact's changed. */
+  async #mergeKnown(id: string, entries: Uint8Array[]): Promise<IdentityLog> {
+    const { log, changed } = await this.#known.merge(id, entries)
+    if (changed) {
+      for (const c of await this.contacts.list())
+        if (c.identity === id) this.#emit('contact:update', this.contactView(c))
+    }
+    return log
   }
 
   #emit<K extends keyof IdentityEvents>(type: K, detail: IdentityEvents[K]['detail']): void {

@@ -6,6 +6,6 @@ import { type IdentityComponents, IdentityService } from './identity-service.ts'
 export const identityService = defineService({
   name: 'identity',
   config: identityConfig,
-  events: ['identity:change', 'pairing:update', 'recovery:update', 'recovery:started'],
+  events: ['identity:change', 'pairing:update', 'recovery:update', 'recovery:started', 'contact:update'],
   create: (components: IdentityComponents, config) => new IdentityService(components, config),
 })

@@ -105,3 +105,27 @@ export const pairing = Type.Object(
   { $id: 'Pairing' },
 )
 export type PairingView = Static<typeof pairing>
+
+export const contactProfile = Type.Object(
+  {
+    name: Type.Optional(Type.String({ description: 'The display name the person signed into their log' })),
+    devices: Type.Array(Type.String(), { description: 'Peer IDs of their current devices' }),
+    mailboxes: Type.Array(Type.String(), {
+      description: 'Peer IDs that hold their direct messages while none of their devices is reachable',
+    }),
+    entries: Type.Integer({ description: 'Entries of their identity log this node holds (each verified)' }),
+  },
+  {
+    description:
+      'What this node knows of the person from their signed identity log; absent until the log has been fetched from one of their devices',
+  },
+)
+export type ContactProfile = Static<typeof contactProfile>
+
+export const contact = Type.Object({
+  name: Type.String(),
+  identity: Type.String(),
+  addedAt: Type.Number(),
+  profile: Type.Optional(contactProfile),
+})
+export type ContactView = Static<typeof contact>

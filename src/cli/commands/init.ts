@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { homePaths } from '../../core/home.ts'
 import { createKeystore } from '../../identity/keystore.ts'
-import { writeDefaultConfig } from '../../node/config.ts'
 import { emit, examples, type Globals, globals, warn } from '../output.ts'
 import { passphraseForCreate } from '../passphrase.ts'
 
@@ -18,6 +17,9 @@ export async function initHome(g: Globals, noPassphrase: boolean): Promise<InitR
   const passphrase = await passphraseForCreate(noPassphrase, warn)
   await mkdir(paths.home, { recursive: true, mode: 0o700 })
   const key = await createKeystore(paths.home, passphrase === undefined ? {} : { passphrase })
+  // Loaded here, not at the top: the config pulls in every service, and every other command
+  // would pay for it at startup.
+  const { writeDefaultConfig } = await import('../../node/config.ts')
   await writeDefaultConfig(paths.config)
   const { peerIdFromSeed } = await import('../../net/index.ts')
   return { peerId: await peerIdFromSeed(key.seed), home: paths.home, passphrase }

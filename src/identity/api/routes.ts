@@ -235,7 +235,7 @@ export const identityApi: ServiceApi = {
     app.get(
       '/v1/contacts',
       { schema: { summary: 'Local names for identities', response: { 200: contactsReply, ...errorResponses } } },
-      async () => ({ contacts: await identity.contacts.list() }),
+      async () => ({ contacts: await identity.contactViews() }),
     )
 
     app.post<{ Body: ContactBody }>(
@@ -247,7 +247,19 @@ export const identityApi: ServiceApi = {
           response: { 200: contact, ...errorResponses },
         },
       },
-      async (req) => identity.contacts.add(req.body.name, req.body.identity),
+      async (req) => identity.contactView(await identity.contacts.add(req.body.name, req.body.identity)),
+    )
+
+    app.get<{ Params: ContactParams }>(
+      '/v1/contacts/:name',
+      {
+        schema: {
+          summary: 'One contact, with what this node knows of them from their signed log (devices, mailboxes)',
+          params: contactParams,
+          response: { 200: contact, ...errorResponses },
+        },
+      },
+      async (req) => identity.contactView(await identity.contacts.get(req.params.name)),
     )
 
     app.delete<{ Params: ContactParams }>(

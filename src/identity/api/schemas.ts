@@ -3,7 +3,7 @@
  * contacts. The CLI and the dashboard take their types from here.
  */
 import { type Static, Type } from '@sinclair/typebox'
-import { recoveryState as identityRecovery, pairing, recoverySession } from '../index.ts'
+import { contact, recoveryState as identityRecovery, pairing, recoverySession } from '../index.ts'
 
 export const nameBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -48,13 +48,6 @@ export type RemoveBody = Static<typeof removeBody>
 
 export const deviceParams = Type.Object({ device: Type.String({ minLength: 1, maxLength: 128 }) })
 export type DeviceParams = Static<typeof deviceParams>
-
-export const contact = Type.Object({
-  name: Type.String(),
-  identity: Type.String(),
-  addedAt: Type.Number(),
-})
-export type ContactView = Static<typeof contact>
 
 export const contactsReply = Type.Object({ contacts: Type.Array(contact) })
 export type ContactsReply = Static<typeof contactsReply>
@@ -115,6 +108,10 @@ export const recoveryReply = Type.Object({
 export type RecoveryReply = Static<typeof recoveryReply>
 
 export {
+  type ContactProfile,
+  type ContactView,
+  contact,
+  contactProfile,
   type DeviceView,
   device,
   type IdentityReply,

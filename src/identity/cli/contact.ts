@@ -39,10 +39,26 @@ export function registerContact(program: Command): void {
         contacts.length === 0
           ? 'No contacts.'
           : table(
-              ['NAME', 'IDENTITY'],
-              contacts.map((c) => [c.name, c.identity]),
-            ),
+              ['NAME', 'IDENTITY', 'DEVICES', 'MAILBOXES'],
+              contacts.map((c) => [
+                c.name,
+                c.identity,
+                c.profile === undefined ? '?' : `${c.profile.devices.length}`,
+                c.profile === undefined ? '?' : `${c.profile.mailboxes.length}`,
+              ]),
+            ) + (contacts.some((c) => c.profile === undefined) ? `\n? ${NOT_FETCHED}` : ''),
       )
+    })
+
+  contact
+    .command('show')
+    .description('one contact, with what this node knows from their signed log: devices, mailboxes')
+    .argument('<name>', 'contact name')
+    .addHelpText('after', examples('lateral contact show bob', 'lateral contact show bob --json'))
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd)
+      const c = await (await ApiClient.forHome(g.home)).get<ContactView>(`/v1/contacts/${encodeURIComponent(name)}`)
+      emit(g, c, () => describeContact(c))
     })
 
   contact
@@ -55,4 +71,23 @@ export function registerContact(program: Command): void {
       const c = await (await ApiClient.forHome(g.home)).delete<ContactView>(`/v1/contacts/${encodeURIComponent(name)}`)
       emit(g, c, () => `Forgot ${c.name}`)
     })
+}
+
+const NOT_FETCHED =
+  'their identity log has not reached this node yet: it comes from one of their devices when they are online'
+
+function describeContact(c: ContactView): string {
+  const lines = [`${c.name} = ${c.identity}`, `added ${new Date(c.addedAt).toISOString()}`]
+  if (c.profile === undefined) return [...lines, NOT_FETCHED].join('\n')
+  const p = c.profile
+  if (p.name !== undefined) lines.push(`display name: ${p.name}`)
+  lines.push(`devices (${p.devices.length}):`, ...p.devices.map((d) => `  ${d}`))
+  lines.push(
+    p.mailboxes.length === 0
+      ? 'mailboxes: none (messages wait in your outbox while they are away)'
+      : `mailboxes (${p.mailboxes.length}):`,
+    ...p.mailboxes.map((m) => `  ${m}`),
+  )
+  lines.push(`log entries held: ${p.entries}`)
+  return lines.join('\n')
 }

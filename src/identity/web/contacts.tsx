@@ -7,10 +7,10 @@ import { api } from '../../../web/src/api.ts'
 import { Card, Copy, ErrorNote, useAction } from '../../../web/src/components.tsx'
 import { short } from '../../../web/src/format.ts'
 import { useLoad } from '../../../web/src/hooks.ts'
-import type { ContactBody, ContactsReply, ContactView } from '../api/schemas.ts'
+import type { ContactBody, ContactProfile, ContactsReply, ContactView } from '../api/schemas.ts'
 
 export function Contacts() {
-  const contacts = useLoad(() => api.get<ContactsReply>('/v1/contacts'))
+  const contacts = useLoad(() => api.get<ContactsReply>('/v1/contacts'), { refreshOn: ['contact:update'] })
   const [name, setName] = useState('')
   const [identity, setIdentity] = useState('')
   const add = useAction(async () => {
@@ -74,6 +74,8 @@ function ContactRow({ contact: c, onRemoved }: { contact: ContactView; onRemoved
       <div class="row spread">
         <span>
           <strong>{c.name}</strong> <code title={c.identity}>{short(c.identity, 10)}</code> <Copy text={c.identity} />
+          <br />
+          <ContactProfileLine profile={c.profile} />
         </span>
         <button type="button" class="small danger" disabled={remove.busy} onClick={() => void remove.run()}>
           Remove
@@ -81,5 +83,30 @@ function ContactRow({ contact: c, onRemoved }: { contact: ContactView; onRemoved
       </div>
       <ErrorNote error={remove.error} />
     </li>
+  )
+}
+
+/** What this node knows of the person from their signed log: name, devices, mailboxes. */
+function ContactProfileLine({ profile: p }: { profile: ContactProfile | undefined }) {
+  if (p === undefined) {
+    return (
+      <span class="muted small" data-profile="unknown">
+        Their log has not reached this node yet (it comes from one of their devices when they are online).
+      </span>
+    )
+  }
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+  return (
+    <span class="muted small" data-profile="known">
+      {p.name === undefined ? '' : `“${p.name}” · `}
+      {count(p.devices.length, 'device', 'devices')} ·{' '}
+      {p.mailboxes.length === 0 ? (
+        'no mailbox: messages wait in your outbox while they are away'
+      ) : (
+        <span data-mailboxes={p.mailboxes.join(' ')} title={p.mailboxes.join('\n')}>
+          {count(p.mailboxes.length, 'mailbox', 'mailboxes')}: {p.mailboxes.map((m) => short(m, 8)).join(', ')}
+        </span>
+      )}
+    </span>
   )
 }
