@@ -24,7 +24,7 @@ import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
 import { runAnchor } from './anchors/run-anchor.ts'
 import { aria2Installed, runAria2 } from './lib/aria2.ts'
 import { probeEnvironment } from './lib/env-probe.ts'
-import { cpuSeconds, peakRssMiB, resetPeak, rssMiB } from './lib/proc.ts'
+import { cpuSeconds, peakRssMiB, resetPeak, rssMiB, threadCpuSeconds } from './lib/proc.ts'
 import { median } from './lib/stats.ts'
 import { makeCert, runOnce } from './stack.ts'
 
@@ -35,7 +35,7 @@ interface Sample {
   seconds: number
   /** aria2c: its whole process life, beside the transfer window in `seconds`. */
   processSeconds?: number
-  processes: Array<{ role: string; cpuSeconds: number; peakRssMiB: number }>
+  processes: Array<{ role: string; cpuSeconds: number; peakRssMiB: number; threads?: Record<string, number> }>
   perPeerMiB?: number[]
 }
 
@@ -69,6 +69,7 @@ async function daemonGet(net: Testnet, cid: string, seeders: number[]): Promise<
   const all = [...seeders, downloader]
   for (const i of all) resetPeak(pidOf(net, i))
   const cpuBefore = all.map((i) => cpuSeconds(pidOf(net, i)))
+  const threadsBefore = all.map((i) => threadCpuSeconds(pidOf(net, i)))
   const t0 = performance.now()
   const view = await api<{ state: string; result: { peers: Array<{ bytes: number }>; durationMs: number } }>(
     net,
@@ -83,9 +84,26 @@ async function daemonGet(net: Testnet, cid: string, seeders: number[]): Promise<
     role: i === downloader ? 'downloader' : `seeder${k}`,
     cpuSeconds: Number((cpuSeconds(pidOf(net, i)) - (cpuBefore[k] as number)).toFixed(2)),
     peakRssMiB: Math.round(peakRssMiB(pidOf(net, i))),
+    threads: threadsSince(pidOf(net, i), threadsBefore[k] as Map<string, number>),
   }))
   await api(net, downloader, 'POST', '/v1/gc')
   return { seconds, processes, perPeerMiB: view.result.peers.map((p) => Number((p.bytes / MiB).toFixed(1))) }
+}
+
+/** Per thread kind, the median over samples (a kind missing from a sample counts as 0). */
+function medianThreads(samples: Array<Record<string, number> | undefined>): Record<string, number> {
+  const names = new Set(samples.flatMap((t) => Object.keys(t ?? {})))
+  return Object.fromEntries([...names].map((n) => [n, Number(median(samples.map((t) => t?.[n] ?? 0)).toFixed(2))]))
+}
+
+/** CPU seconds by kind of thread (main, libuv-worker, node: V8's helpers) since `before`. */
+function threadsSince(pid: number, before: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [name, s] of threadCpuSeconds(pid)) {
+    const used = s - (before.get(name) ?? 0)
+    if (used >= 0.01) out[name] = Number(used.toFixed(2))
+  }
+  return out
 }
 
 /** Copy a file in one stream and fsync it: what the disk takes. Seconds. */
@@ -237,6 +255,9 @@ export async function benchTransfer(argv: string[]): Promise<void> {
         role: p.role,
         medianCpuSeconds: Number(median(list.map((s) => s.processes[k]?.cpuSeconds ?? 0)).toFixed(2)),
         peakRssMiB: Math.max(...list.map((s) => s.processes[k]?.peakRssMiB ?? 0)),
+        ...(p.threads === undefined
+          ? {}
+          : { medianThreadCpuSeconds: medianThreads(list.map((s) => s.processes[k]?.threads)) }),
       })),
       ...(list[0]?.perPeerMiB === undefined ? {} : { perPeerMiBLastRound: list.at(-1)?.perPeerMiB }),
       ...(list[0]?.processSeconds === undefined

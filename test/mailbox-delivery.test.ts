@@ -45,6 +45,26 @@ describe('mailbox: delivery through a mailbox', () => {
     return { box, bob1, bob2, alice }
   }
 
+  it("a mailbox the sender does not know yet is found by refreshing the recipient's log, and takes the message", async () => {
+    const { box, bob1, alice } = await scene()
+    // Alice's copy of Bob's log predates the box: it names no mailbox.
+    peers.world.set('bafybob', { devices: [bob1.peerId], mailboxes: [] })
+    peers.world.later('bafybob', { mailboxes: [box.peerId] })
+    const sent = await alice.messaging.sendToPerson('bafybob', 'found you')
+    assert.equal(sent.status, 'deposited', JSON.stringify(sent))
+    assert.equal(sent.devices[0]?.mailbox, box.peerId)
+    assert.deepEqual(peers.world.refreshed, ['bafybob'])
+  })
+
+  it('when no peer knows a newer log the message waits in the outbox, saying no mailbox is named', async () => {
+    const { bob1, alice } = await scene()
+    peers.world.set('bafybob', { devices: [bob1.peerId], mailboxes: [] })
+    const sent = await alice.messaging.sendToPerson('bafybob', 'anyone?')
+    assert.equal(sent.status, 'queued', JSON.stringify(sent))
+    assert.match(sent.devices[0]?.error ?? '', /names no mailbox/)
+    assert.deepEqual(peers.world.refreshed, ['bafybob'])
+  })
+
   it('a message to a person whose every device is away reaches the device that comes back, the sender gone by then; the mailbox held it sealed', async () => {
     const { box, bob1, bob2, alice } = await scene()
     const marker = `meet at the old mill ${Math.random().toString(36).slice(2)}`

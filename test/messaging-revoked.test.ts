@@ -26,6 +26,7 @@ function directory(): IdentityDirectory & {
     identityOf: (peerId: string) => (d.devices.includes(peerId) || revoked.has(peerId) ? IDENTITY : undefined),
     devicesOf: (id: string) => (id === IDENTITY ? d.devices : undefined),
     mailboxesOf: () => undefined,
+    refresh: async () => false,
     revocation: (peerId: string) => revoked.get(peerId),
     own: undefined as IdentityHeads | undefined,
     observed: [] as Array<{ from: string; heads: IdentityHeads; via: string }>,

@@ -241,6 +241,17 @@ export const IDENTITY_NAME_MAX_CHARS = 64
 export const IDENTITY_REASON_MAX_CHARS = 200
 /** Head announcements of this node's identity log, besides every change and every new connection. */
 export const DEFAULT_IDENTITY_ANNOUNCE_MS = 30_000
+/**
+ * Another identity's log is asked of connected peers (`refresh`: a recipient whose devices are
+ * away) at most this often per identity.
+ */
+export const DEFAULT_IDENTITY_REFRESH_GAP_MS = 10_000
+/** Connected peers one refresh asks at most (the identity's devices first, then its mailboxes). */
+export const IDENTITY_REFRESH_PEERS = 4
+/** A refresh waits this long at most for the peers' answers; later ones are still merged. */
+export const IDENTITY_REFRESH_WAIT_MS = 5_000
+/** Identities whose last refresh time is remembered (for the rate limit); the oldest are forgotten. */
+export const IDENTITY_REFRESH_REMEMBERED = 1024
 /** Other people's identity logs kept at most (contacts' and those of devices met). */
 export const DEFAULT_KNOWN_IDENTITIES = 1_000
 

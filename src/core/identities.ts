@@ -67,6 +67,13 @@ export interface IdentityDirectory {
   devicesOf(identityId: string): string[] | undefined
   /** The peers that hold an identity's direct messages while its devices are away (its profile). */
   mailboxesOf(identityId: string): string[] | undefined
+  /**
+   * Ask connected peers for a newer log of another identity (its devices first, then its
+   * mailboxes, then any): for a recipient whose devices are away, a peer that keeps the log
+   * (its mailbox) may know devices or mailboxes this node does not yet. Rate-limited per
+   * identity; every entry is verified. True when this node's copy changed or became known.
+   */
+  refresh(identityId: string): Promise<boolean>
   /** The removal that makes this device's signatures void, if any. */
   revocation(peerId: string): Revocation | undefined
   /** Seals this node's own data so that the person's current devices, and only they, can open it. */
@@ -90,6 +97,7 @@ export function deviceOnly(keyAgreement: KeyAgreement): IdentityDirectory {
     identityOf: () => undefined,
     devicesOf: () => undefined,
     mailboxesOf: () => undefined,
+    refresh: async () => false,
     revocation: () => undefined,
     vault: deviceVault(keyAgreement),
     ownHeads: () => undefined,

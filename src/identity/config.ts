@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 import {
   DEFAULT_CONTACTS_MAX,
   DEFAULT_IDENTITY_ANNOUNCE_MS,
+  DEFAULT_IDENTITY_REFRESH_GAP_MS,
   DEFAULT_IDENTITY_SYNC_TIMEOUT_MS,
   DEFAULT_KNOWN_IDENTITIES,
   DEFAULT_LOG_MAX_ENTRIES,
@@ -38,6 +39,10 @@ export const identityConfig = section('The identity: devices, pairing, contacts'
   announceIntervalMs: millis(
     'this node announces its log heads this often (and at every change and new connection)',
     DEFAULT_IDENTITY_ANNOUNCE_MS,
+  ),
+  refreshMinGapMs: millis(
+    "another person's log is asked of connected peers (their devices away: a message to send) at most this often",
+    DEFAULT_IDENTITY_REFRESH_GAP_MS,
   ),
   knownIdentities: count("other people's identity logs kept (contacts first)", DEFAULT_KNOWN_IDENTITIES, {
     minimum: 1,

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import * as cbor from '@ipld/dag-cbor'
 import { Key } from 'interface-datastore'
+import { IDENTITY_REFRESH_PEERS, IDENTITY_REFRESH_REMEMBERED, IDENTITY_REFRESH_WAIT_MS } from '../core/constants.ts'
 import { InvalidInputError, NotFoundError } from '../core/errors.ts'
 import type { IdentityDirectory, IdentityHeads, Revocation } from '../core/identities.ts'
 import type { ComponentLogger, Logger } from '../core/logger.ts'
@@ -64,6 +65,8 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   #own: IdentityLog | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #fetching = new Set<string>()
+  /** When each other identity's log was last asked of peers (refresh), oldest first. */
+  readonly #refreshed = new Map<string, number>()
   readonly #connected = new Set<string>()
   #lastAnnounce = 0
   #announceTimer: ReturnType<typeof setTimeout> | undefined
@@ -115,7 +118,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
             await this.#store.save(this.#own)
             return this.#own
           }
-          return this.#mergeKnown(id, entries)
+          return (await this.#mergeKnown(id, entries)).log
         },
         saveKnown: async (log) => {
           await this.#store.save(log)
@@ -286,6 +289,39 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
         entries: s.entries,
       },
     }
+  }
+
+  async refresh(identityId: string): Promise<boolean> {
+    if (identityId === this.#own?.id) return false
+    const now = Date.now()
+    const last = this.#refreshed.get(identityId)
+    if (last !== undefined && now - last < this.#config.refreshMinGapMs) return false
+    this.#refreshed.delete(identityId)
+    this.#refreshed.set(identityId, now)
+    for (const id of this.#refreshed.keys()) {
+      if (this.#refreshed.size <= IDENTITY_REFRESH_REMEMBERED) break
+      this.#refreshed.delete(id)
+    }
+    const devices = new Set(this.devicesOf(identityId) ?? [])
+    const mailboxes = new Set(this.mailboxesOf(identityId) ?? [])
+    const rank = (peer: string) => (devices.has(peer) ? 0 : mailboxes.has(peer) ? 1 : 2)
+    const peers = [...this.#connected].sort((a, b) => rank(a) - rank(b)).slice(0, IDENTITY_REFRESH_PEERS)
+    if (peers.length === 0) return false
+    let changed = false
+    const asked = Promise.allSettled(
+      peers.map(async (peer) => {
+        try {
+          const entries = await this.#sync.fetch(peer, identityId)
+          if (entries !== undefined && (await this.#mergeKnown(identityId, entries)).changed) changed = true
+        } catch (err) {
+          this.#log.debug('a peer gave no identity log', { peer, identity: identityId, reason: (err as Error).message })
+        }
+      }),
+    )
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([asked, new Promise<void>((resolve) => (timer = setTimeout(resolve, IDENTITY_REFRESH_WAIT_MS)))])
+    clearTimeout(timer)
+    return changed
   }
 
   mailboxesOf(identityId: string): string[] | undefined {
@@ -566,13 +602,13 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   }
 
   /** Take verified entries of another identity's log; tell the surfaces when a contact's changed. */
-  async #mergeKnown(id: string, entries: Uint8Array[]): Promise<IdentityLog> {
-    const { log, changed } = await this.#known.merge(id, entries)
-    if (changed) {
+  async #mergeKnown(id: string, entries: Uint8Array[]): Promise<{ log: IdentityLog; changed: boolean }> {
+    const merged = await this.#known.merge(id, entries)
+    if (merged.changed) {
       for (const c of await this.contacts.list())
         if (c.identity === id) this.#emit('contact:update', this.contactView(c))
     }
-    return log
+    return merged
   }
 
   #emit<K extends keyof IdentityEvents>(type: K, detail: IdentityEvents[K]['detail']): void {

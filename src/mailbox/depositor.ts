@@ -42,11 +42,31 @@ export class Depositor implements DepositFallback {
     if (envelopes.length === 0) return { taken: 0 }
     const identity = this.#c.identity.identityOf(to)
     if (identity === undefined) return { taken: 0, error: `no identity is known here for device ${to}` }
-    const mailboxes = this.#c.identity.mailboxesOf(identity) ?? []
-    if (mailboxes.length === 0) return { taken: 0, error: `identity ${identity} names no mailbox` }
     const errors: string[] = []
+    const tried = new Set<string>([to])
+    const first = await this.#depositAny(identity, to, envelopes, tried, errors)
+    if (first !== undefined) return first
+    // None took them: a connected peer may know mailboxes this node's copy of the log lacks
+    // (one named just before the person's devices went away).
+    if (await this.#c.identity.refresh(identity)) {
+      const second = await this.#depositAny(identity, to, envelopes, tried, errors)
+      if (second !== undefined) return second
+    }
+    if (tried.size === 1) return { taken: 0, error: `identity ${identity} names no mailbox` }
+    return { taken: 0, error: errors.join('; ') }
+  }
+
+  /** Try the identity's mailboxes not tried yet, connected ones first; the first that takes any wins. */
+  async #depositAny(
+    identity: string,
+    to: string,
+    envelopes: WaitingEnvelopes,
+    tried: Set<string>,
+    errors: string[],
+  ): Promise<{ taken: number; mailbox: string } | undefined> {
+    const mailboxes = (this.#c.identity.mailboxesOf(identity) ?? []).filter((m) => !tried.has(m))
     for (const mailbox of await this.#connectedFirst(mailboxes)) {
-      if (mailbox === to) continue
+      tried.add(mailbox)
       try {
         const taken =
           mailbox === this.#c.net.peerId
@@ -58,7 +78,7 @@ export class Depositor implements DepositFallback {
         errors.push(`${mailbox}: ${(err as Error).message}`)
       }
     }
-    return { taken: 0, error: errors.join('; ') }
+    return undefined
   }
 
   async #connectedFirst(mailboxes: readonly string[]): Promise<string[]> {

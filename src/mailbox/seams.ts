@@ -34,7 +34,7 @@ export interface MailboxMessaging {
   receiveHandedOver(via: string, envelope: Uint8Array): Promise<HandOverResult>
 }
 
-export type MailboxIdentity = Pick<IdentityDirectory, 'self' | 'identityOf' | 'devicesOf' | 'mailboxesOf'>
+export type MailboxIdentity = Pick<IdentityDirectory, 'self' | 'identityOf' | 'devicesOf' | 'mailboxesOf' | 'refresh'>
 
 export type MailboxDelegation = Pick<
   DelegationAuthority,

@@ -203,10 +203,12 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     topicPeers: (name) => topics.peers(name),
     send: (peerId, body, options = {}) => dms.send(peerId, bytesOf(body), typeOf(body, options.type)),
     async sendToPerson(identity, body, options = {}) {
-      const devices = identities.devicesOf(identity)
+      let devices = identities.devicesOf(identity)
+      // Not known yet: a connected peer (the person's mailbox, say) may keep the log.
+      if (devices === undefined && (await identities.refresh(identity))) devices = identities.devicesOf(identity)
       if (devices === undefined) {
         throw new NotFoundError(
-          `identity ${identity} is not known here yet: its log arrives when one of its devices connects or announces it`,
+          `identity ${identity} is not known here yet: no connected peer had its log; it arrives when one of its devices connects or announces it`,
         )
       }
       const targets = devices.filter((d) => d !== components.signer.peerId)

@@ -27,8 +27,28 @@ import { installTeardownGuard } from '../../src/testing/teardown-guard.ts'
 export class World {
   readonly identities = new Map<string, { devices: string[]; mailboxes: string[] }>()
 
+  /** Changes no peer knows yet: a peer's `refresh` of that identity makes them known (to all). */
+  readonly #later = new Map<string, { mailboxes: string[] }>()
+  /** Identities peers asked to refresh, in order. */
+  readonly refreshed: string[] = []
+
   set(identity: string, value: { devices: string[]; mailboxes?: string[] }): void {
     this.identities.set(identity, { devices: value.devices, mailboxes: value.mailboxes ?? [] })
+  }
+
+  /** Mailboxes an identity named that reach peers only when one of them refreshes its log. */
+  later(identity: string, value: { mailboxes: string[] }): void {
+    this.#later.set(identity, value)
+  }
+
+  #refresh(identity: string): boolean {
+    this.refreshed.push(identity)
+    const update = this.#later.get(identity)
+    const current = this.identities.get(identity)
+    if (update === undefined || current === undefined) return false
+    this.#later.delete(identity)
+    this.identities.set(identity, { ...current, mailboxes: update.mailboxes })
+    return true
   }
 
   directory(self: string, peerId: string, signer: DeviceSigner): IdentityDirectory {
@@ -38,6 +58,7 @@ export class World {
         p === peerId && self !== '' ? self : [...this.identities].find(([, v]) => v.devices.includes(p))?.[0],
       devicesOf: (id) => this.identities.get(id)?.devices.slice(),
       mailboxesOf: (id) => this.identities.get(id)?.mailboxes.slice(),
+      refresh: async (id) => this.#refresh(id),
       revocation: () => undefined,
       vault: deviceVault(signer),
       ownHeads: () => undefined,
