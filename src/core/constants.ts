@@ -489,6 +489,11 @@ export const DEFAULT_OBSERVED_ADDRESSES = 32
  * the next start re-hashes (src/store/blockstore.ts).
  */
 export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 32 * 1024 * 1024
+/**
+ * Files of deleted blocks the filesystem blockstore keeps, emptied, to write new blocks into
+ * instead of creating files (src/store/blockstore.ts): an empty file each, no data.
+ */
+export const DEFAULT_BLOCKSTORE_SPARE_FILES = 1024
 /** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
 export const DEFAULT_SIM_RTO_MS = 200
 /**

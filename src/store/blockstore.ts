@@ -15,6 +15,14 @@
  * that match their names; what a crash can cost is the blocks written since the last checkpoint.
  * Callers that promise durability (an import, a finished download) `flush()` first.
  *
+ * Deleted blocks' files are recycled: `delete()` moves the file to `blocks/.spare/` and empties
+ * it, and the next `put()` writes into such a file instead of creating one (at most
+ * `spareFiles` are kept; the rest are unlinked). Creating a file costs more than writing a MiB
+ * into it where many were deleted recently (ext4 without a journal scans past every inode freed
+ * in the last 30 s), which is the pattern of a store that collects garbage and fills again. A
+ * block being read (`getBytes`, `readInto`) is never recycled while its reader may hold it: its
+ * file is unlinked as before, so the reader keeps its bytes. `.spare/` is emptied at open.
+ *
  * Whoever writes a block received from a peer must check its hash first (the swarm does);
  * the importer computes the CIDs of what it writes itself.
  */
@@ -30,6 +38,7 @@ import {
   rename,
   rm,
   stat,
+  truncate,
   unlink,
   writeFile,
 } from 'node:fs/promises'
@@ -37,15 +46,18 @@ import { dirname, join } from 'node:path'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore, Pair } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
-import { DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES } from '../core/constants.ts'
+import { DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES, DEFAULT_BLOCKSTORE_SPARE_FILES } from '../core/constants.ts'
 import { NotFoundError, StorageFullError } from '../core/errors.ts'
 
 const INCOMING = '.incoming'
+const SPARE = '.spare'
 const JOURNAL = '.unsynced'
 
 export interface FsBlockstoreInit {
   /** Bytes written between two checkpoints (file system synced, journal emptied). */
   checkpointBytes?: number
+  /** Emptied files of deleted blocks kept for new blocks (DEFAULT_BLOCKSTORE_SPARE_FILES; 0: none). */
+  spareFiles?: number
 }
 
 /** What `open()` found of an earlier crash. */
@@ -59,6 +71,14 @@ export interface RecheckResult {
 export class FsBlockstore extends BaseBlockstore implements Blocks {
   readonly #root: string
   readonly #checkpointBytes: number
+  readonly #spareMax: number
+  /** Names of the emptied files in `.spare/`, ready to take a new block. */
+  readonly #spares: string[] = []
+  /** Blocks being read now, by CID, with how many readers: their files are not recycled. */
+  readonly #reading = new Map<string, number>()
+  /** For unique file names in `.incoming/` and `.spare/` (with a per-process random prefix). */
+  readonly #prefix = randomBytes(6).toString('hex')
+  #names = 0
   /** Shard folders known to exist (created at most once per process). */
   readonly #shards = new Set<string>()
   /** CIDs in the journal (written since the last checkpoint, or being written). */
@@ -75,6 +95,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     super()
     this.#root = root
     this.#checkpointBytes = init.checkpointBytes ?? DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES
+    this.#spareMax = init.spareFiles ?? DEFAULT_BLOCKSTORE_SPARE_FILES
   }
 
   /**
@@ -82,8 +103,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
    * blocks written since its last checkpoint.
    */
   async open(): Promise<RecheckResult> {
-    await rm(join(this.#root, INCOMING), { recursive: true, force: true })
-    await mkdir(join(this.#root, INCOMING), { recursive: true, mode: 0o700 })
+    for (const folder of [INCOMING, SPARE]) {
+      await rm(join(this.#root, folder), { recursive: true, force: true })
+      await mkdir(join(this.#root, folder), { recursive: true, mode: 0o700 })
+    }
     return this.#recheck()
   }
 
@@ -210,8 +233,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     // No look for an existing copy first: callers ask has() where it matters (the importer, a
     // download's walk), and a second copy renamed over the first holds the same bytes.
     const path = this.#path(cid)
-    const tmp = join(this.#root, INCOMING, randomBytes(12).toString('hex'))
-    const handle = await open(tmp, 'wx', 0o600)
+    // An emptied file of a deleted block if there is one ('w' keeps it empty), else a new file.
+    const spare = this.#spares.pop()
+    const tmp = spare === undefined ? join(this.#root, INCOMING, this.#name()) : join(this.#root, SPARE, spare)
+    const handle = await open(tmp, spare === undefined ? 'wx' : 'w', 0o600)
     let length = 0
     try {
       if (value instanceof Uint8Array) {
@@ -267,6 +292,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
 
   /** The whole block. NotFoundError when this node does not have it. */
   async getBytes(cid: CID): Promise<Uint8Array> {
+    const done = this.#startReading(cid)
     try {
       const bytes = await readFile(this.#path(cid))
       // A view of the Buffer, not a copy (readFile gives blocks their own ArrayBuffer).
@@ -275,6 +301,8 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new NotFoundError(`block ${cid} is not in this node's store`)
       throw err
+    } finally {
+      done()
     }
   }
 
@@ -283,10 +311,12 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
    * longer than `target`. NotFoundError when this node does not have it.
    */
   async readInto(cid: CID, target: Uint8Array): Promise<number | undefined> {
+    const done = this.#startReading(cid)
     let handle: FileHandle
     try {
       handle = await open(this.#path(cid), 'r')
     } catch (err) {
+      done()
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new NotFoundError(`block ${cid} is not in this node's store`)
       throw err
@@ -303,6 +333,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       return size
     } finally {
       await handle.close()
+      done()
     }
   }
 
@@ -312,9 +343,56 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 
   override async delete(cid: CID): Promise<void> {
-    await unlink(this.#path(cid)).catch((err: NodeJS.ErrnoException) => {
+    const path = this.#path(cid)
+    const name = cid.toString()
+    if (this.#spares.length < this.#spareMax && !this.#reading.has(name)) {
+      const spare = this.#name()
+      const moved = join(this.#root, SPARE, spare)
+      try {
+        await rename(path, moved)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw err
+      }
+      // A reader that began while the file moved may hold it: it keeps the bytes, unrecycled.
+      if (!this.#reading.has(name) && this.#spares.length < this.#spareMax) {
+        try {
+          await truncate(moved, 0)
+          this.#spares.push(spare)
+          return
+        } catch {
+          // unlinked below
+        }
+      }
+      await unlink(moved).catch(() => {})
+      return
+    }
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
+  }
+
+  /** Emptied files of deleted blocks waiting for new blocks (tests, diagnostics). */
+  get spareFiles(): number {
+    return this.#spares.length
+  }
+
+  /** Note a reader of `cid` (synchronously, before its file is opened); call the result when done. */
+  #startReading(cid: CID): () => void {
+    const name = cid.toString()
+    this.#reading.set(name, (this.#reading.get(name) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = (this.#reading.get(name) ?? 1) - 1
+      if (left === 0) this.#reading.delete(name)
+      else this.#reading.set(name, left)
+    }
+  }
+
+  #name(): string {
+    return `${this.#prefix}-${(this.#names++).toString(36)}`
   }
 
   /** Every stored CID (the shard folders' file names; the journal and incoming folder are not shards). */
@@ -322,7 +400,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     let shards: string[]
     try {
       shards = (await readdir(this.#root, { withFileTypes: true }))
-        .filter((entry) => entry.isDirectory() && entry.name !== INCOMING)
+        .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => entry.name)
     } catch {
       return

@@ -1,0 +1,126 @@
+/**
+ * The filesystem blockstore recycles the files of deleted blocks (src/store/blockstore.ts):
+ * delete() moves a block's file to `.spare/` and empties it, and put() writes the next block
+ * into it instead of creating a file. A block being read is never recycled under its reader.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { NotFoundError } from '../src/core/errors.ts'
+import { FsBlockstore } from '../src/store/blockstore.ts'
+
+async function block(size = 64 * 1024): Promise<{ cid: CID; bytes: Uint8Array }> {
+  const bytes = new Uint8Array(randomBytes(size))
+  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+}
+
+function fileOf(dir: string, cid: CID): string {
+  const name = cid.toString()
+  return join(dir, name.slice(-3, -1), name)
+}
+
+async function listed(store: FsBlockstore): Promise<string[]> {
+  const out: string[] = []
+  for await (const cid of store.cids()) out.push(cid.toString())
+  return out
+}
+
+async function spares(dir: string): Promise<Array<{ name: string; size: number }>> {
+  const names = await readdir(join(dir, '.spare'))
+  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, '.spare', name))).size })))
+}
+
+describe('blockstore spare files', () => {
+  const dirs: string[] = []
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+  const fresh = async (spareFiles?: number) => {
+    const dir = await mkdtemp(join(tmpdir(), 'lateral-spares-'))
+    dirs.push(dir)
+    const store = new FsBlockstore(dir, spareFiles === undefined ? {} : { spareFiles })
+    await store.open()
+    return { dir, store }
+  }
+
+  it("a deleted block's file, emptied, takes the next block: same inode, the new bytes", async () => {
+    const { dir, store } = await fresh()
+    const a = await block()
+    const b = await block(100_000)
+    await store.put(a.cid, a.bytes)
+    const inode = (await stat(fileOf(dir, a.cid))).ino
+    await store.delete(a.cid)
+    assert.equal(await store.has(a.cid), false)
+    await assert.rejects(store.getBytes(a.cid), NotFoundError)
+    assert.equal(store.spareFiles, 1)
+    assert.deepEqual(
+      (await spares(dir)).map((s) => s.size),
+      [0],
+      'the spare holds no data: deleting frees the space',
+    )
+    await store.put(b.cid, b.bytes)
+    assert.equal((await stat(fileOf(dir, b.cid))).ino, inode, 'written into the recycled file')
+    assert.deepEqual(await store.getBytes(b.cid), b.bytes)
+    assert.equal((await stat(fileOf(dir, b.cid))).size, b.bytes.length)
+    assert.equal(store.spareFiles, 0)
+    assert.deepEqual(await spares(dir), [])
+    // Only real blocks are listed, whatever sits in .spare.
+    await store.delete(b.cid)
+    assert.deepEqual(await listed(store), [])
+    await store.close()
+  })
+
+  it('a block being read is not recycled: its reader gets its bytes whole, the next block a new file', async () => {
+    const { dir, store } = await fresh()
+    for (const read of ['getBytes', 'readInto'] as const) {
+      const a = await block(256 * 1024)
+      const b = await block(256 * 1024)
+      await store.put(a.cid, a.bytes)
+      const inode = (await stat(fileOf(dir, a.cid))).ino
+      const target = new Uint8Array(256 * 1024)
+      // The read starts first (it is noted before its file is opened), then the block goes.
+      const reading =
+        read === 'getBytes' ? store.getBytes(a.cid) : store.readInto(a.cid, target).then(() => target.slice())
+      await store.delete(a.cid)
+      await store.put(b.cid, b.bytes)
+      assert.deepEqual(await reading, a.bytes, `${read} got the deleted block's own bytes`)
+      assert.notEqual((await stat(fileOf(dir, b.cid))).ino, inode, `${read}: the read file was not reused`)
+      assert.equal(store.spareFiles, 0)
+      assert.deepEqual(await store.getBytes(b.cid), b.bytes)
+      await store.delete(b.cid)
+    }
+    await store.close()
+  })
+
+  it('keeps at most spareFiles; the others are unlinked; open() empties .spare', async () => {
+    const { dir, store } = await fresh(2)
+    const blocks = await Promise.all([1, 2, 3, 4].map(() => block()))
+    for (const b of blocks) await store.put(b.cid, b.bytes)
+    for (const b of blocks) await store.delete(b.cid)
+    assert.equal(store.spareFiles, 2)
+    assert.deepEqual(
+      (await spares(dir)).map((s) => s.size),
+      [0, 0],
+    )
+    await store.close()
+    const again = new FsBlockstore(dir, { spareFiles: 2 })
+    await again.open()
+    assert.deepEqual(await spares(dir), [])
+    assert.equal(again.spareFiles, 0)
+    await again.close()
+
+    const { dir: none, store: off } = await fresh(0)
+    const c = await block()
+    await off.put(c.cid, c.bytes)
+    await off.delete(c.cid)
+    assert.equal(off.spareFiles, 0)
+    assert.deepEqual(await spares(none), [])
+    await off.close()
+  })
+})
