@@ -10,21 +10,10 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
+import type { CID } from 'multiformats/cid'
 import { FsBlockstore } from '../src/store/blockstore.ts'
 import { waitFor } from '../src/testing/wait.ts'
-
-async function block(size = 64 * 1024): Promise<{ cid: CID; bytes: Uint8Array }> {
-  const bytes = new Uint8Array(randomBytes(size))
-  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
-}
-
-function fileOf(dir: string, cid: CID): string {
-  const name = cid.toString()
-  return join(dir, name.slice(-3, -1), name)
-}
+import { blockFile, randomBlock } from './helpers/raw-blocks.ts'
 
 describe('blockstore journal', () => {
   const dirs: string[] = []
@@ -41,10 +30,10 @@ describe('blockstore journal', () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir)
     await store.open()
-    const good = await block()
-    const garbled = await block()
-    const torn = await block()
-    const parted = await block()
+    const good = await randomBlock()
+    const garbled = await randomBlock()
+    const torn = await randomBlock()
+    const parted = await randomBlock()
     await store.put(good.cid, good.bytes)
     await store.put(garbled.cid, garbled.bytes)
     await store.put(torn.cid, torn.bytes)
@@ -54,8 +43,8 @@ describe('blockstore journal', () => {
     const journal = await readFile(join(dir, '.unsynced'), 'utf8')
     for (const b of [good, garbled, torn, parted]) assert.ok(journal.includes(b.cid.toString()))
     // A machine crash before the checkpoint: what was not synced may hold anything.
-    await writeFile(fileOf(dir, garbled.cid), randomBytes(garbled.bytes.length))
-    await truncate(fileOf(dir, torn.cid), 100)
+    await writeFile(blockFile(dir, garbled.cid), randomBytes(garbled.bytes.length))
+    await truncate(blockFile(dir, torn.cid), 100)
 
     const reopened = new FsBlockstore(dir)
     assert.deepEqual(await reopened.open(), { checked: 4, removed: 2 })
@@ -70,7 +59,7 @@ describe('blockstore journal', () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir)
     await store.open()
-    const blocks = [await block(), await block()]
+    const blocks = [await randomBlock(), await randomBlock()]
     for (const b of blocks) await store.put(b.cid, b.bytes)
     assert.ok((await readFile(join(dir, '.unsynced'), 'utf8')).length > 0)
     const listed: string[] = []
@@ -82,16 +71,16 @@ describe('blockstore journal', () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir)
     await store.open()
-    const synced = await block()
+    const synced = await randomBlock()
     await store.put(synced.cid, synced.bytes)
     await store.flush()
     assert.ok(!(await readdir(dir)).includes('.unsynced'))
-    const later = await block()
+    const later = await randomBlock()
     await store.put(later.cid, later.bytes)
     const journal = await readFile(join(dir, '.unsynced'), 'utf8')
     assert.equal(journal, `${later.cid}\n`)
     // Damage both: only the unsynced one is the store's to find (the other was durable).
-    await writeFile(fileOf(dir, later.cid), randomBytes(later.bytes.length))
+    await writeFile(blockFile(dir, later.cid), randomBytes(later.bytes.length))
     const reopened = new FsBlockstore(dir)
     assert.deepEqual(await reopened.open(), { checked: 1, removed: 1 })
   })
@@ -100,7 +89,7 @@ describe('blockstore journal', () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir, { checkpointBytes: 3 * 64 * 1024 })
     await store.open()
-    const blocks = await Promise.all([1, 2, 3, 4].map(() => block()))
+    const blocks = await Promise.all([1, 2, 3, 4].map(() => randomBlock()))
     for (const b of blocks.slice(0, 3)) await store.put(b.cid, b.bytes)
     // The third block reached checkpointBytes: a checkpoint runs in the background.
     const journal = join(dir, '.unsynced')
@@ -114,7 +103,7 @@ describe('blockstore journal', () => {
     const dir = await fresh()
     const store = new FsBlockstore(dir)
     await store.open()
-    const b = await block()
+    const b = await randomBlock()
     await store.put(b.cid, b.bytes)
     const path = process.env.PATH
     process.env.PATH = dir // no `sync` to be found

@@ -4,26 +4,13 @@
  * into it instead of creating a file. A block being read is never recycled under its reader.
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
 import { NotFoundError } from '../src/core/errors.ts'
 import { FsBlockstore } from '../src/store/blockstore.ts'
-
-async function block(size = 64 * 1024): Promise<{ cid: CID; bytes: Uint8Array }> {
-  const bytes = new Uint8Array(randomBytes(size))
-  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
-}
-
-function fileOf(dir: string, cid: CID): string {
-  const name = cid.toString()
-  return join(dir, name.slice(-3, -1), name)
-}
+import { blockFile, randomBlock } from './helpers/raw-blocks.ts'
 
 async function listed(store: FsBlockstore): Promise<string[]> {
   const out: string[] = []
@@ -51,10 +38,10 @@ describe('blockstore spare files', () => {
 
   it("a deleted block's file, emptied, takes the next block: same inode, the new bytes", async () => {
     const { dir, store } = await fresh()
-    const a = await block()
-    const b = await block(100_000)
+    const a = await randomBlock()
+    const b = await randomBlock(100_000)
     await store.put(a.cid, a.bytes)
-    const inode = (await stat(fileOf(dir, a.cid))).ino
+    const inode = (await stat(blockFile(dir, a.cid))).ino
     await store.delete(a.cid)
     assert.equal(await store.has(a.cid), false)
     await assert.rejects(store.getBytes(a.cid), NotFoundError)
@@ -65,9 +52,9 @@ describe('blockstore spare files', () => {
       'the spare holds no data: deleting frees the space',
     )
     await store.put(b.cid, b.bytes)
-    assert.equal((await stat(fileOf(dir, b.cid))).ino, inode, 'written into the recycled file')
+    assert.equal((await stat(blockFile(dir, b.cid))).ino, inode, 'written into the recycled file')
     assert.deepEqual(await store.getBytes(b.cid), b.bytes)
-    assert.equal((await stat(fileOf(dir, b.cid))).size, b.bytes.length)
+    assert.equal((await stat(blockFile(dir, b.cid))).size, b.bytes.length)
     assert.equal(store.spareFiles, 0)
     assert.deepEqual(await spares(dir), [])
     // Only real blocks are listed, whatever sits in .spare.
@@ -79,10 +66,10 @@ describe('blockstore spare files', () => {
   it('a block being read is not recycled: its reader gets its bytes whole, the next block a new file', async () => {
     const { dir, store } = await fresh()
     for (const read of ['getBytes', 'readInto'] as const) {
-      const a = await block(256 * 1024)
-      const b = await block(256 * 1024)
+      const a = await randomBlock(256 * 1024)
+      const b = await randomBlock(256 * 1024)
       await store.put(a.cid, a.bytes)
-      const inode = (await stat(fileOf(dir, a.cid))).ino
+      const inode = (await stat(blockFile(dir, a.cid))).ino
       const target = new Uint8Array(256 * 1024)
       // The read starts first (it is noted before its file is opened), then the block goes.
       const reading =
@@ -90,7 +77,7 @@ describe('blockstore spare files', () => {
       await store.delete(a.cid)
       await store.put(b.cid, b.bytes)
       assert.deepEqual(await reading, a.bytes, `${read} got the deleted block's own bytes`)
-      assert.notEqual((await stat(fileOf(dir, b.cid))).ino, inode, `${read}: the read file was not reused`)
+      assert.notEqual((await stat(blockFile(dir, b.cid))).ino, inode, `${read}: the read file was not reused`)
       assert.equal(store.spareFiles, 0)
       assert.deepEqual(await store.getBytes(b.cid), b.bytes)
       await store.delete(b.cid)
@@ -100,7 +87,7 @@ describe('blockstore spare files', () => {
 
   it('keeps at most spareFiles; the others are unlinked; open() empties .spare', async () => {
     const { dir, store } = await fresh(2)
-    const blocks = await Promise.all([1, 2, 3, 4].map(() => block()))
+    const blocks = await Promise.all([1, 2, 3, 4].map(() => randomBlock()))
     for (const b of blocks) await store.put(b.cid, b.bytes)
     for (const b of blocks) await store.delete(b.cid)
     assert.equal(store.spareFiles, 2)
@@ -116,7 +103,7 @@ describe('blockstore spare files', () => {
     await again.close()
 
     const { dir: none, store: off } = await fresh(0)
-    const c = await block()
+    const c = await randomBlock()
     await off.put(c.cid, c.bytes)
     await off.delete(c.cid)
     assert.equal(off.spareFiles, 0)
