@@ -116,30 +116,38 @@ describe('mailbox on whole nodes, with the delegation service', () => {
     process.stdout.write(`# hand-over after the device came back (whole nodes, in process): ${ms.toFixed(0)} ms\n`)
   })
 
-  it('a sender who never met Bob asks a connected peer for his log: the box keeps it, so her message is deposited', async () => {
+  it('senders who never met Bob get his log from a connected peer (the box keeps it): a contact added, a message sent', async () => {
     // The box keeps Bob's log (it checks deposits against his devices), profile included.
     await waitFor(() => box.identity.mailboxesOf(bobId)?.includes(box.peerId), { what: "Bob's profile at the box" })
     await stop(bob)
+    // Dana names Bob: his log comes from the box at once, not at an announcement of his.
     const dana = await start('dana', generateDeviceKey())
     await dana.net.connect(box.net.addresses()[0] as string)
-    await dana.identity.contacts.add('bob', bobId)
     assert.equal(dana.identity.devicesOf(bobId), undefined, 'Dana has never seen Bob or his log')
-    const marker = `dana was here ${randomBytes(6).toString('hex')}`
-    const sent = await dana.messaging.sendToPerson(bobId, marker)
+    await dana.identity.contacts.add('bob', bobId)
+    await waitFor(() => dana.identity.devicesOf(bobId) !== undefined, { what: "Bob's log at Dana", timeoutMs: 5_000 })
+    const [view] = await dana.identity.contactViews()
+    assert.deepEqual(view?.profile?.devices, [bob.peerId])
+    assert.deepEqual(view?.profile?.mailboxes, [box.peerId])
+    // Eve writes to Bob's identity without naming him: the send fetches the log, then deposits.
+    const eve = await start('eve', generateDeviceKey())
+    await eve.net.connect(box.net.addresses()[0] as string)
+    const marker = `eve was here ${randomBytes(6).toString('hex')}`
+    const sent = await eve.messaging.sendToPerson(bobId, marker)
     assert.equal(sent.status, 'deposited', JSON.stringify(sent))
     assert.equal(sent.devices[0]?.mailbox, box.peerId)
-    assert.deepEqual(dana.identity.mailboxesOf(bobId), [box.peerId])
-    assert.deepEqual((await dana.identity.contactViews())[0]?.profile?.devices, [bob.peerId])
+    assert.deepEqual(eve.identity.mailboxesOf(bobId), [box.peerId])
     // An identity no connected peer keeps is still refused, with what was tried.
     const stranger = await start('stranger', generateDeviceKey())
     const strangerId = stranger.identity.self()
     await stop(stranger)
-    await assert.rejects(dana.messaging.sendToPerson(strangerId, 'hello?'), /no connected peer had its log/)
+    await assert.rejects(eve.messaging.sendToPerson(strangerId, 'hello?'), /no connected peer had its log/)
     await stop(dana)
+    await stop(eve)
 
     bob = await start('bob', bobKey, bobStore)
     await waitFor(async () => (await bob.messaging.inbox()).some((m) => text(m.body) === marker), {
-      what: "Dana's message in Bob's inbox",
+      what: "Eve's message in Bob's inbox",
       timeoutMs: 20_000,
     })
     await waitFor(async () => (await box.mailbox.status()).holding.length === 0, { what: 'deleted at the box' })

@@ -105,7 +105,7 @@ export class GarbageCollector {
 
   /** Delete every stored block that no pin and no running transfer needs. */
   async collect(): Promise<GcResult> {
-    return this.#lock.write(async () => {
+    const result = await this.#lock.write(async () => {
       const started = performance.now()
       // Retained roots first, then pins: a transfer that saves its pin and releases its roots
       // meanwhile is in one list or the other.
@@ -129,6 +129,14 @@ export class GarbageCollector {
       })
       return { removed, bytes }
     })
+    // A checkpoint makes the deletions durable, and with them the files of deleted blocks
+    // reusable for new ones (src/store/blockstore.ts). Outside the lock: transfers write meanwhile.
+    if (result.removed > 0) {
+      await this.#c.blockstore.flush().catch((err: Error) => {
+        this.#c.log.warn('sync after garbage collection failed', { error: err.message })
+      })
+    }
+    return result
   }
 
   /** Every stored block under these roots (each shared subtree walked once). */

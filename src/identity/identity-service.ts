@@ -67,6 +67,8 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   #fetching = new Set<string>()
   /** When each other identity's log was last asked of peers (refresh), oldest first. */
   readonly #refreshed = new Map<string, number>()
+  /** Refreshes under way, by identity. */
+  readonly #refreshing = new Map<string, Promise<boolean>>()
   readonly #connected = new Set<string>()
   #lastAnnounce = 0
   #announceTimer: ReturnType<typeof setTimeout> | undefined
@@ -87,7 +89,11 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     // A contact's log is never evicted to make room for others.
     this.contacts = new ContactBook(components.datastore, {
       max: config.contactsMax,
-      onAdd: (contact) => this.#known.pin(contact.identity),
+      onAdd: (contact) => {
+        this.#known.pin(contact.identity)
+        // Their log now, from a connected peer that keeps it, rather than at their next announcement.
+        if (this.#logOf(contact.identity) === undefined) this.refresh(contact.identity).catch(() => {})
+      },
     })
     this.#pairings = new Pairings((view) => this.#emit('pairing:update', view))
     this.#responder = new PairingResponder(
@@ -291,22 +297,32 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     }
   }
 
-  async refresh(identityId: string): Promise<boolean> {
-    if (identityId === this.#own?.id) return false
+  refresh(identityId: string): Promise<boolean> {
+    // A caller that comes while one runs (a contact just added, then a message) shares its answer.
+    const running = this.#refreshing.get(identityId)
+    if (running !== undefined) return running
+    if (identityId === this.#own?.id) return Promise.resolve(false)
     const now = Date.now()
     const last = this.#refreshed.get(identityId)
-    if (last !== undefined && now - last < this.#config.refreshMinGapMs) return false
+    if (last !== undefined && now - last < this.#config.refreshMinGapMs) return Promise.resolve(false)
+    const run = this.#refreshNow(identityId, now).finally(() => this.#refreshing.delete(identityId))
+    this.#refreshing.set(identityId, run)
+    return run
+  }
+
+  async #refreshNow(identityId: string, now: number): Promise<boolean> {
+    const devices = new Set(this.devicesOf(identityId) ?? [])
+    const mailboxes = new Set(this.mailboxesOf(identityId) ?? [])
+    const rank = (peer: string) => (devices.has(peer) ? 0 : mailboxes.has(peer) ? 1 : 2)
+    const peers = [...this.#connected].sort((a, b) => rank(a) - rank(b)).slice(0, IDENTITY_REFRESH_PEERS)
+    // Nobody to ask is not an attempt: the next caller asks once this node is connected.
+    if (peers.length === 0) return false
     this.#refreshed.delete(identityId)
     this.#refreshed.set(identityId, now)
     for (const id of this.#refreshed.keys()) {
       if (this.#refreshed.size <= IDENTITY_REFRESH_REMEMBERED) break
       this.#refreshed.delete(id)
     }
-    const devices = new Set(this.devicesOf(identityId) ?? [])
-    const mailboxes = new Set(this.mailboxesOf(identityId) ?? [])
-    const rank = (peer: string) => (devices.has(peer) ? 0 : mailboxes.has(peer) ? 1 : 2)
-    const peers = [...this.#connected].sort((a, b) => rank(a) - rank(b)).slice(0, IDENTITY_REFRESH_PEERS)
-    if (peers.length === 0) return false
     let changed = false
     const asked = Promise.allSettled(
       peers.map(async (peer) => {
@@ -319,7 +335,11 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
       }),
     )
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([asked, new Promise<void>((resolve) => (timer = setTimeout(resolve, IDENTITY_REFRESH_WAIT_MS)))])
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, IDENTITY_REFRESH_WAIT_MS)
+      timer.unref?.()
+    })
+    await Promise.race([asked, waited])
     clearTimeout(timer)
     return changed
   }
@@ -604,7 +624,8 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
   /** Take verified entries of another identity's log; tell the surfaces when a contact's changed. */
   async #mergeKnown(id: string, entries: Uint8Array[]): Promise<{ log: IdentityLog; changed: boolean }> {
     const merged = await this.#known.merge(id, entries)
-    if (merged.changed) {
+    // Contacts are pinned: only their logs are worth a look at the contact list.
+    if (merged.changed && this.#known.isPinned(id)) {
       for (const c of await this.contacts.list())
         if (c.identity === id) this.#emit('contact:update', this.contactView(c))
     }

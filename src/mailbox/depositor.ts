@@ -48,10 +48,10 @@ export class Depositor implements DepositFallback {
     if (first !== undefined) return first
     // None took them: a connected peer may know mailboxes this node's copy of the log lacks
     // (one named just before the person's devices went away).
-    if (await this.#c.identity.refresh(identity)) {
-      const second = await this.#depositAny(identity, to, envelopes, tried, errors)
-      if (second !== undefined) return second
-    }
+    // (Tried whatever refresh answers: the log may also have arrived meanwhile by an announcement.)
+    await this.#c.identity.refresh(identity)
+    const second = await this.#depositAny(identity, to, envelopes, tried, errors)
+    if (second !== undefined) return second
     if (tried.size === 1) return { taken: 0, error: `identity ${identity} names no mailbox` }
     return { taken: 0, error: errors.join('; ') }
   }

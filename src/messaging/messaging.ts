@@ -205,7 +205,10 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     async sendToPerson(identity, body, options = {}) {
       let devices = identities.devicesOf(identity)
       // Not known yet: a connected peer (the person's mailbox, say) may keep the log.
-      if (devices === undefined && (await identities.refresh(identity))) devices = identities.devicesOf(identity)
+      if (devices === undefined) {
+        await identities.refresh(identity)
+        devices = identities.devicesOf(identity)
+      }
       if (devices === undefined) {
         throw new NotFoundError(
           `identity ${identity} is not known here yet: no connected peer had its log; it arrives when one of its devices connects or announces it`,

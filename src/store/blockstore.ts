@@ -16,8 +16,8 @@
  * Callers that promise durability (an import, a finished download) `flush()` first.
  *
  * Deleted blocks' files are recycled: `delete()` moves the file to `blocks/.spare/` and empties
- * it, and the next `put()` writes into such a file instead of creating one (at most
- * `spareFiles` are kept; the rest are unlinked). Creating a file costs more than writing a MiB
+ * it, and after the next checkpoint has synced that move, `put()` writes into such a file
+ * instead of creating one (at most `spareFiles` are kept; the rest are unlinked). Creating a file costs more than writing a MiB
  * into it where many were deleted recently (ext4 without a journal scans past every inode freed
  * in the last 30 s), which is the pattern of a store that collects garbage and fills again. A
  * block being read (`getBytes`, `readInto`) is never recycled while its reader may hold it: its
@@ -74,6 +74,12 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   readonly #spareMax: number
   /** Names of the emptied files in `.spare/`, ready to take a new block. */
   readonly #spares: string[] = []
+  /**
+   * Emptied files whose move out of their shard folder is not synced yet: they take new blocks
+   * only after the next checkpoint (on a file system that writes metadata out of order, a crash
+   * could otherwise leave the old block's name on the new block's bytes).
+   */
+  readonly #pendingSpares: Array<{ name: string; shard: string }> = []
   /** Blocks being read now, by CID, with how many readers: their files are not recycled. */
   readonly #reading = new Map<string, number>()
   /** For unique file names in `.incoming/` and `.spare/` (with a per-process random prefix). */
@@ -151,7 +157,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   /** Make every block written so far durable (a checkpoint). */
   async flush(): Promise<void> {
     while (this.#checkpoint !== undefined) await this.#checkpoint.catch(() => {})
-    if (this.#unsynced.length === 0) return
+    if (this.#unsynced.length === 0 && this.#pendingSpares.length === 0) return
     await this.#runCheckpoint()
   }
 
@@ -170,8 +176,24 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       // a sync makes all of them durable (a rename after the sync moves durable bytes).
       const upTo = this.#unsynced.length
       this.#unsyncedBytes = 0
+      // Files of deleted blocks emptied so far: once their move out of the shards is durable, no
+      // crash can leave a shard entry of the old block on a file that holds a new one.
+      const released = this.#pendingSpares.splice(0)
       await this.#journalOp(async () => {})
-      await syncFileSystem(this.#root, () => this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)), this.#syncer)
+      try {
+        await syncFileSystem(
+          this.#root,
+          () => [
+            ...this.#unsynced.slice(0, upTo).map((c) => this.#pathOf(c)),
+            ...released.flatMap((r) => [join(this.#root, SPARE, r.name), r.shard]),
+          ],
+          this.#syncer,
+        )
+      } catch (err) {
+        this.#pendingSpares.push(...released)
+        throw err
+      }
+      this.#spares.push(...released.map((r) => r.name))
       await this.#journalOp(async () => {
         this.#unsynced = this.#unsynced.slice(upTo)
         this.#toJournal = []
@@ -233,10 +255,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     // No look for an existing copy first: callers ask has() where it matters (the importer, a
     // download's walk), and a second copy renamed over the first holds the same bytes.
     const path = this.#path(cid)
-    // An emptied file of a deleted block if there is one ('w' keeps it empty), else a new file.
-    const spare = this.#spares.pop()
-    const tmp = spare === undefined ? join(this.#root, INCOMING, this.#name()) : join(this.#root, SPARE, spare)
-    const handle = await open(tmp, spare === undefined ? 'wx' : 'w', 0o600)
+    const { tmp, handle } = await this.#openForWrite()
     let length = 0
     try {
       if (value instanceof Uint8Array) {
@@ -286,6 +305,22 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     return cid
   }
 
+  /** An emptied file of a deleted block if there is one ('w' keeps it empty), else a new file. */
+  async #openForWrite(): Promise<{ tmp: string; handle: FileHandle }> {
+    const spare = this.#spares.pop()
+    if (spare !== undefined) {
+      const tmp = join(this.#root, SPARE, spare)
+      try {
+        return { tmp, handle: await open(tmp, 'w') }
+      } catch (err) {
+        // `.spare/` removed behind our back: a new file instead.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+    }
+    const tmp = join(this.#root, INCOMING, this.#name())
+    return { tmp, handle: await open(tmp, 'wx', 0o600) }
+  }
+
   override async *get(cid: CID): AsyncGenerator<Uint8Array> {
     yield await this.getBytes(cid)
   }
@@ -332,8 +367,11 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       }
       return size
     } finally {
-      await handle.close()
-      done()
+      try {
+        await handle.close()
+      } finally {
+        done()
+      }
     }
   }
 
@@ -345,36 +383,41 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   override async delete(cid: CID): Promise<void> {
     const path = this.#path(cid)
     const name = cid.toString()
-    if (this.#spares.length < this.#spareMax && !this.#reading.has(name)) {
+    const room = () => this.#spares.length + this.#pendingSpares.length < this.#spareMax
+    if (room() && !this.#reading.has(name)) {
       const spare = this.#name()
       const moved = join(this.#root, SPARE, spare)
-      try {
-        await rename(path, moved)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw err
-      }
-      // A reader that began while the file moved may hold it: it keeps the bytes, unrecycled.
-      if (!this.#reading.has(name) && this.#spares.length < this.#spareMax) {
-        try {
-          await truncate(moved, 0)
-          this.#spares.push(spare)
-          return
-        } catch {
-          // unlinked below
+      const wasMoved = await rename(path, moved).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          // ENOENT: no such block, or no `.spare/` folder (removed by hand): unlinked below.
+          if (err.code !== 'ENOENT') throw err
+          return false
+        },
+      )
+      if (wasMoved) {
+        // A reader that began while the file moved may hold it: it keeps the bytes, unrecycled.
+        if (!this.#reading.has(name) && room()) {
+          try {
+            await truncate(moved, 0)
+            this.#pendingSpares.push({ name: spare, shard: dirname(path) })
+            return
+          } catch {
+            // unlinked below
+          }
         }
+        await unlink(moved).catch(() => {})
+        return
       }
-      await unlink(moved).catch(() => {})
-      return
     }
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
   }
 
-  /** Emptied files of deleted blocks waiting for new blocks (tests, diagnostics). */
-  get spareFiles(): number {
-    return this.#spares.length
+  /** Emptied files of deleted blocks: ready for new blocks, and waiting for the next checkpoint (tests, diagnostics). */
+  get spareFiles(): { ready: number; pending: number } {
+    return { ready: this.#spares.length, pending: this.#pendingSpares.length }
   }
 
   /** Note a reader of `cid` (synchronously, before its file is opened); call the result when done. */
