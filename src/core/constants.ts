@@ -62,6 +62,13 @@ export const DEFAULT_TRANSFERS_KEPT = 100
 export const DEFAULT_UPLOADS_OPEN = 16
 export const DEFAULT_TRANSFER_PROGRESS_MS = 250
 /**
+ * The daemon's old generation may grow to (1 + this/100) x what survived its last full
+ * collection before the next (V8's `--heap-growing-percent`; 0 leaves V8's own choice). V8's own
+ * choice falls to 1.1x when marking looks cheap next to the heap allocation of a transfer, whose
+ * bytes are mostly outside the heap: a full collection every ~100 ms (docs/architecture.md).
+ */
+export const DEFAULT_DAEMON_HEAP_GROWING_PERCENT = 100
+/**
  * Bytes the daemon holds for one event stream (`/v1/events`) whose reader is behind; past this
  * the stream is ended with a `dropped` event. Bounds the memory one stalled reader costs.
  */

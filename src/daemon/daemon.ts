@@ -8,7 +8,9 @@
  * await daemon.stop()
  * ```
  */
+
 import { mkdir } from 'node:fs/promises'
+import { setFlagsFromString } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import { AddressInUseError, InvalidInputError } from '../core/errors.ts'
 import { homePaths } from '../core/home.ts'
@@ -64,6 +66,10 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     config: init.config ?? {},
     logger,
   })
+  // A process-wide V8 setting, read at every full collection: the daemon owns its process.
+  if (node.config.daemon.heapGrowingPercent > 0) {
+    setFlagsFromString(`--heap-growing-percent=${node.config.daemon.heapGrowingPercent}`)
+  }
   let app: FastifyInstance | undefined
   let info: ApiInfo
   try {

@@ -11,6 +11,7 @@ import {
   DEFAULT_API,
   DEFAULT_API_BODY_LIMIT,
   DEFAULT_BANDWIDTH_SAMPLES,
+  DEFAULT_DAEMON_HEAP_GROWING_PERCENT,
   DEFAULT_DOWNLOAD_LINK_TTL_MS,
   DEFAULT_DOWNLOAD_LINKS_MAX,
   DEFAULT_EVENTS_CLIENT_BUFFER_BYTES,
@@ -71,6 +72,11 @@ const daemonSettings = {
     uploadsOpen: count('dashboard uploads being filled at once', DEFAULT_UPLOADS_OPEN, { minimum: 1 }),
     transfersKept: count('finished transfers (add, get, pin) kept in the list', DEFAULT_TRANSFERS_KEPT),
     transferProgressMs: millis('a transfer sends a progress event at most this often', DEFAULT_TRANSFER_PROGRESS_MS),
+    heapGrowingPercent: count(
+      "the daemon's JavaScript heap may grow by this percent of what survived its last full collection before the next one (0: V8's own choice, which can fall to 10 % during transfers)",
+      DEFAULT_DAEMON_HEAP_GROWING_PERCENT,
+      { maximum: 400 },
+    ),
     bandwidthSamples: count('one-second bandwidth samples kept for GET /v1/bandwidth', DEFAULT_BANDWIDTH_SAMPLES, {
       minimum: 2,
     }),
