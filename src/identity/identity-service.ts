@@ -142,6 +142,7 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
             deviceVault(this.#c.keyAgreement).seal(key, 'recovered-key'),
           )
         },
+        refresh: (id) => this.refresh(id),
         observeHeads: (from, heads) => void this.#onHeads(from, heads, from),
         pin: (id) => this.#known.pin(id),
         resolveIdentity: async (target) => {

@@ -68,6 +68,8 @@ export interface RecoveryHost {
   logOf(id: string): IdentityLog | undefined
   /** Fetch an identity's log from a peer, merge and keep it (not pinned: pin what must stay). */
   fetchLog(peer: string, id: string): Promise<IdentityLog | undefined>
+  /** Ask connected peers for an identity's log this node lacks (IdentityDirectory.refresh). */
+  refresh(id: string): Promise<boolean>
   /** Save a kept (not own) log after this node appended to it, and announce its heads. */
   saveKnown(log: IdentityLog): Promise<void>
   write(input: EntryInput): Promise<void>
@@ -159,6 +161,8 @@ export class Recovery {
   async #guardianEntry(ids: string[], threshold: number, delay: number): Promise<EntryInput> {
     const own = this.#h.ownLog()
     if (ids.includes(own.id)) throw new InvalidInputError('an identity cannot guard itself')
+    // A guardian's log not met yet (a device just recovered, say): ask the connected peers first.
+    await Promise.all(ids.filter((id) => this.#h.logOf(id) === undefined).map((id) => this.#h.refresh(id)))
     const keys: GuardianKeys[] = ids.map((id) => {
       const log = this.#h.logOf(id)
       if (log === undefined) {
