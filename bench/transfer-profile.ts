@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runCli, startTestDaemon, type TestDaemon } from '../src/testing/testnet.ts'
-import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds } from './lib/proc.ts'
+import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds, threadCpuSince } from './lib/proc.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..')
@@ -160,15 +160,9 @@ export async function benchTransferProfile(argv: string[]): Promise<void> {
     const seconds = (performance.now() - t0) / 1000
     const cpu = cpuSeconds(pid) - cpu0
     const mainCpu = mainThreadCpuSeconds(pid) - main0
-    const threads = [...threadCpuSeconds(pid)]
-      .map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const)
-      .filter(([, s]) => s >= 0.01)
-      .sort((a, b) => b[1] - a[1])
+    const threads = Object.entries(threadCpuSince(pid, threads0))
     const seederCpu = cpuSeconds(seederPid) - seederCpu0
-    const seederThreads = [...threadCpuSeconds(seederPid)]
-      .map(([name, s]) => [name, s - (seederThreads0.get(name) ?? 0)] as const)
-      .filter(([, s]) => s >= 0.01)
-      .sort((a, b) => b[1] - a[1])
+    const seederThreads = Object.entries(threadCpuSince(seederPid, seederThreads0))
     const toUs = Number(process.hrtime.bigint() / 1000n)
     for (const d of [downloader, seeder]) {
       const exit = new Promise((r) => d.process?.once('exit', r))

@@ -24,7 +24,7 @@ import { createTestnet, type Testnet } from '../src/testing/testnet.ts'
 import { runAnchor } from './anchors/run-anchor.ts'
 import { aria2Installed, runAria2 } from './lib/aria2.ts'
 import { probeEnvironment } from './lib/env-probe.ts'
-import { cpuSeconds, peakRssMiB, resetPeak, rssMiB, threadCpuSeconds } from './lib/proc.ts'
+import { cpuSeconds, peakRssMiB, resetPeak, rssMiB, threadCpuSeconds, threadCpuSince } from './lib/proc.ts'
 import { median } from './lib/stats.ts'
 import { makeCert, runOnce } from './stack.ts'
 
@@ -84,7 +84,7 @@ async function daemonGet(net: Testnet, cid: string, seeders: number[]): Promise<
     role: i === downloader ? 'downloader' : `seeder${k}`,
     cpuSeconds: Number((cpuSeconds(pidOf(net, i)) - (cpuBefore[k] as number)).toFixed(2)),
     peakRssMiB: Math.round(peakRssMiB(pidOf(net, i))),
-    threads: threadsSince(pidOf(net, i), threadsBefore[k] as Map<string, number>),
+    threads: threadCpuSince(pidOf(net, i), threadsBefore[k] as Map<string, number>),
   }))
   await api(net, downloader, 'POST', '/v1/gc')
   return { seconds, processes, perPeerMiB: view.result.peers.map((p) => Number((p.bytes / MiB).toFixed(1))) }
@@ -94,16 +94,6 @@ async function daemonGet(net: Testnet, cid: string, seeders: number[]): Promise<
 function medianThreads(samples: Array<Record<string, number> | undefined>): Record<string, number> {
   const names = new Set(samples.flatMap((t) => Object.keys(t ?? {})))
   return Object.fromEntries([...names].map((n) => [n, Number(median(samples.map((t) => t?.[n] ?? 0)).toFixed(2))]))
-}
-
-/** CPU seconds by kind of thread (main, libuv-worker, node: V8's helpers) since `before`. */
-function threadsSince(pid: number, before: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [name, s] of threadCpuSeconds(pid)) {
-    const used = s - (before.get(name) ?? 0)
-    if (used >= 0.01) out[name] = Number(used.toFixed(2))
-  }
-  return out
 }
 
 /** Copy a file in one stream and fsync it: what the disk takes. Seconds. */

@@ -34,6 +34,18 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   return out
 }
 
+/**
+ * CPU seconds by kind of thread (main, libuv-worker, node: V8's helpers) since `before` (a
+ * `threadCpuSeconds` reading), kinds under 0.01 s left out, the busiest first.
+ */
+export function threadCpuSince(pid: number, before: Map<string, number>): Record<string, number> {
+  const used = [...threadCpuSeconds(pid)]
+    .map(([name, s]) => [name, Number((s - (before.get(name) ?? 0)).toFixed(2))] as const)
+    .filter(([, s]) => s >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+  return Object.fromEntries(used)
+}
+
 /** Peak resident set since start or since the last `resetPeak`, MiB. */
 export function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))

@@ -8,7 +8,6 @@
  * await daemon.stop()
  * ```
  */
-
 import { mkdir } from 'node:fs/promises'
 import { setFlagsFromString } from 'node:v8'
 import type { FastifyInstance } from 'fastify'

@@ -320,10 +320,8 @@ export class IdentityService implements Identity, IdentityDirectory, Startable {
     if (peers.length === 0) return false
     this.#refreshed.delete(identityId)
     this.#refreshed.set(identityId, now)
-    for (const id of this.#refreshed.keys()) {
-      if (this.#refreshed.size <= IDENTITY_REFRESH_REMEMBERED) break
-      this.#refreshed.delete(id)
-    }
+    if (this.#refreshed.size > IDENTITY_REFRESH_REMEMBERED)
+      this.#refreshed.delete(this.#refreshed.keys().next().value as string)
     let changed = false
     const asked = Promise.allSettled(
       peers.map(async (peer) => {

@@ -46,9 +46,9 @@ export class Depositor implements DepositFallback {
     const tried = new Set<string>([to])
     const first = await this.#depositAny(identity, to, envelopes, tried, errors)
     if (first !== undefined) return first
-    // None took them: a connected peer may know mailboxes this node's copy of the log lacks
-    // (one named just before the person's devices went away).
-    // (Tried whatever refresh answers: the log may also have arrived meanwhile by an announcement.)
+    // None took them: a connected peer may know mailboxes this node's copy of the log lacks (one
+    // named just before the person's devices went away). Tried again whatever refresh answers:
+    // the log may also have arrived meanwhile by an announcement.
     await this.#c.identity.refresh(identity)
     const second = await this.#depositAny(identity, to, envelopes, tried, errors)
     if (second !== undefined) return second

@@ -17,11 +17,12 @@
  *
  * Deleted blocks' files are recycled: `delete()` moves the file to `blocks/.spare/` and empties
  * it, and after the next checkpoint has synced that move, `put()` writes into such a file
- * instead of creating one (at most `spareFiles` are kept; the rest are unlinked). Creating a file costs more than writing a MiB
- * into it where many were deleted recently (ext4 without a journal scans past every inode freed
- * in the last 30 s), which is the pattern of a store that collects garbage and fills again. A
- * block being read (`getBytes`, `readInto`) is never recycled while its reader may hold it: its
- * file is unlinked as before, so the reader keeps its bytes. `.spare/` is emptied at open.
+ * instead of creating one (at most `spareFiles` are kept; the rest are unlinked). Creating a
+ * file costs more than writing a MiB into it where many were deleted recently (ext4 without a
+ * journal scans past every inode freed in the last 30 s), which is the pattern of a store that
+ * collects garbage and fills again. A block being read (`getBytes`, `readInto`) is never
+ * recycled while its reader may hold it: its file is unlinked as before, so the reader keeps its
+ * bytes. `.spare/` is emptied at open.
  *
  * Whoever writes a block received from a peer must check its hash first (the swarm does);
  * the importer computes the CIDs of what it writes itself.
@@ -382,37 +383,40 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
 
   override async delete(cid: CID): Promise<void> {
     const path = this.#path(cid)
-    const name = cid.toString()
-    const room = () => this.#spares.length + this.#pendingSpares.length < this.#spareMax
-    if (room() && !this.#reading.has(name)) {
-      const spare = this.#name()
-      const moved = join(this.#root, SPARE, spare)
-      const wasMoved = await rename(path, moved).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          // ENOENT: no such block, or no `.spare/` folder (removed by hand): unlinked below.
-          if (err.code !== 'ENOENT') throw err
-          return false
-        },
-      )
-      if (wasMoved) {
-        // A reader that began while the file moved may hold it: it keeps the bytes, unrecycled.
-        if (!this.#reading.has(name) && room()) {
-          try {
-            await truncate(moved, 0)
-            this.#pendingSpares.push({ name: spare, shard: dirname(path) })
-            return
-          } catch {
-            // unlinked below
-          }
-        }
-        await unlink(moved).catch(() => {})
-        return
-      }
-    }
+    if (await this.#recycle(path, cid.toString())) return
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
+  }
+
+  /**
+   * Move a deleted block's file to `.spare/` and empty it, for a new block after the next
+   * checkpoint. False when it stayed in place (no room, a reader, no such file or no `.spare/`):
+   * the caller unlinks it.
+   */
+  async #recycle(path: string, name: string): Promise<boolean> {
+    const room = () => this.#spares.length + this.#pendingSpares.length < this.#spareMax
+    if (!room() || this.#reading.has(name)) return false
+    const spare = this.#name()
+    const moved = join(this.#root, SPARE, spare)
+    try {
+      await rename(path, moved)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
+    }
+    // A reader that began while the file moved may hold it: it keeps the bytes, unrecycled.
+    if (!this.#reading.has(name) && room()) {
+      try {
+        await truncate(moved, 0)
+        this.#pendingSpares.push({ name: spare, shard: dirname(path) })
+        return true
+      } catch {
+        // not emptied: unlinked below
+      }
+    }
+    await unlink(moved).catch(() => {})
+    return true
   }
 
   /** Emptied files of deleted blocks: ready for new blocks, and waiting for the next checkpoint (tests, diagnostics). */
@@ -424,10 +428,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   #startReading(cid: CID): () => void {
     const name = cid.toString()
     this.#reading.set(name, (this.#reading.get(name) ?? 0) + 1)
-    let done = false
     return () => {
-      if (done) return
-      done = true
       const left = (this.#reading.get(name) ?? 1) - 1
       if (left === 0) this.#reading.delete(name)
       else this.#reading.set(name, left)
