@@ -15,11 +15,22 @@ export function globals(cmd: Command): Globals {
 
 /** Print a result: JSON for scripts, or the human rendering. */
 export function emit(g: Globals, data: unknown, human: () => string): void {
-  process.stdout.write(g.json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`)
+  if (process.stdout.writable) process.stdout.write(g.json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`)
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`${line}\n`)
+  if (process.stderr.writable) process.stderr.write(`${line}\n`)
+}
+
+/**
+ * For a command that runs for long (the daemon): when whoever reads its stdout or stderr goes
+ * away (a closed pipe, EPIPE), the write error must not become an uncaught exception that stops
+ * it. The stream is then left closed and nothing more is written to it; `onClosed` is told.
+ */
+export function outliveReaders(onClosed: (stream: 'stdout' | 'stderr', err: Error) => void = () => {}): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    process[name].on('error', (err: Error) => onClosed(name, err))
+  }
 }
 
 export function formatDuration(ms: number): string {

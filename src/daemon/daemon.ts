@@ -64,6 +64,9 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     ...(init.passphrase === undefined ? {} : { passphrase: init.passphrase }),
     config: init.config ?? {},
     logger,
+  }).catch((err: unknown) => {
+    logger.close()
+    throw err
   })
   // A process-wide V8 setting, read at every full collection: the daemon owns its process.
   if (node.config.daemon.heapGrowingPercent > 0) {
@@ -102,6 +105,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   } catch (err) {
     await app?.close()
     await node.stop()
+    logger.close()
     throw err
   }
   log.info('daemon ready', { url: info.url, peerId: node.peerId, startMs: Math.round(performance.now() - t0) })
@@ -124,7 +128,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
         }
         await node.stop()
         log.info('daemon stopped')
-        logger.flush()
+        logger.close()
       })()
       return stopping
     },

@@ -20,6 +20,8 @@ export interface DaemonLoggerInit {
 export interface DaemonLogger extends ComponentLogger {
   readonly pino: Pino
   flush(): void
+  /** Flush, and stop watching stderr (the daemon has stopped). */
+  close(): void
 }
 
 const LEVEL_NAMES: Record<number, string> = {
@@ -31,10 +33,14 @@ const LEVEL_NAMES: Record<number, string> = {
   60: 'FATAL',
 }
 
-/** One readable line per pino record: `12:00:01.123 INFO  lateral:net network started peerId=...`. */
+/**
+ * One readable line per pino record: `12:00:01.123 INFO  lateral:net network started peerId=...`.
+ * Nothing once stderr is closed (its reader went away): the log file goes on.
+ */
 function readableStderr(): { write(line: string): void } {
   return {
     write(line: string) {
+      if (!process.stderr.writable) return
       try {
         const { time, level, component, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line)
         const fields = Object.entries(rest)
@@ -62,6 +68,13 @@ export function createDaemonLogger(init: DaemonLoggerInit = {}): DaemonLogger {
     streams.push({ level, stream: file })
   }
   const root = pino({ level, base: { pid: process.pid } }, pino.multistream(streams))
+  // A reader of stderr that goes away (a closed pipe) stops the readable lines, not the daemon.
+  const onStderrError = (err: NodeJS.ErrnoException) =>
+    root.warn(
+      { component: 'lateral:daemon', code: err.code },
+      'stderr closed: readable log lines stop; the log file goes on',
+    )
+  if (init.stderr !== false) process.stderr.once('error', onStderrError)
   return {
     pino: root,
     forComponent(name: string): Logger {
@@ -75,6 +88,10 @@ export function createDaemonLogger(init: DaemonLoggerInit = {}): DaemonLogger {
     },
     flush() {
       root.flush()
+    },
+    close() {
+      root.flush()
+      process.stderr.off('error', onStderrError)
     },
   }
 }

@@ -9,7 +9,7 @@ import type { LogLevel } from '../../daemon/logger.ts'
 import { keystoreExists, readKeystoreFile, readKeystoreHeader } from '../../identity/keystore.ts'
 import { isStreamTeardownError } from '../../net/errors.ts'
 import type { ConfigOverrides } from '../../node/config.ts'
-import { emit, examples, type Globals, globals, warn } from '../output.ts'
+import { emit, examples, type Globals, globals, outliveReaders, warn } from '../output.ts'
 import { passphraseForUnlock } from '../passphrase.ts'
 import { initHome } from './init.ts'
 
@@ -95,6 +95,8 @@ async function unlockPassphrase(home: string): Promise<string | undefined> {
 
 /** Run the daemon in the foreground until SIGINT or SIGTERM. */
 async function runDaemon(g: Globals, opts: DaemonOptions, passphrase: string | undefined): Promise<void> {
+  // Started from a pipe (`lateral daemon 2>&1 | tee log`), it outlives the pipe's reader.
+  outliveReaders()
   // Loaded here so that light commands do not pay for libp2p and Fastify at start-up.
   const { startDaemon } = await import('../../daemon/daemon.ts')
   const daemon = await startDaemon({
