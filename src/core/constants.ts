@@ -501,6 +501,13 @@ export const DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES = 32 * 1024 * 1024
  * instead of creating files (src/store/blockstore.ts): an empty file each, no data.
  */
 export const DEFAULT_BLOCKSTORE_SPARE_FILES = 1024
+/**
+ * Page-aligned buffers of the filesystem blockstore's direct writes (src/store/blockstore.ts),
+ * each as large as the default chunk: how many such writes may be under way at once (8 MiB).
+ */
+export const DEFAULT_BLOCKSTORE_DIRECT_SLOTS = 8
+/** Bytes of each of those buffers: the default chunk (1 MiB); larger blocks are written through the page cache. */
+export const BLOCKSTORE_DIRECT_SLOT_BYTES = 1024 * 1024
 /** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
 export const DEFAULT_SIM_RTO_MS = 200
 /**
