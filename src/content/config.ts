@@ -20,7 +20,7 @@ import {
   DEFAULT_WINDOW_MIN,
   WINDOW_MAX_LIMIT,
 } from '../core/constants.ts'
-import { count, millis, type Static, section } from '../core/settings.ts'
+import { count, flag, millis, type Static, section } from '../core/settings.ts'
 
 export const contentConfig = section('File sharing. Rates are bytes per second, 0 = unlimited.', {
   uploadLimit: count(
@@ -149,6 +149,10 @@ export const contentConfig = section('File sharing. Rates are bytes per second, 
   hashThreads: count(
     'worker threads that hash the blocks a download receives, beside the thread reading the streams (0 = hash on that thread)',
     DEFAULT_CONTENT_HASH_THREADS,
+  ),
+  directWrites: flag(
+    'write blocks of a multiple of 4 KiB (the 1 MiB chunks) with O_DIRECT, past the page cache, where the file system allows it; false: through the page cache (reading them back soon is then cheaper, e.g. on a hard disk)',
+    true,
   ),
 })
 export type ContentConfig = Static<typeof contentConfig>

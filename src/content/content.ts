@@ -26,7 +26,7 @@ import type { Blocks, Datastore } from '../store/index.ts'
 import { Announcer, type AnnouncerInit } from './announcer.ts'
 import { FetchingReader, liveReader } from './block-reader.ts'
 import { firstMissing, parseCid as parse, storedBlocks } from './dag.ts'
-import { assertAbsent, entrySize, exportTo, type FolderEntry, kind, listFolder } from './exporter.ts'
+import { assertAbsent, entrySize, exportTo, type FolderEntry, fileContent, kind, listFolder } from './exporter.ts'
 import type { FetchProgress, FetchResult } from './fetch-progress.ts'
 import { GarbageCollector, type GcResult } from './gc.ts'
 import type { AddOptions } from './import-options.ts'
@@ -154,10 +154,11 @@ export class Content implements ContributionSeam {
     const root = typeof cid === 'string' ? parse(cid) : cid
     const retention = this.#gc.retain(root)
     try {
-      const entry = await this.#entry(root, this.#liveReader(root), options)
+      const reader = this.#liveReader(root)
+      const entry = await this.#entry(root, reader, options)
       if (entry.type === 'directory') throw new InvalidInputError(`${cid} is a folder: list it with ls`)
       if (entry.type === 'object') throw new InvalidInputError(`${cid} is not a UnixFS file`)
-      yield* entry.content(options)
+      yield* fileContent(entry, reader, options)
     } finally {
       retention.release()
     }

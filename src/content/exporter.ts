@@ -8,8 +8,13 @@ import { createWriteStream } from 'node:fs'
 import { lstat, mkdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import { exporter, type ReadableStorage, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import type { AbortOptions } from '../core/abort.ts'
+import { DEFAULT_EXPORT_READ_AHEAD } from '../core/constants.ts'
 import { AlreadyExistsError, InvalidInputError } from '../core/errors.ts'
 import { dagSize } from './dag.ts'
 
@@ -82,7 +87,85 @@ async function write(entry: UnixFSEntry, path: string, reader: ReadableStorage, 
     return
   }
   if (entry.type === 'object') throw new InvalidInputError(`${entry.cid} is not a UnixFS file or folder`)
-  await pipeline(entry.content(options), createWriteStream(path, { mode: 0o644 }), options)
+  await pipeline(fileContent(entry, reader, options), createWriteStream(path, { mode: 0o644 }), options)
+}
+
+/**
+ * A file's bytes in order, read at most `readAhead` blocks ahead of the consumer on each level
+ * of its DAG, so memory is bounded whatever the file's size. (The exporter's own `content()`
+ * reads every child of a node at once and queues what it read without waiting for the
+ * consumer: a 1 GiB file written to a slower disk took over 1 GiB of memory.) The total must
+ * match the size the root declares.
+ */
+export async function* fileContent(
+  entry: UnixFSEntry,
+  reader: ReadableStorage,
+  options: AbortOptions & { readAhead?: number } = {},
+): AsyncGenerator<Uint8Array> {
+  if (entry.type !== 'file') {
+    // A raw or identity block, a single block: bounded by the block size.
+    if (entry.type === 'raw' || entry.type === 'identity') yield* entry.content(options)
+    else throw new InvalidInputError(`${entry.cid} is not a UnixFS file`)
+    return
+  }
+  const expected = entry.unixfs.fileSize()
+  const readAhead = Math.max(1, options.readAhead ?? DEFAULT_EXPORT_READ_AHEAD)
+  let sent = 0n
+  for await (const bytes of walkFile(entry.node, entry.unixfs, reader, readAhead, options)) {
+    sent += BigInt(bytes.length)
+    if (sent > expected) throw new InvalidInputError(`${entry.cid} holds more bytes than the ${expected} it declares`)
+    if (bytes.length > 0) yield bytes
+  }
+  if (sent !== expected)
+    throw new InvalidInputError(`${entry.cid} holds ${sent} bytes, not the ${expected} it declares`)
+}
+
+async function* walkFile(
+  node: dagPb.PBNode,
+  unixfs: UnixFS,
+  reader: ReadableStorage,
+  readAhead: number,
+  options: AbortOptions,
+): AsyncGenerator<Uint8Array> {
+  if (unixfs.data !== undefined && unixfs.data.length > 0) yield unixfs.data
+  const links = node.Links
+  const pending: Array<Promise<Uint8Array>> = []
+  let next = 0
+  const fill = () => {
+    while (next < links.length && pending.length < readAhead) {
+      const read = readBlock(reader, (links[next] as dagPb.PBLink).Hash, options)
+      read.catch(() => {}) // awaited in order below; a read failing ahead of its turn is not unhandled
+      pending.push(read)
+      next++
+    }
+  }
+  for (let i = 0; i < links.length; i++) {
+    fill()
+    const block = await (pending.shift() as Promise<Uint8Array>)
+    const cid = (links[i] as dagPb.PBLink).Hash
+    if (cid.code === raw.code) {
+      yield block
+    } else if (cid.code === dagPb.code) {
+      const child = dagPb.decode(block)
+      let data: UnixFS
+      try {
+        data = UnixFS.unmarshal(child.Data ?? new Uint8Array())
+      } catch (err) {
+        throw new InvalidInputError(`${cid} is not a UnixFS node: ${(err as Error).message}`)
+      }
+      if (data.type !== 'file' && data.type !== 'raw')
+        throw new InvalidInputError(`${cid} is a ${data.type}, not part of a file`)
+      yield* walkFile(child, data, reader, readAhead, options)
+    } else {
+      throw new InvalidInputError(`${cid} has codec ${cid.code}, which a UnixFS file cannot hold`)
+    }
+  }
+}
+
+async function readBlock(reader: ReadableStorage, cid: CID, options: AbortOptions): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of reader.get(cid, options)) parts.push(chunk)
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)
 }
 
 export async function assertAbsent(path: string): Promise<void> {

@@ -618,6 +618,8 @@ export const BULK_UNIT_BYTES = 1024 * 1024
  * gave no faster get and cost ~0.6 CPU-s per 512 MiB (the copy) and ~20 MiB of RSS.
  */
 export const DEFAULT_CONTENT_HASH_THREADS = 0
+/** Blocks read ahead of the consumer on each level of a file's DAG when it is exported or streamed (src/content/exporter.ts). */
+export const DEFAULT_EXPORT_READ_AHEAD = 4
 /** Shared memory each hashing thread reads blocks from (blocks are copied in; larger ones are hashed inline). */
 export const DEFAULT_HASH_THREAD_RING_BYTES = 4 * 1024 * 1024
 /** Ed25519 public keys whose strict checks and OpenSSL key are kept for verification (src/core/crypto.ts). */

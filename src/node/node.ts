@@ -160,7 +160,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
   if (paths === undefined) {
     blockstore = new MemoryBlocks()
   } else {
-    const fs = new FsBlockstore(paths.blocks)
+    const fs = new FsBlockstore(paths.blocks, { directWrites: config.content.directWrites })
     await fs.open()
     blockstore = fs
   }
