@@ -4,9 +4,14 @@
  * leaves, balanced DAG of up to 174 links), as `ipfs add` users know them.
  */
 
-import type { ImporterOptions } from 'ipfs-unixfs-importer'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
+import type { BufferImporter, ImporterOptions } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidInputError } from '../core/errors.ts'
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -49,5 +54,35 @@ export function importerOptions(options: AddOptions): Partial<ImporterOptions> {
     chunker: fixedSize({ chunkSize }),
     layout: balanced({ maxChildrenPerNode: classic ? CLASSIC_MAX_LINKS : DEFAULT_MAX_LINKS }),
     wrapWithDirectory: false,
+    bufferImporter: eagerLeaves({ rawLeaves, cidVersion: classic ? 0 : 1 }),
+  }
+}
+
+/**
+ * The importer's leaf writer (as its default makes leaves: raw blocks, or UnixFS "file" nodes in
+ * dag-pb), each leaf hashed and stored as soon as its chunk is read. The importer takes leaves
+ * in batches of `blockWriteConcurrency` and starts none of a batch before the whole batch is
+ * read, so with its own writer reading and hashing/writing took turns instead of overlapping;
+ * here the batch only collects leaves already under way (still at most that many in memory).
+ */
+function eagerLeaves(options: { rawLeaves: boolean; cidVersion: 0 | 1 }): BufferImporter {
+  const leaf = async (chunk: Uint8Array, blockstore: Parameters<BufferImporter>[1]) => {
+    if (options.rawLeaves) {
+      const cid = CID.createV1(raw.code, await sha256.digest(chunk))
+      await blockstore.put(cid, chunk)
+      return { cid, size: BigInt(chunk.length), block: chunk }
+    }
+    const unixfs = new UnixFS({ type: 'file', data: chunk })
+    const block = dagPb.encode({ Data: unixfs.marshal(), Links: [] })
+    const cid = CID.create(options.cidVersion, dagPb.code, await sha256.digest(block))
+    await blockstore.put(cid, block)
+    return { cid, unixfs, size: BigInt(block.length), block }
+  }
+  return async function* (file, blockstore) {
+    for await (const chunk of file.content) {
+      const started = leaf(chunk, blockstore)
+      started.catch(() => {}) // awaited by the importer in order; failing early is not unhandled
+      yield () => started
+    }
   }
 }
