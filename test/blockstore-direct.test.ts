@@ -50,7 +50,7 @@ describe('blockstore direct writes', () => {
 
   it('aligned blocks go direct, others through the page cache; all read back whole, as parts too', async (t) => {
     const { dir, store } = await fresh()
-    if (!directWorksIn(dir)) t.skip('this file system has no O_DIRECT: see the fallback test')
+    if (!directWorksIn(dir)) return t.skip('this file system has no O_DIRECT: see the fallback test')
     const whole = await randomBlock(MiB)
     const odd = await randomBlock(MiB - 100)
     const small = await randomBlock(16 * 1024)
@@ -74,7 +74,7 @@ describe('blockstore direct writes', () => {
 
   it('more writes at once than aligned buffers: each waits its turn and keeps its own bytes', async (t) => {
     const { dir, store } = await fresh({ directSlots: 2 })
-    if (!directWorksIn(dir)) t.skip('this file system has no O_DIRECT')
+    if (!directWorksIn(dir)) return t.skip('this file system has no O_DIRECT')
     const blocks = await Promise.all(Array.from({ length: 12 }, () => randomBlock(MiB)))
     await Promise.all(blocks.map((b) => store.put(b.cid, b.bytes)))
     assert.equal(store.writes.direct, 12)
@@ -92,10 +92,7 @@ describe('blockstore direct writes', () => {
   })
 
   it('on a file system that refuses O_DIRECT (ramfs), blocks go through the page cache and none is lost', async (t) => {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-      t.skip('needs root on Linux to mount a ramfs')
-      return
-    }
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) return t.skip('needs root on Linux to mount a ramfs')
     const mountPoint = await mkdtemp(join(tmpdir(), 'lateral-ramfs-'))
     dirs.push(mountPoint)
     execFileSync('mount', ['-t', 'ramfs', 'ramfs', mountPoint])

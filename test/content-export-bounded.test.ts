@@ -17,7 +17,7 @@ import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { fileContent } from '../src/content/exporter.ts'
+import { fileContent, MAX_FILE_DEPTH } from '../src/content/exporter.ts'
 import { importerOptions } from '../src/content/import-options.ts'
 import { InvalidInputError } from '../src/core/errors.ts'
 
@@ -33,6 +33,34 @@ function counting(store: MemoryBlockstore): { reader: ReadableStorage; reads: ()
     },
     reads: () => n,
   }
+}
+
+async function rawLeaf(store: MemoryBlockstore, size: number): Promise<{ cid: CID; size: bigint }> {
+  const bytes = new Uint8Array(randomBytes(size))
+  const cid = CID.createV1(raw.code, await sha256.digest(bytes))
+  await store.put(cid, bytes)
+  return { cid, size: BigInt(size) }
+}
+
+/** A UnixFS file node over `children`, declaring their sizes. */
+async function fileNode(
+  store: MemoryBlockstore,
+  children: Array<{ cid: CID; size: bigint }>,
+): Promise<{ cid: CID; size: bigint }> {
+  const unixfs = new UnixFS({ type: 'file', blockSizes: children.map((c) => c.size) })
+  const node = dagPb.encode({
+    Data: unixfs.marshal(),
+    Links: children.map((c) => ({ Hash: c.cid, Tsize: Number(c.size) })),
+  })
+  const cid = CID.createV1(dagPb.code, await sha256.digest(node))
+  await store.put(cid, node)
+  return { cid, size: unixfs.fileSize() }
+}
+
+async function drain(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for await (const p of source) parts.push(p)
+  return Buffer.concat(parts)
 }
 
 async function imported(
@@ -88,6 +116,50 @@ describe('reading a stored file back', () => {
       assert.deepEqual(new Uint8Array(Buffer.concat(parts)), bytes)
     })
   }
+
+  it('holds a bounded number of blocks across levels: a few read ahead in all, plus the next one on each level', async () => {
+    const store = new MemoryBlockstore()
+    // Root -> 6 inner nodes -> 6 raw leaves each (36 leaves of 1 KiB).
+    const inner: Array<{ cid: CID; size: bigint }> = []
+    for (let n = 0; n < 6; n++) {
+      const leaves = await Promise.all(Array.from({ length: 6 }, () => rawLeaf(store, 1024)))
+      inner.push(await fileNode(store, leaves))
+    }
+    const root = await fileNode(store, inner)
+    const { reader, reads } = counting(store)
+    const entry = await exporter(root.cid, reader)
+    const before = reads()
+    const it = fileContent(entry, reader, { readAhead: 2 })[Symbol.asyncIterator]()
+    await it.next()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The first inner node and leaf, plus one more ahead in all (readAhead 2), plus at most the
+    // next block needed on each of the 2 levels.
+    assert.ok(reads() - before <= 5, `${reads() - before} blocks read for one chunk`)
+    let total = 1024
+    for (let r = await it.next(); !r.done; r = await it.next()) total += r.value.length
+    assert.equal(total, 36 * 1024)
+  })
+
+  it('refuses a DAG deeper than MAX_FILE_DEPTH, and reads no child declared empty', async () => {
+    const store = new MemoryBlockstore()
+    let node = await fileNode(store, [await rawLeaf(store, 10)])
+    for (let d = 0; d < MAX_FILE_DEPTH + 2; d++) node = await fileNode(store, [node])
+    const deep = await exporter(node.cid, store)
+    await assert.rejects(
+      drain(fileContent(deep, store)),
+      (err: Error) => err instanceof InvalidInputError && /deeper than/.test(err.message),
+    )
+
+    // A link declared empty whose block is nowhere: never asked for.
+    const missing = CID.createV1(raw.code, await sha256.digest(new Uint8Array([1, 2, 3])))
+    const leaf = await rawLeaf(store, 100)
+    const root = await fileNode(store, [{ cid: missing, size: 0n }, leaf])
+    const { reader, reads } = counting(store)
+    const entry = await exporter(root.cid, reader)
+    const before = reads()
+    assert.equal((await drain(fileContent(entry, reader))).length, 100)
+    assert.equal(reads() - before, 1)
+  })
 
   it('refuses a file whose leaves do not add up to the size its root declares', async () => {
     const store = new MemoryBlockstore()

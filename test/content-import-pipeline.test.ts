@@ -1,7 +1,8 @@
 /**
  * `add` reads and stores at once: each leaf is hashed and stored as soon as its chunk is read
  * (src/content/import-options.ts, eagerLeaves). With the importer's own leaf writer nothing of a
- * batch of 50 leaves was stored before all 50 were read, so reading and writing took turns.
+ * batch of 10 leaves (its blockWriteConcurrency) was stored before all 10 were read, so reading
+ * and writing took turns.
  * The CIDs are unchanged (content-local.test.ts checks them against `ipfs_cid`).
  */
 import assert from 'node:assert/strict'

@@ -91,11 +91,13 @@ async function write(entry: UnixFSEntry, path: string, reader: ReadableStorage, 
 }
 
 /**
- * A file's bytes in order, read at most `readAhead` blocks ahead of the consumer on each level
- * of its DAG, so memory is bounded whatever the file's size. (The exporter's own `content()`
- * reads every child of a node at once and queues what it read without waiting for the
- * consumer: a 1 GiB file written to a slower disk took over 1 GiB of memory.) The total must
- * match the size the root declares.
+ * A file's bytes in order, with at most `readAhead` blocks read ahead of the consumer across the
+ * whole DAG (one more per level may be in flight: the next one needed there), so memory is
+ * bounded whatever the file's size or shape. (The exporter's own `content()` reads every child
+ * of a node at once and queues what it read without waiting for the consumer: a 1 GiB file
+ * written to a slower disk took over 1 GiB of memory.) Each child must hold exactly the bytes
+ * its parent declares for it (children declared empty are not read), and the DAG at most
+ * MAX_FILE_DEPTH levels deep: a hostile DAG cannot make a read cost more than its honest size.
  */
 export async function* fileContent(
   entry: UnixFSEntry,
@@ -108,58 +110,99 @@ export async function* fileContent(
     else throw new InvalidInputError(`${entry.cid} is not a UnixFS file`)
     return
   }
-  const expected = entry.unixfs.fileSize()
-  const readAhead = Math.max(1, options.readAhead ?? DEFAULT_EXPORT_READ_AHEAD)
-  let sent = 0n
-  for await (const bytes of walkFile(entry.node, entry.unixfs, reader, readAhead, options)) {
-    sent += BigInt(bytes.length)
-    if (sent > expected) throw new InvalidInputError(`${entry.cid} holds more bytes than the ${expected} it declares`)
+  const walk: Walk = {
+    reader,
+    options,
+    spare: Math.max(0, (options.readAhead ?? DEFAULT_EXPORT_READ_AHEAD) - 1),
+  }
+  yield* sized(walkFile(entry.cid, entry.node, entry.unixfs, walk, 0), entry.unixfs.fileSize(), entry.cid)
+}
+
+/** Files deeper than this are refused: a balanced DAG of 174 links per node holds 2^59 bytes in 8 levels. */
+export const MAX_FILE_DEPTH = 32
+
+interface Walk {
+  reader: ReadableStorage
+  options: AbortOptions
+  /** Reads that may still start ahead of where some level needs the next block. */
+  spare: number
+}
+
+/** The bytes of `source`, which must come to exactly `expected`. */
+async function* sized(source: AsyncGenerator<Uint8Array>, expected: bigint, cid: CID): AsyncGenerator<Uint8Array> {
+  let got = 0n
+  for await (const bytes of source) {
+    got += BigInt(bytes.length)
+    if (got > expected) throw new InvalidInputError(`${cid} holds more than the ${expected} bytes declared for it`)
     if (bytes.length > 0) yield bytes
   }
-  if (sent !== expected)
-    throw new InvalidInputError(`${entry.cid} holds ${sent} bytes, not the ${expected} it declares`)
+  if (got !== expected) throw new InvalidInputError(`${cid} holds ${got} bytes, not the ${expected} declared for it`)
 }
 
 async function* walkFile(
+  cid: CID,
   node: dagPb.PBNode,
   unixfs: UnixFS,
-  reader: ReadableStorage,
-  readAhead: number,
-  options: AbortOptions,
+  walk: Walk,
+  depth: number,
 ): AsyncGenerator<Uint8Array> {
+  if (depth > MAX_FILE_DEPTH) throw new InvalidInputError(`${cid} is deeper than ${MAX_FILE_DEPTH} levels`)
   if (unixfs.data !== undefined && unixfs.data.length > 0) yield unixfs.data
   const links = node.Links
-  const pending: Array<Promise<Uint8Array>> = []
+  if (links.length !== unixfs.blockSizes.length)
+    throw new InvalidInputError(`${cid} has ${links.length} links but ${unixfs.blockSizes.length} block sizes`)
+  // Reads started at this level, in order; those started ahead hold one of the walk's spares.
+  const pending: Array<{ index: number; read: Promise<Uint8Array>; spare: boolean }> = []
   let next = 0
   const fill = () => {
-    while (next < links.length && pending.length < readAhead) {
-      const read = readBlock(reader, (links[next] as dagPb.PBLink).Hash, options)
+    while (next < links.length) {
+      if ((unixfs.blockSizes[next] as bigint) === 0n) {
+        next++ // declared empty: nothing to read
+        continue
+      }
+      const spare = pending.length > 0
+      if (spare && walk.spare === 0) return
+      if (spare) walk.spare--
+      const read = readBlock(walk.reader, (links[next] as dagPb.PBLink).Hash, walk.options)
       read.catch(() => {}) // awaited in order below; a read failing ahead of its turn is not unhandled
-      pending.push(read)
+      pending.push({ index: next, read, spare })
       next++
     }
   }
-  for (let i = 0; i < links.length; i++) {
-    fill()
-    const block = await (pending.shift() as Promise<Uint8Array>)
-    const cid = (links[i] as dagPb.PBLink).Hash
-    if (cid.code === raw.code) {
-      yield block
-    } else if (cid.code === dagPb.code) {
-      const child = dagPb.decode(block)
-      let data: UnixFS
-      try {
-        data = UnixFS.unmarshal(child.Data ?? new Uint8Array())
-      } catch (err) {
-        throw new InvalidInputError(`${cid} is not a UnixFS node: ${(err as Error).message}`)
+  try {
+    for (;;) {
+      fill()
+      const turn = pending.shift()
+      if (turn === undefined) return
+      if (turn.spare) walk.spare++
+      const block = await turn.read
+      const link = links[turn.index] as dagPb.PBLink
+      const declared = unixfs.blockSizes[turn.index] as bigint
+      if (link.Hash.code === raw.code) {
+        yield* sized(oneBlock(block), declared, link.Hash)
+      } else if (link.Hash.code === dagPb.code) {
+        const child = dagPb.decode(block)
+        let data: UnixFS
+        try {
+          data = UnixFS.unmarshal(child.Data ?? new Uint8Array())
+        } catch (err) {
+          throw new InvalidInputError(`${link.Hash} is not a UnixFS node: ${(err as Error).message}`)
+        }
+        if (data.type !== 'file' && data.type !== 'raw')
+          throw new InvalidInputError(`${link.Hash} is a ${data.type}, not part of a file`)
+        yield* sized(walkFile(link.Hash, child, data, walk, depth + 1), declared, link.Hash)
+      } else {
+        throw new InvalidInputError(`${link.Hash} has codec ${link.Hash.code}, which a UnixFS file cannot hold`)
       }
-      if (data.type !== 'file' && data.type !== 'raw')
-        throw new InvalidInputError(`${cid} is a ${data.type}, not part of a file`)
-      yield* walkFile(child, data, reader, readAhead, options)
-    } else {
-      throw new InvalidInputError(`${cid} has codec ${cid.code}, which a UnixFS file cannot hold`)
     }
+  } finally {
+    // Stopped early (an error, or the consumer left): give back the spares still held.
+    for (const p of pending) if (p.spare) walk.spare++
   }
+}
+
+async function* oneBlock(block: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield block
 }
 
 async function readBlock(reader: ReadableStorage, cid: CID, options: AbortOptions): Promise<Uint8Array> {

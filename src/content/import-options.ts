@@ -79,10 +79,21 @@ function eagerLeaves(options: { rawLeaves: boolean; cidVersion: 0 | 1 }): Buffer
     return { cid, unixfs, size: BigInt(block.length), block }
   }
   return async function* (file, blockstore) {
-    for await (const chunk of file.content) {
-      const started = leaf(chunk, blockstore)
-      started.catch(() => {}) // awaited by the importer in order; failing early is not unhandled
-      yield () => started
+    // Leaves under way: when the import stops early (a read error, a cancel), they finish
+    // before it reports, so no write outlives the import.
+    const running = new Set<Promise<unknown>>()
+    try {
+      for await (const chunk of file.content) {
+        const started = leaf(chunk, blockstore)
+        const forget = (): void => {
+          running.delete(settled)
+        }
+        const settled: Promise<void> = started.then(forget, forget)
+        running.add(settled)
+        yield () => started
+      }
+    } finally {
+      await Promise.all(running)
     }
   }
 }

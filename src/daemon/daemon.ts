@@ -126,9 +126,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
         } catch (err) {
           log.warn('API close failed', errorFields(err))
         }
-        await node.stop()
-        log.info('daemon stopped')
-        logger.close()
+        try {
+          await node.stop()
+          log.info('daemon stopped')
+        } finally {
+          logger.close()
+        }
       })()
       return stopping
     },

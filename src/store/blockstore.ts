@@ -324,7 +324,9 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     cid: CID,
     value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   ): Promise<{ tmp: string; length: number }> {
-    const { tmp, handle } = await this.#openForWrite(0)
+    const { tmp, handle } = await this.#openForWrite(0).catch((err: unknown) => {
+      throw this.#writeError(cid, err)
+    })
     let length = 0
     try {
       if (value instanceof Uint8Array) {
@@ -367,8 +369,17 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     parts: Uint8Array[],
     length: number,
   ): Promise<{ tmp: string; length: number } | undefined> {
-    this.#slots ??= new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots)
-    const slot = await this.#slots.take()
+    if (this.#slots === undefined) {
+      try {
+        this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots)
+      } catch {
+        // No WebAssembly memory here (--jitless, an address-space limit): through the page cache.
+        this.#direct = false
+        return undefined
+      }
+    }
+    const slots = this.#slots
+    const slot = await slots.take()
     try {
       let at = 0
       for (const part of parts) {
@@ -399,7 +410,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       this.#written.direct++
       return { tmp, length }
     } finally {
-      this.#slots.give(slot)
+      slots.give(slot)
     }
   }
 
@@ -611,10 +622,8 @@ function digestMatches(cid: CID, bytes: Uint8Array): boolean {
   return digest !== undefined && Buffer.compare(digest, cid.multihash.digest) === 0
 }
 
-/** WebAssembly.Memory (Node's global; the project's TypeScript libraries do not declare it). */
-const WasmMemory = (
-  globalThis as unknown as { WebAssembly: { Memory: new (init: { initial: number }) => { buffer: ArrayBuffer } } }
-).WebAssembly.Memory
+/** WebAssembly.Memory (Node's global, absent under --jitless; the project's TypeScript libraries do not declare it). */
+type WasmMemory = new (init: { initial: number }) => { buffer: ArrayBuffer }
 
 /**
  * Page-aligned buffers for direct writes: one WebAssembly memory (mapped by the engine, so its
@@ -628,7 +637,9 @@ class AlignedSlots {
 
   constructor(slotBytes: number, count: number) {
     if (slotBytes % DIRECT_ALIGN !== 0) throw new RangeError(`slots of ${slotBytes} bytes are not aligned`)
-    this.#memory = new WasmMemory({ initial: Math.ceil((slotBytes * count) / 65_536) }).buffer
+    const Memory = (globalThis as { WebAssembly?: { Memory: WasmMemory } }).WebAssembly?.Memory
+    if (Memory === undefined) throw new Error('no WebAssembly here')
+    this.#memory = new Memory({ initial: Math.ceil((slotBytes * count) / 65_536) }).buffer
     for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(this.#memory, i * slotBytes, slotBytes))
   }
 
