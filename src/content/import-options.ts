@@ -4,6 +4,7 @@
  * leaves, balanced DAG of up to 174 links), as `ipfs add` users know them.
  */
 
+import { webcrypto } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { BufferImporter, ImporterOptions } from 'ipfs-unixfs-importer'
@@ -11,6 +12,7 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidInputError } from '../core/errors.ts'
 
@@ -59,40 +61,96 @@ export function importerOptions(options: AddOptions): Partial<ImporterOptions> {
 }
 
 /**
+ * SHA-256 on the libuv pool (WebCrypto copies the bytes and hashes them there) for large leaves,
+ * so the event loop reads and stores the next ones meanwhile; small ones on this thread.
+ */
+async function digestOffThread(bytes: Uint8Array) {
+  if (bytes.length < 64 * 1024) return sha256.digest(bytes)
+  return createDigest(sha256.code, new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes)))
+}
+
+/** Leaves started ahead of the importer, per file: what an import holds beyond its batch. */
+const LEAVES_AHEAD = 8
+
+/**
  * The importer's leaf writer (as its default makes leaves: raw blocks, or UnixFS "file" nodes in
- * dag-pb), each leaf hashed and stored as soon as its chunk is read. The importer takes leaves
- * in batches of `blockWriteConcurrency` and starts none of a batch before the whole batch is
- * read, so with its own writer reading and hashing/writing took turns instead of overlapping;
- * here the batch only collects leaves already under way (still at most that many in memory).
+ * dag-pb), each leaf hashed and stored as soon as its chunk is read, up to LEAVES_AHEAD leaves
+ * ahead of the importer. The importer takes leaves in batches of `blockWriteConcurrency`, starts
+ * none of a batch before the whole batch is read, and reads nothing more until the whole batch
+ * is stored: with its own writer reading and hashing/writing took turns. Here the file is read
+ * on while a batch finishes.
  */
 function eagerLeaves(options: { rawLeaves: boolean; cidVersion: 0 | 1 }): BufferImporter {
+  type Leaf = Awaited<ReturnType<typeof leaf>>
   const leaf = async (chunk: Uint8Array, blockstore: Parameters<BufferImporter>[1]) => {
     if (options.rawLeaves) {
-      const cid = CID.createV1(raw.code, await sha256.digest(chunk))
+      const cid = CID.createV1(raw.code, await digestOffThread(chunk))
       await blockstore.put(cid, chunk)
-      return { cid, size: BigInt(chunk.length), block: chunk }
+      return { cid, size: BigInt(chunk.length), block: chunk, unixfs: undefined as UnixFS | undefined }
     }
     const unixfs = new UnixFS({ type: 'file', data: chunk })
     const block = dagPb.encode({ Data: unixfs.marshal(), Links: [] })
-    const cid = CID.create(options.cidVersion, dagPb.code, await sha256.digest(block))
+    const cid = CID.create(options.cidVersion, dagPb.code, await digestOffThread(block))
     await blockstore.put(cid, block)
     return { cid, unixfs, size: BigInt(block.length), block }
   }
   return async function* (file, blockstore) {
-    // Leaves under way: when the import stops early (a read error, a cancel), they finish
-    // before it reports, so no write outlives the import.
-    const running = new Set<Promise<unknown>>()
-    try {
-      for await (const chunk of file.content) {
-        const started = leaf(chunk, blockstore)
-        const forget = (): void => {
-          running.delete(settled)
+    /** Leaves started and not yet handed to the importer, in order. */
+    const ahead: Array<Promise<Leaf>> = []
+    /** Every leaf not settled yet: when the import stops early they finish before it reports. */
+    const running = new Set<Promise<void>>()
+    let finished = false
+    let failure: { err: unknown } | undefined
+    let stop = false
+    let wakeImporter: (() => void) | undefined
+    let wakeReader: (() => void) | undefined
+    const wake = (which: 'importer' | 'reader') => {
+      const w = which === 'importer' ? wakeImporter : wakeReader
+      if (which === 'importer') wakeImporter = undefined
+      else wakeReader = undefined
+      w?.()
+    }
+    const reader = (async () => {
+      try {
+        for await (const chunk of file.content) {
+          const started = leaf(chunk, blockstore)
+          const settled: Promise<void> = started.then(
+            () => {
+              running.delete(settled)
+            },
+            () => {
+              running.delete(settled)
+            },
+          )
+          running.add(settled)
+          ahead.push(started)
+          wake('importer')
+          while (ahead.length >= LEAVES_AHEAD && !stop) await new Promise<void>((r) => (wakeReader = r))
+          if (stop) break
         }
-        const settled: Promise<void> = started.then(forget, forget)
-        running.add(settled)
-        yield () => started
+      } catch (err) {
+        failure = { err }
+      } finally {
+        finished = true
+        wake('importer')
+      }
+    })()
+    try {
+      for (;;) {
+        const next = ahead.shift()
+        if (next !== undefined) {
+          wake('reader')
+          yield () => next
+          continue
+        }
+        if (failure !== undefined) throw failure.err
+        if (finished) return
+        await new Promise<void>((r) => (wakeImporter = r))
       }
     } finally {
+      stop = true
+      wake('reader')
+      await reader
       await Promise.all(running)
     }
   }
