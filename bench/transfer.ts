@@ -331,6 +331,18 @@ export async function benchTransfer(argv: string[]): Promise<void> {
     console.table(results.map(({ processes: _p, samplesMiBps: _s, ...rest }) => rest))
     console.error(JSON.stringify(targets))
     console.error(`written ${out}`)
+  } catch (err) {
+    // Which daemon failed, and how: its exit and the end of its stderr (their homes go at stop).
+    for (const [name, net] of [
+      ['one', one],
+      ['four', four],
+    ] as const) {
+      for (const d of net.daemons) {
+        const exit = d.process?.exitCode ?? d.process?.signalCode ?? 'running'
+        console.error(`  ${name}[${d.index}] pid ${d.process?.pid}: ${exit}\n${d.stderr.slice(-3000)}`)
+      }
+    }
+    throw err
   } finally {
     await one.stop()
     await four.stop()
