@@ -94,8 +94,10 @@ describe('blockstore spare files', () => {
       await store.put(a.cid, a.bytes)
       const target = new Uint8Array(256 * 1024)
       // The read starts first (it is noted before its file is opened), then the block goes.
-      const reading =
+      // Its outcome is caught at once: a NotFound must not go unhandled while the test goes on.
+      const reading = (
         read === 'getBytes' ? store.getBytes(a.cid) : store.readInto(a.cid, target).then(() => target.slice())
+      ).catch((err: unknown) => err)
       const before = store.spareFiles
       await store.delete(a.cid)
       assert.deepEqual(store.spareFiles, before, `${read}: a block with a reader is not recycled`)
@@ -103,7 +105,7 @@ describe('blockstore spare files', () => {
       await store.put(b.cid, b.bytes)
       // The read and the unlink race in the file-system pool: the reader gets the block's own
       // bytes or NotFound, never anything else.
-      const got = await reading.catch((err: unknown) => err)
+      const got = await reading
       if (!(got instanceof NotFoundError)) assert.deepEqual(got, a.bytes, `${read} got the deleted block's own bytes`)
       assert.deepEqual(await store.getBytes(b.cid), b.bytes)
       await store.delete(b.cid)
