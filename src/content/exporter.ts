@@ -35,9 +35,7 @@ export function kind(entry: UnixFSEntry): FolderEntry['type'] {
 /** A file's size, or a folder's total (its DAG's cumulative size, as `ipfs ls` shows it). */
 export async function entrySize(entry: UnixFSEntry, reader: ReadableStorage): Promise<number> {
   if (entry.type !== 'directory') return Number(entry.size)
-  const parts: Uint8Array[] = []
-  for await (const chunk of reader.get(entry.cid)) parts.push(chunk)
-  return dagSize(entry.cid, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)) ?? Number(entry.size)
+  return dagSize(entry.cid, await readBlock(reader, entry.cid, {})) ?? Number(entry.size)
 }
 
 /** A folder's entries with their kinds and sizes (each entry's root block read through `reader`). */
@@ -179,7 +177,9 @@ async function* walkFile(
       const link = links[turn.index] as dagPb.PBLink
       const declared = unixfs.blockSizes[turn.index] as bigint
       if (link.Hash.code === raw.code) {
-        yield* sized(oneBlock(block), declared, link.Hash)
+        if (BigInt(block.length) !== declared)
+          throw new InvalidInputError(`${link.Hash} holds ${block.length} bytes, not the ${declared} declared for it`)
+        yield block
       } else if (link.Hash.code === dagPb.code) {
         const child = dagPb.decode(block)
         let data: UnixFS
@@ -199,10 +199,6 @@ async function* walkFile(
     // Stopped early (an error, or the consumer left): give back the spares still held.
     for (const p of pending) if (p.spare) walk.spare++
   }
-}
-
-async function* oneBlock(block: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield block
 }
 
 async function readBlock(reader: ReadableStorage, cid: CID, options: AbortOptions): Promise<Uint8Array> {

@@ -114,14 +114,10 @@ function eagerLeaves(options: { rawLeaves: boolean; cidVersion: 0 | 1 }): Buffer
       try {
         for await (const chunk of file.content) {
           const started = leaf(chunk, blockstore)
-          const settled: Promise<void> = started.then(
-            () => {
-              running.delete(settled)
-            },
-            () => {
-              running.delete(settled)
-            },
-          )
+          const forget = (): void => {
+            running.delete(settled)
+          }
+          const settled: Promise<void> = started.then(forget, forget)
           running.add(settled)
           ahead.push(started)
           wake('importer')

@@ -631,7 +631,6 @@ type WasmMemory = new (init: { initial: number }) => { buffer: ArrayBuffer }
  * are in use. Only the slots ever used take memory.
  */
 class AlignedSlots {
-  readonly #memory: ArrayBuffer
   readonly #free: Uint8Array[] = []
   readonly #waiting: Array<(slot: Uint8Array) => void> = []
 
@@ -639,8 +638,8 @@ class AlignedSlots {
     if (slotBytes % DIRECT_ALIGN !== 0) throw new RangeError(`slots of ${slotBytes} bytes are not aligned`)
     const Memory = (globalThis as { WebAssembly?: { Memory: WasmMemory } }).WebAssembly?.Memory
     if (Memory === undefined) throw new Error('no WebAssembly here')
-    this.#memory = new Memory({ initial: Math.ceil((slotBytes * count) / 65_536) }).buffer
-    for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(this.#memory, i * slotBytes, slotBytes))
+    const memory = new Memory({ initial: Math.ceil((slotBytes * count) / 65_536) }).buffer
+    for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(memory, i * slotBytes, slotBytes))
   }
 
   take(): Promise<Uint8Array> {
