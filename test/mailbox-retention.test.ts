@@ -40,11 +40,14 @@ describe('mailbox: retention', () => {
   it('a message no device collects is dropped after messageTtlMs', async () => {
     const { box, dropped, mailKeys } = await held({ messageTtlMs: 300, sweepIntervalMs: 50 })
     assert.equal((await box.mailbox?.status())?.holding[0]?.messages, 2)
-    await waitFor(() => dropped.length > 0, { what: 'expiry', timeoutMs: 5_000 })
-    assert.deepEqual(
-      dropped.map((d) => [d.identity, d.messages, d.reason]),
-      [['bafybob', 2, 'expired']],
+    // The two copies (one per device) may be stored a sweep apart on a loaded machine, so they
+    // may expire in one sweep or two (a clean-clone run saw 1 then 1).
+    await waitFor(() => dropped.reduce((n, d) => n + d.messages, 0) >= 2, { what: 'expiry', timeoutMs: 5_000 })
+    assert.equal(
+      dropped.reduce((n, d) => n + d.messages, 0),
+      2,
     )
+    assert.ok(dropped.every((d) => d.identity === 'bafybob' && d.reason === 'expired'))
     assert.deepEqual((await box.mailbox?.status())?.holding, [])
     assert.equal(await mailKeys(), 0, 'nothing of it left in the datastore')
   })
