@@ -63,7 +63,7 @@ describe('blockstore direct writes', () => {
     host.set(parted.bytes, 3)
     const parts = [host.subarray(3, 100_003), host.subarray(100_003)]
     await store.put(parted.cid, parts)
-    assert.deepEqual(store.writes, { direct: 2, cached: 2, directOn: true })
+    assert.deepEqual(store.writes, { direct: 2, cached: 2, hashedOffThread: 0, directOn: true })
     for (const b of [whole, odd, small, parted]) {
       assert.deepEqual(await store.getBytes(b.cid), b.bytes)
       assert.deepEqual(new Uint8Array(await readFile(blockFile(dir, b.cid))), b.bytes)
@@ -86,7 +86,7 @@ describe('blockstore direct writes', () => {
     const { store } = await fresh({ directWrites: false })
     const b = await randomBlock(MiB)
     await store.put(b.cid, b.bytes)
-    assert.deepEqual(store.writes, { direct: 0, cached: 1, directOn: false })
+    assert.deepEqual(store.writes, { direct: 0, cached: 1, hashedOffThread: 0, directOn: false })
     assert.deepEqual(await store.getBytes(b.cid), b.bytes)
     await store.close()
   })

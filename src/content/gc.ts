@@ -19,9 +19,10 @@ import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import type { Logger } from '../core/logger.ts'
-import { type Blocks, ReadWriteLock } from '../store/index.ts'
+import { type Blocks, type HashAlgorithm, ReadWriteLock } from '../store/index.ts'
 import { linksOf } from './dag.ts'
 import type { SessionBlockstore } from './swarm-session.ts'
+import { hashOf } from './verify.ts'
 
 /** The roots one running transfer protects from gc. */
 export interface Retention {
@@ -50,6 +51,8 @@ export interface CollectorComponents {
 
 export interface WritableBlocks {
   put(cid: CID, bytes: Uint8Array): Promise<CID>
+  /** Store a block named by its bytes, hashed by the store as it writes it (Blocks.putHashed). */
+  putHashed?(bytes: Uint8Array, algorithm: HashAlgorithm, name: (digest: Uint8Array) => CID): Promise<CID>
 }
 
 export class GarbageCollector {
@@ -69,6 +72,18 @@ export class GarbageCollector {
       readInto: (cid, target) => blocks.readInto(cid, target),
       size: (cid) => blocks.size(cid),
       put: (cid, bytes) => lock.read(() => blocks.put(cid, bytes)),
+    }
+    const putHashed = blocks.putHashed?.bind(blocks)
+    if (putHashed !== undefined && blocks.hashesOffThread === true) {
+      this.store.putChecked = (cid, parts) => {
+        const algorithm = hashOf(cid)
+        if (algorithm === undefined) throw new TypeError(`the store does not hash ${cid}`)
+        const expected = cid.multihash.digest
+        const same = (digest: Uint8Array) => digest.length === expected.length && Buffer.compare(digest, expected) === 0
+        return lock.read(
+          async () => (await putHashed(parts, algorithm, (d) => (same(d) ? cid : undefined))) !== undefined,
+        )
+      }
     }
   }
 
@@ -91,7 +106,7 @@ export class GarbageCollector {
   /** The blockstore as an import writes it: writes under a read lock, each recorded in `retention`. */
   importStore(retention: Retention): WritableBlocks {
     const blocks = this.#c.blockstore
-    return {
+    const store: WritableBlocks = {
       put: (cid, bytes) =>
         this.#lock.read(async () => {
           // A file often repeats a chunk (zeros): written once.
@@ -101,6 +116,17 @@ export class GarbageCollector {
           return cid
         }),
     }
+    const putHashed = blocks.putHashed?.bind(blocks)
+    if (putHashed !== undefined && blocks.hashesOffThread === true) {
+      // Hashed while written: a repeated chunk is written again, over its first copy.
+      store.putHashed = (bytes, algorithm, name) =>
+        this.#lock.read(async () => {
+          const cid = (await putHashed([bytes], algorithm, name)) as CID
+          retention.wrote(cid, bytes)
+          return cid
+        })
+    }
+    return store
   }
 
   /** Delete every stored block that no pin and no running transfer needs. */

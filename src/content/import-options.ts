@@ -13,6 +13,7 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create as createDigest } from 'multiformats/hashes/digest'
+import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidInputError } from '../core/errors.ts'
 
@@ -69,6 +70,27 @@ async function digestOffThread(bytes: Uint8Array) {
   return createDigest(sha256.code, new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes)))
 }
 
+/** A store that can hash what it writes (gc.ts's import store over the filesystem blockstore). */
+interface HashingStore {
+  putHashed?(bytes: Uint8Array, algorithm: 'sha256', name: (digest: Uint8Array) => CID): Promise<CID>
+}
+
+/**
+ * A leaf stored under its SHA-256 CID (`cidOf` its multihash): hashed by the store as it writes it
+ * (on a worker, in the buffer of its direct write) where the store can, else hashed here first.
+ */
+async function stored(
+  blockstore: Parameters<BufferImporter>[1] & HashingStore,
+  block: Uint8Array,
+  cidOf: (digest: MultihashDigest<typeof sha256.code>) => CID,
+): Promise<CID> {
+  const named = (digest: Uint8Array) => cidOf(createDigest(sha256.code, digest))
+  if (blockstore.putHashed !== undefined) return blockstore.putHashed(block, 'sha256', named)
+  const cid = cidOf(await digestOffThread(block))
+  await blockstore.put(cid, block)
+  return cid
+}
+
 /** Leaves started ahead of the importer, per file: what an import holds beyond its batch. */
 const LEAVES_AHEAD = 8
 
@@ -82,16 +104,14 @@ const LEAVES_AHEAD = 8
  */
 function eagerLeaves(options: { rawLeaves: boolean; cidVersion: 0 | 1 }): BufferImporter {
   type Leaf = Awaited<ReturnType<typeof leaf>>
-  const leaf = async (chunk: Uint8Array, blockstore: Parameters<BufferImporter>[1]) => {
+  const leaf = async (chunk: Uint8Array, blockstore: Parameters<BufferImporter>[1] & HashingStore) => {
     if (options.rawLeaves) {
-      const cid = CID.createV1(raw.code, await digestOffThread(chunk))
-      await blockstore.put(cid, chunk)
+      const cid = await stored(blockstore, chunk, (d) => CID.createV1(raw.code, d))
       return { cid, size: BigInt(chunk.length), block: chunk, unixfs: undefined as UnixFS | undefined }
     }
     const unixfs = new UnixFS({ type: 'file', data: chunk })
     const block = dagPb.encode({ Data: unixfs.marshal(), Links: [] })
-    const cid = CID.create(options.cidVersion, dagPb.code, await digestOffThread(block))
-    await blockstore.put(cid, block)
+    const cid = await stored(blockstore, block, (d) => CID.create(options.cidVersion, dagPb.code, d))
     return { cid, unixfs, size: BigInt(block.length), block }
   }
   return async function* (file, blockstore) {

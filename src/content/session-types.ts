@@ -3,7 +3,6 @@ import type { CID } from 'multiformats/cid'
 import type { Logger } from '../core/logger.ts'
 import type { Net } from '../net/types.ts'
 import type { FetchOptions } from './fetch-progress.ts'
-import type { BlockHasher } from './hash-threads.ts'
 import type { SessionLimits } from './session-limits.ts'
 import type { ByteRate } from './throttle.ts'
 import type { WantListSizes } from './want-list.ts'
@@ -17,6 +16,12 @@ export interface SessionBlockstore {
   size?(cid: CID): Promise<number>
   /** Store a block given whole or as the parts it arrived in (written in one go, never joined). */
   put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
+  /**
+   * Store a received block hashed by the store as it writes it (off the event loop): false, and
+   * nothing kept, when it does not match `cid`. Present only where the store hashes off the
+   * event loop; without it blocks are hashed as they arrive, then `put`.
+   */
+  putChecked?(cid: CID, parts: Uint8Array[]): Promise<boolean>
 }
 
 /** Session settings; the limits of session-limits.ts default when absent. */
@@ -43,8 +48,6 @@ export interface SessionComponents {
   onReceived?(peerId: string, bytes: number): void
   /** Where there is a choice, peers of a higher tier choose their blocks first (core/contribution.ts). */
   preference?(peerId: string): number
-  /** Hashes received blocks on worker threads; without it they are hashed as they arrive. */
-  hasher?: BlockHasher
   log: Logger
 }
 

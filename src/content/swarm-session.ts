@@ -40,15 +40,14 @@ import {
 import { dagSize, linksOf } from './dag.ts'
 import { DownloadTally } from './download-tally.ts'
 import type { FetchResult, PeerState, PeerTally } from './fetch-progress.ts'
-import type { BlockHasher } from './hash-threads.ts'
 import { DEFAULT_CHUNK_SIZE } from './import-options.ts'
 import { type ProviderMessage, readProviderMessages } from './provider-messages.ts'
 import { searchProviders } from './provider-search.ts'
 import { pickBlocks } from './scheduler.ts'
 import { type SessionLimits, sessionLimits } from './session-limits.ts'
 import { SessionPeer } from './session-peer.ts'
-import type { SessionComponents, SessionOptions, SessionSizes } from './session-types.ts'
-import { isSupported } from './verify.ts'
+import type { SessionBlockstore, SessionComponents, SessionOptions, SessionSizes } from './session-types.ts'
+import { hashOf, isSupported } from './verify.ts'
 import { WantList } from './want-list.ts'
 
 export type {
@@ -349,7 +348,7 @@ export class SwarmSession {
         return peer.active
       },
       (cid) => peer.requests.has(cid.toString()),
-      (cid) => this.#c.hasher?.takes(cid) ?? false,
+      (cid) => this.#c.blockstore.putChecked !== undefined && hashOf(cid) !== undefined,
     )
     if (this.#signal.aborted || !peer.active) return
     if (end.kind === 'violation') this.#violation(peer, end.error)
@@ -434,14 +433,15 @@ export class SwarmSession {
     await this.#c.downloadRate.take(length, this.#signal)
     // Hashed as it arrived (block-frames.ts), before anything else looks at it...
     if (block.matches !== undefined) return this.#onChecked(peer, cid, key, sentAt, block.matches, block.parts, length)
-    // ...or on a worker thread while this stream reads on; then taken (or the peer dropped) as
-    // above. A bounded number at once (storeQueue), each also counted in its peer's window.
-    const hasher = this.#c.hasher as BlockHasher
-    const checked = hasher.verify(cid, block.parts, length).then(
+    // ...or by the store as it writes it, off the event loop, while this stream reads on; then
+    // taken (or the peer dropped) as above, already stored. A bounded number at once
+    // (storeQueue), each also counted in its peer's window.
+    const store = this.#c.blockstore as Required<Pick<SessionBlockstore, 'putChecked'>>
+    const checked = store.putChecked(cid, block.parts).then(
       async (matches) => {
-        if (this.#signal.aborted || !peer.active) return // dropped meanwhile: nothing more of it is kept
+        if (this.#signal.aborted || !peer.active) return // dropped meanwhile: nothing more of it is taken
         if (!peer.requests.has(key)) return // cancelled or moved meanwhile: as a late copy, ignored
-        await this.#onChecked(peer, cid, key, sentAt, matches, block.parts, length)
+        await this.#onChecked(peer, cid, key, sentAt, matches, block.parts, length, true)
       },
       (err: Error) => this.#fail(err),
     )
@@ -450,7 +450,10 @@ export class SwarmSession {
     while (this.#verifying.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#verifying)
   }
 
-  /** A block that was asked of `peer` arrived and was hashed: drop the peer, or take the block. */
+  /**
+   * A block that was asked of `peer` arrived and was hashed: drop the peer, or take the block
+   * (`stored`: the store hashed it as it wrote it, and kept it).
+   */
   async #onChecked(
     peer: SessionPeer,
     cid: CID,
@@ -459,6 +462,7 @@ export class SwarmSession {
     matches: boolean,
     parts: Uint8Array[],
     length: number,
+    stored = false,
   ): Promise<void> {
     if (!matches) {
       this.#c.log.warn('peer sent a corrupt block', { peerId: peer.id, cid: key })
@@ -483,15 +487,22 @@ export class SwarmSession {
     // Ask for the next blocks at once, and store this one in the background so the stream
     // keeps flowing; a bounded number of stores at once.
     this.#schedule()
-    const stored = this.#store(peer, cid, key, parts, length)
-    this.#stores.add(stored)
-    void stored.finally(() => this.#stores.delete(stored))
+    const storing = this.#store(peer, cid, key, parts, length, stored)
+    this.#stores.add(storing)
+    void storing.finally(() => this.#stores.delete(storing))
     while (this.#stores.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#stores)
   }
 
-  async #store(peer: SessionPeer, cid: CID, key: string, parts: Uint8Array[], length: number): Promise<void> {
+  async #store(
+    peer: SessionPeer,
+    cid: CID,
+    key: string,
+    parts: Uint8Array[],
+    length: number,
+    stored: boolean,
+  ): Promise<void> {
     try {
-      await this.#c.blockstore.put(cid, parts)
+      if (!stored) await this.#c.blockstore.put(cid, parts)
       this.#tally.fetched(length)
       peer.bytes += length
       peer.blocks++

@@ -3,7 +3,7 @@
  * node's upload slots, rate limits and the record of peers caught sending corrupt blocks.
  */
 import type { CID } from 'multiformats/cid'
-import { BLOCKS_CLOSE_GRACE_MS, DEFAULT_CONTENT_HASH_THREADS } from '../core/constants.ts'
+import { BLOCKS_CLOSE_GRACE_MS } from '../core/constants.ts'
 import type { Contribution } from '../core/contribution.ts'
 import { AbortedError } from '../core/errors.ts'
 import { encodeFrame, readFrames } from '../core/framing.ts'
@@ -11,7 +11,6 @@ import type { Logger } from '../core/logger.ts'
 import type { Net, ProtocolStream } from '../net/types.ts'
 import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES, WANT_HAVE } from './blocks-message.ts'
 import type { FetchOptions, FetchResult } from './fetch-progress.ts'
-import { HashThreads } from './hash-threads.ts'
 import { BlocksServer, type ServedTally, type ServerInit } from './swarm-server.ts'
 import { type SessionBlockstore, type SessionOptions, SwarmSession, type SwarmTuning } from './swarm-session.ts'
 import { ByteRate } from './throttle.ts'
@@ -26,8 +25,6 @@ export interface SwarmInit extends SwarmTuning, ServerInit {
   uploadSlots: number
   /** Corrupt blocks after which a peer is refused (served nothing, asked nothing). */
   banAfter: number
-  /** Worker threads hashing received blocks (0: hashed as they arrive, on the main thread). */
-  hashThreads?: number
 }
 
 export interface SwarmComponents {
@@ -47,7 +44,6 @@ export class Swarm {
   readonly #downloadRate: ByteRate
   readonly #offences = new Map<string, number>()
   readonly #sessions = new Set<SwarmSession>()
-  readonly #hasher: HashThreads
   /** The ledger's side (set at its start): counts, weights under contention, refusals. */
   #contribution: Contribution | undefined
 
@@ -56,7 +52,6 @@ export class Swarm {
     this.#c = components
     this.#uploadRate = new ByteRate(init.uploadLimit)
     this.#downloadRate = new ByteRate(init.downloadLimit)
-    this.#hasher = new HashThreads({ threads: init.hashThreads ?? DEFAULT_CONTENT_HASH_THREADS })
     const weight = (peer: string) => this.#contribution?.weight(peer) ?? 1
     this.#server = new BlocksServer(
       {
@@ -81,7 +76,6 @@ export class Swarm {
     this.#server.closeAll()
     for (const session of this.#sessions) session.cancel(new AbortedError('the node is stopping'))
     await Promise.all([...this.#sessions].map((s) => s.closed))
-    await this.#hasher.close()
   }
 
   /** Fetch a DAG (or, with `recursive: false`, its root block) from every peer that has it. */
@@ -116,7 +110,6 @@ export class Swarm {
         reportCorrupt: (peer, cid) => this.#reportCorrupt(peer, cid),
         onReceived: (peer, bytes) => this.#contribution?.got(peer, bytes, 'blocks'),
         preference: (peer) => this.#contribution?.preference(peer) ?? 0,
-        hasher: this.#hasher,
         log: this.#c.logger,
       },
       options,

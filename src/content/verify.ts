@@ -15,6 +15,12 @@ export function isSupported(cid: CID): boolean {
   return codecOk && (hash === SHA2_256 || hash === SHA2_512 || hash === IDENTITY)
 }
 
+/** The hash `cid` names, when it is one a store computes (SHA-256, SHA-512); undefined for identity and others. */
+export function hashOf(cid: CID): 'sha256' | 'sha512' | undefined {
+  const code = cid.multihash.code
+  return code === SHA2_256 ? 'sha256' : code === SHA2_512 ? 'sha512' : undefined
+}
+
 /** True when `data` hashes to the digest inside `cid`. */
 export function blockMatches(cid: CID, data: Uint8Array): boolean {
   const expected = cid.multihash.digest

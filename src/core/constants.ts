@@ -508,6 +508,12 @@ export const DEFAULT_BLOCKSTORE_SPARE_FILES = 1024
 export const DEFAULT_BLOCKSTORE_DIRECT_SLOTS = 8
 /** Bytes of each of those buffers: the default chunk (1 MiB); larger blocks are written through the page cache. */
 export const BLOCKSTORE_DIRECT_SLOT_BYTES = 1024 * 1024
+/**
+ * Worker threads that hash the blocks a download receives or an import reads, in the direct
+ * writes' buffers while they are written (src/store/slot-hasher.ts), so the event loop neither
+ * hashes nor copies them again; 0 = hashed on the event loop (config `content.hashThreads`).
+ */
+export const DEFAULT_BLOCKSTORE_HASH_THREADS = 1
 /** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
 export const DEFAULT_SIM_RTO_MS = 200
 /**
@@ -611,16 +617,7 @@ export const BULK_RELAY_RESERVE_BYTES = 1024 * 1024
  * one block of the default 1 MiB chunk size (OpenStreamOptions.bulk).
  */
 export const BULK_UNIT_BYTES = 1024 * 1024
-/**
- * Worker threads that hash blocks received by downloads (src/content/hash-threads.ts), so the
- * thread reading the peers' streams does not also hash every byte; 0 = hash on that thread.
- * 0 by default: on the 2-core machine measured (seeder and downloader side by side) a worker
- * gave no faster get and cost ~0.6 CPU-s per 512 MiB (the copy) and ~20 MiB of RSS.
- */
-export const DEFAULT_CONTENT_HASH_THREADS = 0
 /** Blocks read ahead of the consumer on each level of a file's DAG when it is exported or streamed (src/content/exporter.ts). */
 export const DEFAULT_EXPORT_READ_AHEAD = 4
-/** Shared memory each hashing thread reads blocks from (blocks are copied in; larger ones are hashed inline). */
-export const DEFAULT_HASH_THREAD_RING_BYTES = 4 * 1024 * 1024
 /** Ed25519 public keys whose strict checks and OpenSSL key are kept for verification (src/core/crypto.ts). */
 export const ED25519_VERIFY_KEY_CACHE = 1024

@@ -160,7 +160,10 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
   if (paths === undefined) {
     blockstore = new MemoryBlocks()
   } else {
-    const fs = new FsBlockstore(paths.blocks, { directWrites: config.content.directWrites })
+    const fs = new FsBlockstore(paths.blocks, {
+      directWrites: config.content.directWrites,
+      hashThreads: config.content.hashThreads,
+    })
     await fs.open()
     blockstore = fs
   }
@@ -212,8 +215,9 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
           await services.stop()
           await net.stop()
         } finally {
-          // Blocks written since the last checkpoint made durable: the next start re-checks none.
-          await blockstore.flush().catch((err: Error) => log.warn('blocks not synced at stop', { error: err.message }))
+          // Blocks written since the last checkpoint made durable (the next start re-checks none),
+          // and the store's hash workers and sync helper ended.
+          await blockstore.close().catch((err: Error) => log.warn('blocks not synced at stop', { error: err.message }))
           await store.close()
           log.info('node stopped')
         }

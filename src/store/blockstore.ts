@@ -36,7 +36,7 @@
  * the importer computes the CIDs of what it writes itself.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, webcrypto } from 'node:crypto'
 import { constants } from 'node:fs'
 import {
   access,
@@ -60,9 +60,11 @@ import {
   BLOCKSTORE_DIRECT_SLOT_BYTES,
   DEFAULT_BLOCKSTORE_CHECKPOINT_BYTES,
   DEFAULT_BLOCKSTORE_DIRECT_SLOTS,
+  DEFAULT_BLOCKSTORE_HASH_THREADS,
   DEFAULT_BLOCKSTORE_SPARE_FILES,
 } from '../core/constants.ts'
 import { NotFoundError, StorageFullError } from '../core/errors.ts'
+import { type SlotHashAlgorithm, SlotHasher, type WasmMemory, type WasmMemoryConstructor } from './slot-hasher.ts'
 
 const INCOMING = '.incoming'
 const SPARE = '.spare'
@@ -83,6 +85,11 @@ export interface FsBlockstoreInit {
   directWrites?: boolean
   /** Direct writes under way at once (DEFAULT_BLOCKSTORE_DIRECT_SLOTS). */
   directSlots?: number
+  /**
+   * Worker threads that hash the blocks `putHashed` writes directly, in their slots, while they
+   * are written (DEFAULT_BLOCKSTORE_HASH_THREADS; 0: hashed on the caller's thread).
+   */
+  hashThreads?: number
 }
 
 /** What `open()` found of an earlier crash. */
@@ -126,7 +133,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   readonly #directSlots: number
   /** The aligned buffers of direct writes, made at the first. */
   #slots: AlignedSlots | undefined
-  readonly #written = { direct: 0, cached: 0 }
+  readonly #hashThreads: number
+  /** Hashes slots on workers: with the slots, when they are shared and threads are asked for. */
+  #hasher: SlotHasher | undefined
+  readonly #written = { direct: 0, cached: 0, hashedOffThread: 0 }
 
   constructor(root: string, init: FsBlockstoreInit = {}) {
     super()
@@ -135,6 +145,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     this.#spareMax = init.spareFiles ?? DEFAULT_BLOCKSTORE_SPARE_FILES
     this.#directSlots = Math.max(1, init.directSlots ?? DEFAULT_BLOCKSTORE_DIRECT_SLOTS)
     this.#direct = (init.directWrites ?? true) && O_DIRECT !== undefined
+    this.#hashThreads = Math.max(0, init.hashThreads ?? DEFAULT_BLOCKSTORE_HASH_THREADS)
   }
 
   /**
@@ -200,6 +211,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       await this.flush()
     } finally {
       this.#syncer.close()
+      await this.#hasher?.close()
     }
   }
 
@@ -287,13 +299,58 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   override async put(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
     // No look for an existing copy first: callers ask has() where it matters (the importer, a
     // download's walk), and a second copy renamed over the first holds the same bytes.
-    const path = this.#path(cid)
     const parts = value instanceof Uint8Array ? [value] : Array.isArray(value) ? (value as Uint8Array[]) : undefined
     const length = parts?.reduce((n, p) => n + p.length, 0)
-    const { tmp, length: written } =
+    const written =
       (parts !== undefined && length !== undefined && this.#directFits(length)
-        ? await this.#writeDirect(cid, parts, length)
+        ? await this.#writeDirect(cid.toString(), parts, length)
         : undefined) ?? (await this.#writeCached(cid, value))
+    await this.#place(cid, written.tmp, written.length)
+    return cid
+  }
+
+  /**
+   * Whether `putHashed` hashes off the caller's thread (worker threads, blocks written directly):
+   * callers that could hash as the bytes arrive then leave it to the store.
+   */
+  get hashesOffThread(): boolean {
+    return this.#direct && this.#hashThreads > 0 && (this.#slots === undefined || this.#hasher !== undefined)
+  }
+
+  /**
+   * Store a block named by its bytes: they are hashed with `algorithm` and kept under
+   * `name(digest)`, or dropped (nothing kept, undefined returned) when that is undefined, as for a
+   * received block that does not match the CID asked for. A block written directly is copied
+   * once into its slot and hashed there on a worker while its file is written; others are hashed
+   * first (on the libuv pool when one part of 64 KiB or more, else on this thread).
+   */
+  async putHashed(
+    parts: Uint8Array[],
+    algorithm: SlotHashAlgorithm,
+    name: (digest: Uint8Array) => CID | undefined,
+  ): Promise<CID | undefined> {
+    let length = 0
+    for (const part of parts) length += part.length
+    if (this.#directFits(length) && this.#hashThreads > 0) {
+      const written = await this.#writeDirect('a block', parts, length, algorithm)
+      if (written !== undefined) {
+        const cid = name(written.digest as Uint8Array)
+        if (cid === undefined) {
+          await unlink(written.tmp).catch(() => {})
+          return undefined
+        }
+        await this.#place(cid, written.tmp, written.length)
+        return cid
+      }
+    }
+    const cid = name(await digestOf(algorithm, parts))
+    if (cid !== undefined) await this.put(cid, parts)
+    return cid
+  }
+
+  /** Put a written file in place: listed in the journal, renamed to its CID, counted toward the next checkpoint. */
+  async #place(cid: CID, tmp: string, written: number): Promise<void> {
+    const path = this.#path(cid)
     const shard = join(path, '..')
     if (!this.#shards.has(shard)) {
       await mkdir(shard, { recursive: true, mode: 0o700 })
@@ -316,7 +373,6 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     if (this.#unsyncedBytes >= this.#checkpointBytes && this.#checkpoint === undefined) {
       this.#runCheckpoint().catch(() => {}) // retried at the next one; flush() reports failures
     }
-    return cid
   }
 
   /** The block through the page cache, whole, as its parts (in one call, never joined) or as a stream. */
@@ -361,14 +417,17 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 
   /**
-   * The block with O_DIRECT, copied into an aligned buffer first. Undefined when the file system
-   * refuses direct I/O (EINVAL): nothing was written, and later blocks go through the page cache.
+   * The block with O_DIRECT, copied into an aligned buffer first; with `algorithm`, also hashed
+   * there on a worker while the file is written (on this thread when no worker can). Undefined
+   * when the file system refuses direct I/O (EINVAL): nothing was written, and later blocks go
+   * through the page cache. `label` names the block in errors.
    */
   async #writeDirect(
-    cid: CID,
+    label: string,
     parts: Uint8Array[],
     length: number,
-  ): Promise<{ tmp: string; length: number } | undefined> {
+    algorithm?: SlotHashAlgorithm,
+  ): Promise<{ tmp: string; length: number; digest?: Uint8Array } | undefined> {
     if (this.#slots === undefined) {
       try {
         this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots)
@@ -377,20 +436,24 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
         this.#direct = false
         return undefined
       }
+      if (this.#slots.shared && this.#hashThreads > 0)
+        this.#hasher = new SlotHasher(this.#slots.memory, this.#hashThreads)
     }
     const slots = this.#slots
     const slot = await slots.take()
+    let hashing: Promise<Uint8Array> | undefined
     try {
       let at = 0
       for (const part of parts) {
         slot.set(part, at)
         at += part.length
       }
+      if (algorithm !== undefined) hashing = this.#hashSlot(algorithm, slot, length)
       let opened: { tmp: string; handle: FileHandle }
       try {
         opened = await this.#openForWrite(O_DIRECT as number)
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw this.#writeError(cid, err)
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw this.#writeError(label, err)
         this.#direct = false
         return undefined
       }
@@ -398,26 +461,38 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       try {
         const { bytesWritten } = await handle.write(slot, 0, length, 0)
         if (bytesWritten !== length)
-          throw new StorageFullError(`only ${bytesWritten} of ${length} bytes of block ${cid} written in ${this.#root}`)
+          throw new StorageFullError(`only ${bytesWritten} of ${length} bytes of ${label} written in ${this.#root}`)
       } catch (err) {
         await handle.close().catch(() => {})
         await unlink(tmp).catch(() => {})
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw this.#writeError(cid, err)
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw this.#writeError(label, err)
         this.#direct = false
         return undefined
       }
       await handle.close()
       this.#written.direct++
-      return { tmp, length }
+      return hashing === undefined ? { tmp, length } : { tmp, length, digest: await hashing }
     } finally {
+      // The slot is reused only once its hash is done (whatever became of the write).
+      if (hashing !== undefined) await hashing.catch(() => {})
       slots.give(slot)
     }
   }
 
-  #writeError(cid: CID, err: unknown): unknown {
+  /** The digest of a slot's first `length` bytes: by a worker, else here. */
+  async #hashSlot(algorithm: SlotHashAlgorithm, slot: Uint8Array, length: number): Promise<Uint8Array> {
+    const digest = await this.#hasher?.digest(algorithm, slot.byteOffset, length)
+    if (digest === undefined) return createHash(algorithm).update(slot.subarray(0, length)).digest()
+    this.#written.hashedOffThread++
+    return digest
+  }
+
+  #writeError(label: string | CID, err: unknown): unknown {
     const code = (err as NodeJS.ErrnoException).code
     return code === 'ENOSPC' || code === 'EDQUOT'
-      ? new StorageFullError(`no space left for block ${cid} in ${this.#root}`)
+      ? new StorageFullError(
+          `no space left for ${typeof label === 'string' ? label : `block ${label}`} in ${this.#root}`,
+        )
       : err
   }
 
@@ -546,8 +621,11 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     return true
   }
 
-  /** Blocks written so far with O_DIRECT and through the page cache, and whether direct writes are still tried (tests, diagnostics). */
-  get writes(): { direct: number; cached: number; directOn: boolean } {
+  /**
+   * Blocks written so far with O_DIRECT and through the page cache, of those hashed by a worker
+   * (putHashed), and whether direct writes are still tried (tests, diagnostics).
+   */
+  get writes(): { direct: number; cached: number; hashedOffThread: number; directOn: boolean } {
     return { ...this.#written, directOn: this.#direct }
   }
 
@@ -609,6 +687,17 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
  * Whether bytes hash to the digest in their CID (SHA-256 or SHA-512; identity CIDs hold their
  * bytes). False for any other hash: such a block cannot be vouched for.
  */
+/** The digest of a block given as parts: on the libuv pool for one part of 64 KiB or more (WebCrypto copies it there), else here. */
+async function digestOf(algorithm: SlotHashAlgorithm, parts: Uint8Array[]): Promise<Uint8Array> {
+  const only = parts.length === 1 ? parts[0] : undefined
+  if (only !== undefined && only.length >= 64 * 1024) {
+    return new Uint8Array(await webcrypto.subtle.digest(algorithm === 'sha256' ? 'SHA-256' : 'SHA-512', only))
+  }
+  const hash = createHash(algorithm)
+  for (const part of parts) hash.update(part)
+  return hash.digest()
+}
+
 function digestMatches(cid: CID, bytes: Uint8Array): boolean {
   const code = cid.multihash.code
   const digest =
@@ -622,24 +711,35 @@ function digestMatches(cid: CID, bytes: Uint8Array): boolean {
   return digest !== undefined && Buffer.compare(digest, cid.multihash.digest) === 0
 }
 
-/** WebAssembly.Memory (Node's global, absent under --jitless; the project's TypeScript libraries do not declare it). */
-type WasmMemory = new (init: { initial: number }) => { buffer: ArrayBuffer }
-
 /**
  * Page-aligned buffers for direct writes: one WebAssembly memory (mapped by the engine, so its
  * base is page-aligned, which no Buffer promises) cut into equal slots. A taker waits while all
- * are in use. Only the slots ever used take memory.
+ * are in use. Only the slots ever used take memory. The memory is shared where the engine allows
+ * it (then `shared`), so that hash workers can read the slots (slot-hasher.ts).
  */
 class AlignedSlots {
+  readonly memory: WasmMemory
+  readonly shared: boolean
   readonly #free: Uint8Array[] = []
   readonly #waiting: Array<(slot: Uint8Array) => void> = []
 
   constructor(slotBytes: number, count: number) {
     if (slotBytes % DIRECT_ALIGN !== 0) throw new RangeError(`slots of ${slotBytes} bytes are not aligned`)
-    const Memory = (globalThis as { WebAssembly?: { Memory: WasmMemory } }).WebAssembly?.Memory
+    // Absent under --jitless.
+    const Memory = (globalThis as { WebAssembly?: { Memory: WasmMemoryConstructor } }).WebAssembly?.Memory
     if (Memory === undefined) throw new Error('no WebAssembly here')
-    const memory = new Memory({ initial: Math.ceil((slotBytes * count) / 65_536) }).buffer
-    for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(memory, i * slotBytes, slotBytes))
+    const pages = Math.ceil((slotBytes * count) / 65_536)
+    let shared = true
+    let memory: WasmMemory
+    try {
+      memory = new Memory({ initial: pages, maximum: pages, shared: true })
+    } catch {
+      shared = false
+      memory = new Memory({ initial: pages })
+    }
+    this.memory = memory
+    this.shared = shared
+    for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(memory.buffer, i * slotBytes, slotBytes))
   }
 
   take(): Promise<Uint8Array> {
@@ -772,8 +872,18 @@ export interface Blocks extends Blockstore {
   has(cid: CID): Promise<boolean>
   /** Store a block whole or as the parts it arrived in. */
   put(cid: CID, value: Uint8Array | Uint8Array[]): Promise<CID>
+  /** Store a block named by its bytes, hashed as it is written (FsBlockstore.putHashed). */
+  putHashed?(
+    parts: Uint8Array[],
+    algorithm: SlotHashAlgorithm,
+    name: (digest: Uint8Array) => CID | undefined,
+  ): Promise<CID | undefined>
+  /** Whether `putHashed` hashes off the event loop. */
+  readonly hashesOffThread?: boolean
   /** Make every block written so far durable. */
   flush(): Promise<void>
+  /** Flush, then end what the store runs beside the event loop (hash workers, the sync helper). */
+  close(): Promise<void>
   getBytes(cid: CID): Promise<Uint8Array>
   /** Read a block into `target`: its length, or undefined (nothing read) when it is longer. */
   readInto(cid: CID, target: Uint8Array): Promise<number | undefined>
@@ -823,6 +933,8 @@ export class MemoryBlocks extends BaseBlockstore implements Blocks {
   }
 
   async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
 
   override async delete(cid: CID): Promise<void> {
     this.#blocks.delete(cid.toString())

@@ -10,6 +10,7 @@
  * ```
  */
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { type DeviceKey, generateDeviceKey } from '../identity/keystore.ts'
 import type { ConfigOverrides } from '../node/config.ts'
 import { createNode, type LateralNode } from '../node/node.ts'
@@ -30,7 +31,16 @@ export interface MemoryNetwork {
   stop(): Promise<void>
 }
 
-export async function createMemoryNetwork(size: number, config: ConfigOverrides = {}): Promise<MemoryNetwork> {
+export interface MemoryNetworkOptions {
+  /** Give node i a home in `<homes>/node-<i>` (its filesystem blockstore and datastore); else all in memory. */
+  homes?: string
+}
+
+export async function createMemoryNetwork(
+  size: number,
+  config: ConfigOverrides = {},
+  options: MemoryNetworkOptions = {},
+): Promise<MemoryNetwork> {
   installTeardownGuard()
   const prefix = randomBytes(4).toString('hex')
   const keys = Array.from({ length: size }, () => generateDeviceKey())
@@ -38,6 +48,7 @@ export async function createMemoryNetwork(size: number, config: ConfigOverrides 
     keys.map((key, i) =>
       createNode({
         key,
+        ...(options.homes === undefined ? {} : { home: join(options.homes, `node-${i}`) }),
         transport: 'memory',
         config: { listen: [`/memory/${prefix}-${i}`], mdns: false, bootstrap: [], metrics: false, ...config },
       }),

@@ -1,0 +1,149 @@
+/**
+ * Hashing the blockstore's aligned slots on worker threads (blockstore.ts, `putHashed`): a block
+ * is copied once into a slot of shared memory for its direct write, and a worker hashes it there
+ * while the file is written, so the event loop neither hashes it nor copies it again. SHA-256 of
+ * a download or an import costs about as much as decrypting it, and the machine has more cores.
+ *
+ * The workers read the slots' memory directly (a shared WebAssembly memory): each job is an
+ * offset and a length, each answer a digest of 32 or 64 bytes. Nothing is allocated or moved per
+ * block. A worker that cannot start or dies answers nothing more; `digest` then gives undefined
+ * and the caller hashes the slot itself: verification never depends on the workers.
+ */
+import { Worker } from 'node:worker_threads'
+
+export type SlotHashAlgorithm = 'sha256' | 'sha512'
+
+/** A WebAssembly.Memory (Node's global; the project's TypeScript libraries do not declare it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer
+}
+export type WasmMemoryConstructor = new (init: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory
+
+/** The worker: hash a range of the shared memory, answer with the digest. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const memory = new Uint8Array(workerData.memory.buffer)
+parentPort.on('message', ({ id, algorithm, start, length }) => {
+  try {
+    const digest = createHash(algorithm).update(memory.subarray(start, start + length)).digest()
+    parentPort.postMessage({ id, digest: new Uint8Array(digest) })
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err) })
+  }
+})
+`
+
+interface Reply {
+  id: number
+  digest?: Uint8Array
+  error?: string
+}
+
+class HashWorker {
+  readonly #worker: Worker
+  /** Jobs sent and not answered, by id. */
+  readonly #jobs = new Map<number, (digest: Uint8Array | undefined) => void>()
+  #ids = 0
+  #dead = false
+
+  constructor(memory: WasmMemory, onDeath: (w: HashWorker) => void) {
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory } })
+    const die = () => {
+      if (this.#dead) return
+      this.#dead = true
+      onDeath(this)
+      // Unanswered jobs are hashed by their callers.
+      for (const done of this.#jobs.values()) done(undefined)
+      this.#jobs.clear()
+    }
+    this.#worker.on('message', (reply: Reply) => {
+      const done = this.#jobs.get(reply.id)
+      this.#jobs.delete(reply.id)
+      if (this.#jobs.size === 0) this.#worker.unref()
+      done?.(reply.digest)
+    })
+    this.#worker.on('error', die)
+    this.#worker.on('exit', die)
+    // Kept alive only while it has jobs (after the listeners: adding one refs the worker again).
+    this.#worker.unref()
+    this.die = die
+  }
+
+  readonly die: () => void
+
+  /** Jobs waiting for an answer. */
+  get load(): number {
+    return this.#jobs.size
+  }
+
+  digest(algorithm: SlotHashAlgorithm, start: number, length: number): Promise<Uint8Array | undefined> {
+    if (this.#dead) return Promise.resolve(undefined)
+    const id = ++this.#ids
+    return new Promise((resolve) => {
+      if (this.#jobs.size === 0) this.#worker.ref()
+      this.#jobs.set(id, resolve)
+      this.#worker.postMessage({ id, algorithm, start, length })
+    })
+  }
+
+  async terminate(): Promise<void> {
+    this.die()
+    await this.#worker.terminate()
+  }
+}
+
+export class SlotHasher {
+  readonly #memory: WasmMemory
+  readonly #threads: number
+  #workers: HashWorker[] = []
+  #started = false
+  #closed = false
+
+  /** `memory` must be shared (its buffer a SharedArrayBuffer); `threads` workers start at the first job. */
+  constructor(memory: WasmMemory, threads: number) {
+    this.#memory = memory
+    this.#threads = Math.max(0, Math.floor(threads))
+  }
+
+  /** Workers alive now. */
+  get threads(): number {
+    return this.#workers.length
+  }
+
+  /**
+   * The digest of `length` bytes at `start` in the memory, from the least busy worker; undefined
+   * when no worker can hash (none, closed, or it died meanwhile): the caller hashes them itself.
+   * The bytes must not change until this settles.
+   */
+  digest(algorithm: SlotHashAlgorithm, start: number, length: number): Promise<Uint8Array | undefined> {
+    const worker = this.#pick()
+    return worker === undefined ? Promise.resolve(undefined) : worker.digest(algorithm, start, length)
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    const workers = this.#workers
+    this.#workers = []
+    await Promise.all(workers.map((w) => w.terminate().catch(() => {})))
+  }
+
+  #pick(): HashWorker | undefined {
+    if (this.#closed) return undefined
+    if (!this.#started) {
+      this.#started = true
+      for (let i = 0; i < this.#threads; i++) {
+        try {
+          this.#workers.push(
+            new HashWorker(this.#memory, (dead) => (this.#workers = this.#workers.filter((w) => w !== dead))),
+          )
+        } catch {
+          break // no threads here: the caller hashes
+        }
+      }
+    }
+    let best: HashWorker | undefined
+    for (const w of this.#workers) if (best === undefined || w.load < best.load) best = w
+    return best
+  }
+}
