@@ -6,34 +6,14 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { closeSync, constants, openSync, unlinkSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { FsBlockstore } from '../src/store/blockstore.ts'
-import { blockFile, randomBlock } from './helpers/raw-blocks.ts'
+import { blockFile, directWorksIn, randomBlock } from './helpers/raw-blocks.ts'
 
 const MiB = 1024 * 1024
-const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
-
-/** Whether files in `dir` can be opened with O_DIRECT. */
-function directWorksIn(dir: string): boolean {
-  if (O_DIRECT === undefined) return false
-  const probe = join(dir, 'probe')
-  try {
-    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600))
-    return true
-  } catch {
-    return false
-  } finally {
-    try {
-      unlinkSync(probe)
-    } catch {
-      // not made
-    }
-  }
-}
 
 describe('blockstore direct writes', () => {
   const dirs: string[] = []

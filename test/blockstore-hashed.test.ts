@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, constants, openSync, unlinkSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,34 +16,16 @@ import { after, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
-import { BLOCKS_PROTOCOL, decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '../src/content/blocks-message.ts'
+import { encodeMessage } from '../src/content/blocks-message.ts'
 import { blockMatches } from '../src/content/verify.ts'
-import { encodeFrame, readFrames } from '../src/core/framing.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { FsBlockstore } from '../src/store/blockstore.ts'
 import { SlotHasher, type WasmMemory, type WasmMemoryConstructor } from '../src/store/slot-hasher.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
-import { blockFile } from './helpers/raw-blocks.ts'
+import { impersonate } from './helpers/lying-provider.ts'
+import { blockFile, directWorksIn } from './helpers/raw-blocks.ts'
 
 const MiB = 1024 * 1024
-const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
-
-function directWorksIn(dir: string): boolean {
-  if (O_DIRECT === undefined) return false
-  const probe = join(dir, 'probe')
-  try {
-    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600))
-    return true
-  } catch {
-    return false
-  } finally {
-    try {
-      unlinkSync(probe)
-    } catch {
-      // not made
-    }
-  }
-}
 
 type Algorithm = 'sha256' | 'sha512'
 
@@ -198,22 +179,7 @@ describe('a download through a store that hashes as it writes', { timeout: 120_0
     const [good, liar, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
     await net.connectAll()
     // The liar says it has everything and answers every want with random bytes.
-    await liar.net.unhandle(BLOCKS_PROTOCOL)
-    await liar.net.handle(BLOCKS_PROTOCOL, async (stream) => {
-      try {
-        for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
-          const m = decodeMessage(frame)
-          if (m.t !== 'want') continue
-          const haves = m.wants.filter((w) => w.kind === 1).map((w) => w.cid)
-          if (haves.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: haves })))
-          for (const w of m.wants.filter((x) => x.kind === 0)) {
-            await stream.write(encodeFrame(encodeMessage({ t: 'block', cid: w.cid, data: randomBytes(256 * 1024) })))
-          }
-        }
-      } catch {
-        // The downloader hung up on us: expected.
-      }
-    })
+    await impersonate(liar, (c) => encodeMessage({ t: 'block', cid: c, data: randomBytes(256 * 1024) }))
     const bytes = randomBytes(4 * 1024 * 1024)
     const { cid } = await good.content.add([{ path: 'f.bin', size: bytes.length, content: [bytes] }], {
       chunker: 'size-262144',

@@ -23,6 +23,7 @@ import { silentLogger } from '../src/core/logger.ts'
 import type { Net, ProtocolStream } from '../src/net/types.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+import { impersonate } from './helpers/lying-provider.ts'
 
 /** The one frame in `bytes`. */
 function readFramesSync(bytes: Uint8Array): Uint8Array {
@@ -53,24 +54,6 @@ async function assertStoreClean(node: LateralNode): Promise<void> {
     n++
   }
   assert.ok(n > 0)
-}
-
-/** Make `node` a lying provider: says it has everything; `reply` decides what it sends for a want. */
-async function impersonate(node: LateralNode, reply: (cid: CID) => Uint8Array): Promise<void> {
-  await node.net.unhandle(BLOCKS_PROTOCOL)
-  await node.net.handle(BLOCKS_PROTOCOL, async (stream) => {
-    try {
-      for await (const frame of readFrames(stream, MAX_FRAME_BYTES)) {
-        const m = decodeMessage(frame)
-        if (m.t !== 'want') continue
-        const haves = m.wants.filter((w) => w.kind === 1).map((w) => w.cid)
-        if (haves.length > 0) await stream.write(encodeFrame(encodeMessage({ t: 'have', cids: haves })))
-        for (const w of m.wants.filter((x) => x.kind === 0)) await stream.write(encodeFrame(reply(w.cid)))
-      }
-    } catch {
-      // The downloader hung up on us: expected.
-    }
-  })
 }
 
 describe('swarm against misbehaving peers', { timeout: 120_000 }, () => {

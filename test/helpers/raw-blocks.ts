@@ -1,5 +1,6 @@
 /** Random raw blocks and where the filesystem blockstore keeps them (blockstore tests). */
 import { randomBytes } from 'node:crypto'
+import { closeSync, constants, openSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -15,4 +16,24 @@ export async function randomBlock(size = 64 * 1024): Promise<{ cid: CID; bytes: 
 export function blockFile(dir: string, cid: CID): string {
   const name = cid.toString()
   return join(dir, name.slice(-3, -1), name)
+}
+
+const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
+
+/** Whether files in `dir` can be opened with O_DIRECT. */
+export function directWorksIn(dir: string): boolean {
+  if (O_DIRECT === undefined) return false
+  const probe = join(dir, 'probe')
+  try {
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600))
+    return true
+  } catch {
+    return false
+  } finally {
+    try {
+      unlinkSync(probe)
+    } catch {
+      // not made
+    }
+  }
 }
