@@ -315,7 +315,11 @@ export async function benchTransfer(argv: string[]): Promise<void> {
       add: {
         sizeMiB: addBytes / MiB,
         medianAddMiBps: Math.round(addMiBps),
+        // Round by round: the first also syncs the file the benchmark has just written (the
+        // add's checkpoint syncs the whole file system).
+        samplesAddMiBps: addRuns.map((s) => Math.round(addBytes / MiB / s)),
         medianSha256MiBps: Math.round(hashMiBps),
+        samplesSha256MiBps: hashRuns.map((s) => Math.round(addBytes / MiB / s)),
         medianSha256StreamMiBps: Math.round(addBytes / MiB / median(streamHashRuns)),
         medianDiskWriteMiBps: Math.round(diskMiBps),
       },

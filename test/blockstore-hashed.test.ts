@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -70,7 +70,9 @@ describe('blockstore putHashed', () => {
     const { dir, store } = await fresh()
     if (!directWorksIn(dir))
       return t.skip('this file system has no O_DIRECT: blocks are hashed before they are written')
-    assert.equal(store.hashesOffThread, true)
+    assert.equal(store.hashesOffThreadFor(MiB), true)
+    assert.equal(store.hashesOffThreadFor(MiB - 100), false, 'not written directly: hashed before it is written')
+    assert.equal(store.hashesOffThreadFor(4096), false, 'too small to write directly')
     for (const algorithm of ['sha256', 'sha512'] as const) {
       const bytes = randomBytes(MiB)
       const cid = cidOf(bytes, algorithm)
@@ -117,9 +119,27 @@ describe('blockstore putHashed', () => {
     for (const [i, b] of blocks.entries()) assert.equal(journal.includes(b.cid.toString()), i % 3 !== 0)
   })
 
+  it('keeps the copy already stored: a block put again is not written over it', async (t) => {
+    const { dir, store } = await fresh()
+    if (!directWorksIn(dir)) return t.skip('this file system has no O_DIRECT')
+    const bytes = randomBytes(MiB)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes)
+    await store.flush() // durable, out of the journal
+    const { ino } = await stat(blockFile(dir, cid))
+    assert.ok((await store.putHashed([bytes], 'sha256', expecting(cid)))?.equals(cid))
+    assert.equal((await stat(blockFile(dir, cid))).ino, ino, 'the durable copy stays in place')
+    assert.equal(await leftovers(dir), 0, 'the second copy was removed')
+    await assert.rejects(
+      readFile(join(dir, '.unsynced'), 'utf8'),
+      { code: 'ENOENT' },
+      'nothing to re-check after a crash',
+    )
+  })
+
   it('hashes on the calling thread without workers, and for blocks not written directly', async () => {
     const { dir, store } = await fresh({ hashThreads: 0 })
-    assert.equal(store.hashesOffThread, false)
+    assert.equal(store.hashesOffThreadFor(MiB), false)
     const aligned = randomBytes(MiB)
     const odd = randomBytes(MiB - 100) // through the page cache
     const small = randomBytes(1000)
@@ -172,10 +192,11 @@ describe('slot hasher', () => {
 describe('a download through a store that hashes as it writes', { timeout: 120_000 }, () => {
   it('drops a peer serving corrupt blocks, keeps nothing it sent and completes from the honest one', async (t) => {
     const homes = await mkdtemp(join(tmpdir(), 'lateral-hashed-net-'))
-    t.after(() => rm(homes, { recursive: true, force: true }))
     // The honest seeder is rate-limited so the liar certainly gets asked for blocks.
     const net = await createMemoryNetwork(3, { content: { uploadLimit: 4 * 1024 * 1024 } }, { homes })
+    // Hooks run in order: the nodes stop before their homes go.
     t.after(() => net.stop())
+    t.after(() => rm(homes, { recursive: true, force: true }))
     const [good, liar, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
     await net.connectAll()
     // The liar says it has everything and answers every want with random bytes.
@@ -200,6 +221,9 @@ describe('a download through a store that hashes as it writes', { timeout: 120_0
       stored++
     }
     assert.ok(stored > 16)
-    if (store.writes.directOn) assert.ok(store.writes.hashedOffThread >= 16, 'the leaves were hashed by the store')
+    assert.deepEqual(await readdir(join(homes, 'node-2', 'blocks', '.incoming')), [], 'no file of a corrupt block left')
+    if (!store.writes.directOn)
+      return t.skip('this file system has no O_DIRECT: the leaves were hashed as they arrived')
+    assert.ok(store.writes.hashedOffThread >= 16, 'the leaves were hashed by the store')
   })
 })

@@ -98,16 +98,16 @@ const LENGTH: State = { s: 'length', value: 0, shift: 1, bytes: 0 }
 
 export class BlockFrameReader {
   readonly #accept: (cid: CID) => boolean
-  readonly #hashLater: (cid: CID) => boolean
+  readonly #hashLater: (cid: CID, length: number) => boolean
   #state: State = LENGTH
   #pending = 0
 
   /**
    * `accept(cid)`: whether a block with this CID is wanted (kept and hashed) or skipped.
-   * `hashLater(cid)`: true when the caller hashes this wanted block itself (on another thread):
+   * `hashLater(cid, length)`: true when the caller hashes this wanted block itself (the store does, off the event loop):
    * it is then kept unhashed and comes out with `matches: undefined`.
    */
-  constructor(accept: (cid: CID) => boolean, hashLater: (cid: CID) => boolean = () => false) {
+  constructor(accept: (cid: CID) => boolean, hashLater: (cid: CID, length: number) => boolean = () => false) {
     this.#accept = accept
     this.#hashLater = hashLater
   }
@@ -216,7 +216,7 @@ export class BlockFrameReader {
       left: block.length,
       length: block.length,
       parts: wanted ? [] : undefined,
-      hash: wanted && !this.#hashLater(block.cid) ? hasherFor(block.cid) : undefined,
+      hash: wanted && !this.#hashLater(block.cid, block.length) ? hasherFor(block.cid) : undefined,
     }
     this.#state = st
     // What of the data (and tail) came with the head: copied out of the head buffer.

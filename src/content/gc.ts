@@ -53,6 +53,8 @@ export interface WritableBlocks {
   put(cid: CID, bytes: Uint8Array): Promise<CID>
   /** Store a block named by its bytes, hashed by the store as it writes it (Blocks.putHashed). */
   putHashed?(bytes: Uint8Array, algorithm: HashAlgorithm, name: (digest: Uint8Array) => CID): Promise<CID>
+  /** Whether `putHashed` hashes a block of `length` bytes off the event loop now. */
+  hashesOffThreadFor?(length: number): boolean
 }
 
 export class GarbageCollector {
@@ -74,7 +76,9 @@ export class GarbageCollector {
       put: (cid, bytes) => lock.read(() => blocks.put(cid, bytes)),
     }
     const putHashed = blocks.putHashed?.bind(blocks)
-    if (putHashed !== undefined && blocks.hashesOffThread === true) {
+    const offThread = blocks.hashesOffThreadFor?.bind(blocks)
+    if (putHashed !== undefined && offThread !== undefined) {
+      this.store.checksOffThread = offThread
       this.store.putChecked = (cid, parts) => {
         const algorithm = hashOf(cid)
         if (algorithm === undefined) throw new TypeError(`the store does not hash ${cid}`)
@@ -117,8 +121,10 @@ export class GarbageCollector {
         }),
     }
     const putHashed = blocks.putHashed?.bind(blocks)
-    if (putHashed !== undefined && blocks.hashesOffThread === true) {
-      // Hashed while written: a repeated chunk is written again, over its first copy.
+    const offThread = blocks.hashesOffThreadFor?.bind(blocks)
+    if (putHashed !== undefined && offThread !== undefined) {
+      store.hashesOffThreadFor = offThread
+      // A block already stored is not written again (putHashed keeps the first copy).
       store.putHashed = (bytes, algorithm, name) =>
         this.#lock.read(async () => {
           const cid = (await putHashed([bytes], algorithm, name)) as CID

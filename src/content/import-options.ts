@@ -73,11 +73,13 @@ async function digestOffThread(bytes: Uint8Array) {
 /** A store that can hash what it writes (gc.ts's import store over the filesystem blockstore). */
 interface HashingStore {
   putHashed?(bytes: Uint8Array, algorithm: 'sha256', name: (digest: Uint8Array) => CID): Promise<CID>
+  hashesOffThreadFor?(length: number): boolean
 }
 
 /**
  * A leaf stored under its SHA-256 CID (`cidOf` its multihash): hashed by the store as it writes it
- * (on a worker, in the buffer of its direct write) where the store can, else hashed here first.
+ * (on a worker, in the buffer of its direct write) where the store can for its size, else hashed
+ * here first (and not written again when the store has it).
  */
 async function stored(
   blockstore: Parameters<BufferImporter>[1] & HashingStore,
@@ -85,7 +87,8 @@ async function stored(
   cidOf: (digest: MultihashDigest<typeof sha256.code>) => CID,
 ): Promise<CID> {
   const named = (digest: Uint8Array) => cidOf(createDigest(sha256.code, digest))
-  if (blockstore.putHashed !== undefined) return blockstore.putHashed(block, 'sha256', named)
+  if (blockstore.putHashed !== undefined && blockstore.hashesOffThreadFor?.(block.length) === true)
+    return blockstore.putHashed(block, 'sha256', named)
   const cid = cidOf(await digestOffThread(block))
   await blockstore.put(cid, block)
   return cid

@@ -31,7 +31,7 @@ export async function readProviderMessages(
   source: AsyncIterable<Uint8Array>,
   onMessage: (message: ProviderMessage) => Promise<boolean>,
   accept: (cid: CID) => boolean = () => true,
-  hashLater: (cid: CID) => boolean = () => false,
+  hashLater: (cid: CID, length: number) => boolean = () => false,
 ): Promise<StreamEnd> {
   const frames = new BlockFrameReader(accept, hashLater)
   try {

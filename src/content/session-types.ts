@@ -18,10 +18,12 @@ export interface SessionBlockstore {
   put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
   /**
    * Store a received block hashed by the store as it writes it (off the event loop): false, and
-   * nothing kept, when it does not match `cid`. Present only where the store hashes off the
-   * event loop; without it blocks are hashed as they arrive, then `put`.
+   * nothing kept, when it does not match `cid`. Used for the blocks `checksOffThread` takes;
+   * the others are hashed as they arrive, then `put`.
    */
   putChecked?(cid: CID, parts: Uint8Array[]): Promise<boolean>
+  /** Whether `putChecked` would hash a block of `length` bytes off the event loop now. */
+  checksOffThread?(length: number): boolean
 }
 
 /** Session settings; the limits of session-limits.ts default when absent. */

@@ -191,6 +191,9 @@ export class SwarmSession {
     this.#abort.abort()
     this.#waiters.end(this.#failed)
     await Promise.all([...this.#peers.values()].map((p) => p.close()))
+    // Blocks the store is hashing and writing finish before the session reports closed (and so
+    // before the node can close its store).
+    await Promise.allSettled([...this.#verifying])
     this.#markClosed()
   }
 
@@ -348,7 +351,7 @@ export class SwarmSession {
         return peer.active
       },
       (cid) => peer.requests.has(cid.toString()),
-      (cid) => this.#c.blockstore.putChecked !== undefined && hashOf(cid) !== undefined,
+      (cid, length) => hashOf(cid) !== undefined && this.#c.blockstore.checksOffThread?.(length) === true,
     )
     if (this.#signal.aborted || !peer.active) return
     if (end.kind === 'violation') this.#violation(peer, end.error)

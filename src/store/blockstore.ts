@@ -303,18 +303,20 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     const length = parts?.reduce((n, p) => n + p.length, 0)
     const written =
       (parts !== undefined && length !== undefined && this.#directFits(length)
-        ? await this.#writeDirect(cid.toString(), parts, length)
+        ? await this.#writeDirect(`block ${cid}`, parts, length)
         : undefined) ?? (await this.#writeCached(cid, value))
     await this.#place(cid, written.tmp, written.length)
     return cid
   }
 
   /**
-   * Whether `putHashed` hashes off the caller's thread (worker threads, blocks written directly):
-   * callers that could hash as the bytes arrive then leave it to the store.
+   * Whether `putHashed` hashes a block of `length` bytes off the caller's thread now (a worker,
+   * the block written directly): callers that could hash it as it arrives then leave it to the store.
    */
-  get hashesOffThread(): boolean {
-    return this.#direct && this.#hashThreads > 0 && (this.#slots === undefined || this.#hasher !== undefined)
+  hashesOffThreadFor(length: number): boolean {
+    return (
+      this.#directFits(length) && this.#hashThreads > 0 && (this.#slots === undefined || this.#hasher !== undefined)
+    )
   }
 
   /**
@@ -334,17 +336,24 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     if (this.#directFits(length) && this.#hashThreads > 0) {
       const written = await this.#writeDirect('a block', parts, length, algorithm)
       if (written !== undefined) {
-        const cid = name(written.digest as Uint8Array)
-        if (cid === undefined) {
+        let cid: CID | undefined
+        try {
+          cid = name(written.digest as Uint8Array)
+          // A copy already in place stays: it may be durable where this one is not yet.
+          if (cid === undefined || (await this.has(cid))) {
+            await unlink(written.tmp).catch(() => {})
+            return cid
+          }
+        } catch (err) {
           await unlink(written.tmp).catch(() => {})
-          return undefined
+          throw err
         }
         await this.#place(cid, written.tmp, written.length)
         return cid
       }
     }
     const cid = name(await digestOf(algorithm, parts))
-    if (cid !== undefined) await this.put(cid, parts)
+    if (cid !== undefined && !(await this.has(cid))) await this.put(cid, parts)
     return cid
   }
 
@@ -878,8 +887,8 @@ export interface Blocks extends Blockstore {
     algorithm: SlotHashAlgorithm,
     name: (digest: Uint8Array) => CID | undefined,
   ): Promise<CID | undefined>
-  /** Whether `putHashed` hashes off the event loop. */
-  readonly hashesOffThread?: boolean
+  /** Whether `putHashed` hashes a block of `length` bytes off the event loop now. */
+  hashesOffThreadFor?(length: number): boolean
   /** Make every block written so far durable. */
   flush(): Promise<void>
   /** Flush, then end what the store runs beside the event loop (hash workers, the sync helper). */
