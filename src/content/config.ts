@@ -147,7 +147,7 @@ export const contentConfig = section('File sharing. Rates are bytes per second, 
     },
   ),
   hashThreads: count(
-    'worker threads that hash the blocks a download receives or an import reads, where they are written with O_DIRECT (0 = hash on the event loop)',
+    'worker threads that hash the blocks a download receives or an import reads while they are written with O_DIRECT (each costs ~15 MiB of memory once started); 0 = hash them on the libuv pool instead (one more copy of each block)',
     DEFAULT_BLOCKSTORE_HASH_THREADS,
   ),
   directWrites: flag(

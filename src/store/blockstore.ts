@@ -87,7 +87,8 @@ export interface FsBlockstoreInit {
   directSlots?: number
   /**
    * Worker threads that hash the blocks `putHashed` writes directly, in their slots, while they
-   * are written (DEFAULT_BLOCKSTORE_HASH_THREADS; 0: hashed on the caller's thread).
+   * are written (DEFAULT_BLOCKSTORE_HASH_THREADS); 0: on the libuv pool instead (WebCrypto, which
+   * copies each block once more, but no thread of its own).
    */
   hashThreads?: number
 }
@@ -314,9 +315,8 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
    * the block written directly): callers that could hash it as it arrives then leave it to the store.
    */
   hashesOffThreadFor(length: number): boolean {
-    return (
-      this.#directFits(length) && this.#hashThreads > 0 && (this.#slots === undefined || this.#hasher !== undefined)
-    )
+    const slots = this.#slots
+    return this.#directFits(length) && (slots === undefined || this.#hasher !== undefined || !slots.shared)
   }
 
   /**
@@ -324,7 +324,8 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
    * `name(digest)`, or dropped (nothing kept, undefined returned) when that is undefined, as for a
    * received block that does not match the CID asked for. A block written directly is copied
    * once into its slot and hashed there on a worker while its file is written; others are hashed
-   * first (on the libuv pool when one part of 64 KiB or more, else on this thread).
+   * first (on the libuv pool when one part of 64 KiB or more, else on this thread). Without
+   * workers, a block written directly is hashed on the libuv pool from its slot.
    */
   async putHashed(
     parts: Uint8Array[],
@@ -333,7 +334,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   ): Promise<CID | undefined> {
     let length = 0
     for (const part of parts) length += part.length
-    if (this.#directFits(length) && this.#hashThreads > 0) {
+    if (this.#directFits(length)) {
       const written = await this.#writeDirect('a block', parts, length, algorithm)
       if (written !== undefined) {
         let cid: CID | undefined
@@ -439,7 +440,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   ): Promise<{ tmp: string; length: number; digest?: Uint8Array } | undefined> {
     if (this.#slots === undefined) {
       try {
-        this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots)
+        this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots, this.#hashThreads > 0)
       } catch {
         // No WebAssembly memory here (--jitless, an address-space limit): through the page cache.
         this.#direct = false
@@ -488,10 +489,19 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     }
   }
 
-  /** The digest of a slot's first `length` bytes: by a worker, else here. */
+  /**
+   * The digest of a slot's first `length` bytes: by a worker; without workers on the libuv pool
+   * (WebCrypto copies the bytes there; it takes no shared memory); else on this thread.
+   */
   async #hashSlot(algorithm: SlotHashAlgorithm, slot: Uint8Array, length: number): Promise<Uint8Array> {
-    const digest = await this.#hasher?.digest(algorithm, slot.byteOffset, length)
-    if (digest === undefined) return createHash(algorithm).update(slot.subarray(0, length)).digest()
+    const bytes = slot.subarray(0, length)
+    const digest =
+      this.#hasher !== undefined
+        ? await this.#hasher.digest(algorithm, slot.byteOffset, length)
+        : this.#slots?.shared === false
+          ? new Uint8Array(await webcrypto.subtle.digest(WEBCRYPTO_HASH[algorithm], bytes))
+          : undefined
+    if (digest === undefined) return createHash(algorithm).update(bytes).digest()
     this.#written.hashedOffThread++
     return digest
   }
@@ -696,11 +706,13 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
  * Whether bytes hash to the digest in their CID (SHA-256 or SHA-512; identity CIDs hold their
  * bytes). False for any other hash: such a block cannot be vouched for.
  */
+const WEBCRYPTO_HASH = { sha256: 'SHA-256', sha512: 'SHA-512' } as const
+
 /** The digest of a block given as parts: on the libuv pool for one part of 64 KiB or more (WebCrypto copies it there), else here. */
 async function digestOf(algorithm: SlotHashAlgorithm, parts: Uint8Array[]): Promise<Uint8Array> {
   const only = parts.length === 1 ? parts[0] : undefined
   if (only !== undefined && only.length >= 64 * 1024) {
-    return new Uint8Array(await webcrypto.subtle.digest(algorithm === 'sha256' ? 'SHA-256' : 'SHA-512', only))
+    return new Uint8Array(await webcrypto.subtle.digest(WEBCRYPTO_HASH[algorithm], only))
   }
   const hash = createHash(algorithm)
   for (const part of parts) hash.update(part)
@@ -723,8 +735,8 @@ function digestMatches(cid: CID, bytes: Uint8Array): boolean {
 /**
  * Page-aligned buffers for direct writes: one WebAssembly memory (mapped by the engine, so its
  * base is page-aligned, which no Buffer promises) cut into equal slots. A taker waits while all
- * are in use. Only the slots ever used take memory. The memory is shared where the engine allows
- * it (then `shared`), so that hash workers can read the slots (slot-hasher.ts).
+ * are in use. Only the slots ever used take memory. The memory is shared when asked and the engine
+ * allows it (then `shared`), so that hash workers can read the slots (slot-hasher.ts).
  */
 class AlignedSlots {
   readonly memory: WasmMemory
@@ -732,22 +744,24 @@ class AlignedSlots {
   readonly #free: Uint8Array[] = []
   readonly #waiting: Array<(slot: Uint8Array) => void> = []
 
-  constructor(slotBytes: number, count: number) {
+  /** `shared`: for hash workers, where the engine allows it. */
+  constructor(slotBytes: number, count: number, shared: boolean) {
     if (slotBytes % DIRECT_ALIGN !== 0) throw new RangeError(`slots of ${slotBytes} bytes are not aligned`)
     // Absent under --jitless.
     const Memory = (globalThis as { WebAssembly?: { Memory: WasmMemoryConstructor } }).WebAssembly?.Memory
     if (Memory === undefined) throw new Error('no WebAssembly here')
     const pages = Math.ceil((slotBytes * count) / 65_536)
-    let shared = true
-    let memory: WasmMemory
-    try {
-      memory = new Memory({ initial: pages, maximum: pages, shared: true })
-    } catch {
-      shared = false
-      memory = new Memory({ initial: pages })
+    let memory: WasmMemory | undefined
+    if (shared) {
+      try {
+        memory = new Memory({ initial: pages, maximum: pages, shared: true })
+      } catch {
+        // no shared memory here: plain
+      }
     }
+    this.shared = memory !== undefined
+    memory ??= new Memory({ initial: pages })
     this.memory = memory
-    this.shared = shared
     for (let i = count - 1; i >= 0; i--) this.#free.push(new Uint8Array(memory.buffer, i * slotBytes, slotBytes))
   }
 
