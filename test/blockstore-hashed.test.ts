@@ -72,6 +72,8 @@ describe('blockstore putHashed', () => {
     if (!directWorksIn(dir))
       return t.skip('this file system has no O_DIRECT: blocks are hashed before they are written')
     assert.equal(store.hashesOffThreadFor(MiB), true)
+    // Blocks written while the worker starts are hashed here: wait for it.
+    assert.equal(await store.hashWorkers(), 1)
     assert.equal(store.hashesOffThreadFor(MiB - 100), false, 'not written directly: hashed before it is written')
     assert.equal(store.hashesOffThreadFor(4096), false, 'too small to write directly')
     for (const algorithm of ['sha256', 'sha512'] as const) {
@@ -159,6 +161,7 @@ describe('blockstore putHashed', () => {
   it('still verifies once its workers are gone', async (t) => {
     const { dir, store } = await fresh()
     if (!directWorksIn(dir)) return t.skip('this file system has no O_DIRECT')
+    assert.equal(await store.hashWorkers(), 1)
     const first = randomBytes(MiB)
     assert.ok(await store.putHashed([first], 'sha256', expecting(cidOf(first))))
     assert.equal(store.writes.hashedOffThread, 1)
@@ -172,12 +175,15 @@ describe('blockstore putHashed', () => {
 })
 
 describe('slot hasher', () => {
-  it('hashes ranges of shared memory on a worker; gives undefined once closed', async () => {
+  it('hashes ranges of shared memory on workers once they are up; gives undefined before and once closed', async () => {
     const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory
     const memory: WasmMemory = new Memory({ initial: 32, maximum: 32, shared: true })
     const view = new Uint8Array(memory.buffer)
     view.set(randomBytes(view.length))
     const hasher = new SlotHasher(memory, 2)
+    // Asked before its workers are up, it leaves the hashing to the caller (no wait for a thread).
+    assert.equal(await hasher.digest('sha256', 0, 10), undefined)
+    assert.equal(await hasher.start(), 2)
     const ranges = Array.from({ length: 20 }, (_, i) => ({ start: i * 4096 + i, length: 65_536 - i * 7 }))
     const digests = await Promise.all(ranges.map((r) => hasher.digest('sha512', r.start, r.length)))
     assert.equal(hasher.threads, 2)
@@ -209,6 +215,7 @@ describe('a download through a store that hashes as it writes', { timeout: 120_0
       chunker: 'size-262144',
     })
     const store = downloader.content.blockstore as FsBlockstore
+    await store.hashWorkers() // else the first blocks, written while it starts, are hashed as they arrive
     const result = await downloader.content.get(cid)
     const parts: Uint8Array[] = []
     for await (const chunk of downloader.content.cat(cid)) parts.push(chunk)

@@ -438,18 +438,8 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     length: number,
     algorithm?: SlotHashAlgorithm,
   ): Promise<{ tmp: string; length: number; digest?: Uint8Array } | undefined> {
-    if (this.#slots === undefined) {
-      try {
-        this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots, this.#hashThreads > 0)
-      } catch {
-        // No WebAssembly memory here (--jitless, an address-space limit): through the page cache.
-        this.#direct = false
-        return undefined
-      }
-      if (this.#slots.shared && this.#hashThreads > 0)
-        this.#hasher = new SlotHasher(this.#slots.memory, this.#hashThreads)
-    }
-    const slots = this.#slots
+    const slots = this.#ensureSlots()
+    if (slots === undefined) return undefined
     const slot = await slots.take()
     let hashing: Promise<Uint8Array> | undefined
     try {
@@ -487,6 +477,32 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
       if (hashing !== undefined) await hashing.catch(() => {})
       slots.give(slot)
     }
+  }
+
+  /** The aligned slots (and their hasher), made at the first direct write; undefined (and no more direct writes) without WebAssembly memory. */
+  #ensureSlots(): AlignedSlots | undefined {
+    if (this.#slots === undefined) {
+      try {
+        this.#slots = new AlignedSlots(BLOCKSTORE_DIRECT_SLOT_BYTES, this.#directSlots, this.#hashThreads > 0)
+      } catch {
+        // No WebAssembly memory here (--jitless, an address-space limit): through the page cache.
+        this.#direct = false
+        return undefined
+      }
+      if (this.#slots.shared && this.#hashThreads > 0)
+        this.#hasher = new SlotHasher(this.#slots.memory, this.#hashThreads)
+    }
+    return this.#slots
+  }
+
+  /**
+   * Start the hash workers if they are not (they start with the first direct write, and hash
+   * from when they are up) and wait until they can take blocks: how many can (tests, diagnostics).
+   */
+  async hashWorkers(): Promise<number> {
+    if (!this.#direct) return 0
+    this.#ensureSlots()
+    return (await this.#hasher?.start()) ?? 0
   }
 
   /**

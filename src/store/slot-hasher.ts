@@ -32,12 +32,14 @@ parentPort.on('message', ({ id, algorithm, start, length }) => {
     parentPort.postMessage({ id, error: String(err) })
   }
 })
+parentPort.postMessage({ ready: true })
 `
 
 interface Reply {
   id: number
   digest?: Uint8Array
   error?: string
+  ready?: true
 }
 
 class HashWorker {
@@ -46,18 +48,30 @@ class HashWorker {
   readonly #jobs = new Map<number, (digest: Uint8Array | undefined) => void>()
   #ids = 0
   #dead = false
+  #ready = false
+  #onReady: () => void = () => {}
+  /** Settles once the worker can take jobs, or has died. */
+  readonly started: Promise<void>
 
   constructor(memory: WasmMemory, onDeath: (w: HashWorker) => void) {
+    this.started = new Promise((resolve) => (this.#onReady = resolve))
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory } })
     const die = () => {
       if (this.#dead) return
       this.#dead = true
+      this.#onReady()
       onDeath(this)
       // Unanswered jobs are hashed by their callers.
       for (const done of this.#jobs.values()) done(undefined)
       this.#jobs.clear()
     }
     this.#worker.on('message', (reply: Reply) => {
+      if (reply.ready === true) {
+        this.#ready = true
+        this.#worker.unref()
+        this.#onReady()
+        return
+      }
       const done = this.#jobs.get(reply.id)
       this.#jobs.delete(reply.id)
       if (this.#jobs.size === 0) this.#worker.unref()
@@ -65,12 +79,17 @@ class HashWorker {
     })
     this.#worker.on('error', die)
     this.#worker.on('exit', die)
-    // Kept alive only while it has jobs (after the listeners: adding one refs the worker again).
-    this.#worker.unref()
+    // Kept alive while it starts (someone may wait for it) and then only while it has jobs:
+    // unref'd once ready (after the listeners, since adding one refs the worker again).
     this.die = die
   }
 
   readonly die: () => void
+
+  /** Whether it has started and can take jobs. */
+  get ready(): boolean {
+    return this.#ready && !this.#dead
+  }
 
   /** Jobs waiting for an answer. */
   get load(): number {
@@ -113,12 +132,20 @@ export class SlotHasher {
 
   /**
    * The digest of `length` bytes at `start` in the memory, from the least busy worker; undefined
-   * when no worker can hash (none, closed, or it died meanwhile): the caller hashes them itself.
-   * The bytes must not change until this settles.
+   * when no worker can hash (none, closed, still starting, or it died meanwhile): the caller hashes
+   * them itself, so the first blocks do not wait for a thread to start (~35 ms, more on a busy
+   * machine). The bytes must not change until this settles.
    */
   digest(algorithm: SlotHashAlgorithm, start: number, length: number): Promise<Uint8Array | undefined> {
     const worker = this.#pick()
     return worker === undefined ? Promise.resolve(undefined) : worker.digest(algorithm, start, length)
+  }
+
+  /** Start the workers if they are not, and wait until each can take jobs (or died): how many can. */
+  async start(): Promise<number> {
+    this.#pick()
+    await Promise.all(this.#workers.map((w) => w.started))
+    return this.#workers.filter((w) => w.ready).length
   }
 
   async close(): Promise<void> {
@@ -143,7 +170,7 @@ export class SlotHasher {
       }
     }
     let best: HashWorker | undefined
-    for (const w of this.#workers) if (best === undefined || w.load < best.load) best = w
+    for (const w of this.#workers) if (w.ready && (best === undefined || w.load < best.load)) best = w
     return best
   }
 }
