@@ -84,9 +84,21 @@ export class GarbageCollector {
         if (algorithm === undefined) throw new TypeError(`the store does not hash ${cid}`)
         const expected = cid.multihash.digest
         const same = (digest: Uint8Array) => digest.length === expected.length && Buffer.compare(digest, expected) === 0
-        return lock.read(
-          async () => (await putHashed(parts, algorithm, (d) => (same(d) ? cid : undefined))) !== undefined,
-        )
+        let verdict: { resolve: (ok: boolean) => void; reject: (err: unknown) => void } | undefined
+        const matches = new Promise<boolean>((resolve, reject) => (verdict = { resolve, reject }))
+        const stored = lock
+          .read(() =>
+            putHashed(
+              parts,
+              algorithm,
+              (d) => (same(d) ? cid : undefined),
+              (d) => verdict?.resolve(same(d)),
+            ),
+          )
+          .then(() => {})
+        // A write that fails before the digest is known fails the verdict too (else a no-op).
+        stored.catch((err: unknown) => verdict?.reject(err))
+        return { matches, stored }
       }
     }
   }

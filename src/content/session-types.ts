@@ -17,11 +17,13 @@ export interface SessionBlockstore {
   /** Store a block given whole or as the parts it arrived in (written in one go, never joined). */
   put(cid: CID, bytes: Uint8Array | Uint8Array[]): Promise<CID>
   /**
-   * Store a received block hashed by the store as it writes it (off the event loop): false, and
-   * nothing kept, when it does not match `cid`. Used for the blocks `checksOffThread` takes;
-   * the others are hashed as they arrive, then `put`.
+   * Store a received block hashed by the store as it writes it (off the event loop): `matches`
+   * says as soon as the digest is known whether it is `cid`'s (false: nothing is kept), while the
+   * file may still be being written; `stored` settles once a matching block is in place (or the
+   * other dropped), and rejects when the write fails. Used for the blocks `checksOffThread`
+   * takes; the others are hashed as they arrive, then `put`.
    */
-  putChecked?(cid: CID, parts: Uint8Array[]): Promise<boolean>
+  putChecked?(cid: CID, parts: Uint8Array[]): { matches: Promise<boolean>; stored: Promise<void> }
   /** Whether `putChecked` would hash a block of `length` bytes off the event loop now. */
   checksOffThread?(length: number): boolean
 }

@@ -440,22 +440,25 @@ export class SwarmSession {
     // taken (or the peer dropped) as above, already stored. A bounded number at once
     // (storeQueue), each also counted in its peer's window.
     const store = this.#c.blockstore as Required<Pick<SessionBlockstore, 'putChecked'>>
-    const checked = store.putChecked(cid, block.parts).then(
-      async (matches) => {
+    const { matches, stored } = store.putChecked(cid, block.parts)
+    // Taken (the next blocks asked for) as soon as the digest is in, while the file is written.
+    const checked = matches.then(
+      async (ok) => {
         if (this.#signal.aborted || !peer.active) return // dropped meanwhile: nothing more of it is taken
         if (!peer.requests.has(key)) return // cancelled or moved meanwhile: as a late copy, ignored
-        await this.#onChecked(peer, cid, key, sentAt, matches, block.parts, length, true)
+        await this.#onChecked(peer, cid, key, sentAt, ok, block.parts, length, stored)
       },
       (err: Error) => this.#fail(err),
     )
-    this.#verifying.add(checked)
-    void checked.finally(() => this.#verifying.delete(checked))
+    const settled = Promise.allSettled([checked, stored]).then(() => {})
+    this.#verifying.add(settled)
+    void settled.finally(() => this.#verifying.delete(settled))
     while (this.#verifying.size >= this.#limits.storeQueue && !this.#signal.aborted) await Promise.race(this.#verifying)
   }
 
   /**
    * A block that was asked of `peer` arrived and was hashed: drop the peer, or take the block
-   * (`stored`: the store hashed it as it wrote it, and kept it).
+   * (`stored`: the store hashed it and is writing it; settles once it is in place).
    */
   async #onChecked(
     peer: SessionPeer,
@@ -465,7 +468,7 @@ export class SwarmSession {
     matches: boolean,
     parts: Uint8Array[],
     length: number,
-    stored = false,
+    stored?: Promise<void>,
   ): Promise<void> {
     if (!matches) {
       this.#c.log.warn('peer sent a corrupt block', { peerId: peer.id, cid: key })
@@ -502,10 +505,11 @@ export class SwarmSession {
     key: string,
     parts: Uint8Array[],
     length: number,
-    stored: boolean,
+    stored: Promise<void> | undefined,
   ): Promise<void> {
     try {
-      if (!stored) await this.#c.blockstore.put(cid, parts)
+      if (stored === undefined) await this.#c.blockstore.put(cid, parts)
+      else await stored
       this.#tally.fetched(length)
       peer.bytes += length
       peer.blocks++

@@ -325,17 +325,25 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
    * received block that does not match the CID asked for. A block written directly is copied
    * once into its slot and hashed there on a worker while its file is written; others are hashed
    * first (on the libuv pool when one part of 64 KiB or more, else on this thread). Without
-   * workers, a block written directly is hashed on the libuv pool from its slot.
+   * workers, a block written directly is hashed on the libuv pool from its slot. `onDigest` hears
+   * the digest as soon as it is known, while the file may still be being written.
    */
   async putHashed(
     parts: Uint8Array[],
     algorithm: SlotHashAlgorithm,
     name: (digest: Uint8Array) => CID | undefined,
+    onDigest?: (digest: Uint8Array) => void,
   ): Promise<CID | undefined> {
+    let told = false
+    const tell = (digest: Uint8Array) => {
+      if (told) return
+      told = true
+      onDigest?.(digest)
+    }
     let length = 0
     for (const part of parts) length += part.length
     if (this.#directFits(length)) {
-      const written = await this.#writeDirect('a block', parts, length, algorithm)
+      const written = await this.#writeDirect('a block', parts, length, algorithm, tell)
       if (written !== undefined) {
         let cid: CID | undefined
         try {
@@ -353,7 +361,9 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
         return cid
       }
     }
-    const cid = name(await digestOf(algorithm, parts))
+    const digest = await digestOf(algorithm, parts)
+    tell(digest)
+    const cid = name(digest)
     if (cid !== undefined && !(await this.has(cid))) await this.put(cid, parts)
     return cid
   }
@@ -437,6 +447,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     parts: Uint8Array[],
     length: number,
     algorithm?: SlotHashAlgorithm,
+    onDigest?: (digest: Uint8Array) => void,
   ): Promise<{ tmp: string; length: number; digest?: Uint8Array } | undefined> {
     const slots = this.#ensureSlots()
     if (slots === undefined) return undefined
@@ -448,7 +459,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
         slot.set(part, at)
         at += part.length
       }
-      if (algorithm !== undefined) hashing = this.#hashSlot(algorithm, slot, length)
+      if (algorithm !== undefined) {
+        hashing = this.#hashSlot(algorithm, slot, length)
+        if (onDigest !== undefined) void hashing.then(onDigest, () => {})
+      }
       let opened: { tmp: string; handle: FileHandle }
       try {
         opened = await this.#openForWrite(O_DIRECT as number)
@@ -916,6 +930,7 @@ export interface Blocks extends Blockstore {
     parts: Uint8Array[],
     algorithm: SlotHashAlgorithm,
     name: (digest: Uint8Array) => CID | undefined,
+    onDigest?: (digest: Uint8Array) => void,
   ): Promise<CID | undefined>
   /** Whether `putHashed` hashes a block of `length` bytes off the event loop now. */
   hashesOffThreadFor?(length: number): boolean
