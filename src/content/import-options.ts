@@ -4,7 +4,6 @@
  * leaves, balanced DAG of up to 174 links), as `ipfs add` users know them.
  */
 
-import { webcrypto } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { BufferImporter, ImporterOptions } from 'ipfs-unixfs-importer'
@@ -16,6 +15,7 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidInputError } from '../core/errors.ts'
+import { digestOf } from '../store/index.ts'
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024
 export const DEFAULT_MAX_LINKS = 1024
@@ -62,12 +62,11 @@ export function importerOptions(options: AddOptions): Partial<ImporterOptions> {
 }
 
 /**
- * SHA-256 on the libuv pool (WebCrypto copies the bytes and hashes them there) for large leaves,
- * so the event loop reads and stores the next ones meanwhile; small ones on this thread.
+ * SHA-256 on the libuv pool for large leaves (the store's `digestOf`), so the event loop reads
+ * and stores the next ones meanwhile; small ones on this thread.
  */
 async function digestOffThread(bytes: Uint8Array) {
-  if (bytes.length < 64 * 1024) return sha256.digest(bytes)
-  return createDigest(sha256.code, new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes)))
+  return createDigest(sha256.code, await digestOf('sha256', [bytes]))
 }
 
 /** A store that can hash what it writes (gc.ts's import store over the filesystem blockstore). */

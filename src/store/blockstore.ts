@@ -401,7 +401,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   ): Promise<{ tmp: string; length: number }> {
     const { tmp, handle } = await this.#openForWrite(0).catch((err: unknown) => {
-      throw this.#writeError(cid, err)
+      throw this.#writeError(`block ${cid}`, err)
     })
     let length = 0
     try {
@@ -420,7 +420,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     } catch (err) {
       await handle.close()
       await unlink(tmp).catch(() => {})
-      throw this.#writeError(cid, err)
+      throw this.#writeError(`block ${cid}`, err)
     }
     await handle.close()
     this.#written.cached++
@@ -536,12 +536,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     return digest
   }
 
-  #writeError(label: string | CID, err: unknown): unknown {
+  #writeError(label: string, err: unknown): unknown {
     const code = (err as NodeJS.ErrnoException).code
     return code === 'ENOSPC' || code === 'EDQUOT'
-      ? new StorageFullError(
-          `no space left for ${typeof label === 'string' ? label : `block ${label}`} in ${this.#root}`,
-        )
+      ? new StorageFullError(`no space left for ${label} in ${this.#root}`)
       : err
   }
 
@@ -671,8 +669,9 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 
   /**
-   * Blocks written so far with O_DIRECT and through the page cache, of those hashed by a worker
-   * (putHashed), and whether direct writes are still tried (tests, diagnostics).
+   * Blocks written so far with O_DIRECT and through the page cache, of those hashed off the event
+   * loop (putHashed: by a worker or on the libuv pool), and whether direct writes are still tried
+   * (tests, diagnostics).
    */
   get writes(): { direct: number; cached: number; hashedOffThread: number; directOn: boolean } {
     return { ...this.#written, directOn: this.#direct }
@@ -732,14 +731,10 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   }
 }
 
-/**
- * Whether bytes hash to the digest in their CID (SHA-256 or SHA-512; identity CIDs hold their
- * bytes). False for any other hash: such a block cannot be vouched for.
- */
 const WEBCRYPTO_HASH = { sha256: 'SHA-256', sha512: 'SHA-512' } as const
 
 /** The digest of a block given as parts: on the libuv pool for one part of 64 KiB or more (WebCrypto copies it there), else here. */
-async function digestOf(algorithm: SlotHashAlgorithm, parts: Uint8Array[]): Promise<Uint8Array> {
+export async function digestOf(algorithm: SlotHashAlgorithm, parts: Uint8Array[]): Promise<Uint8Array> {
   const only = parts.length === 1 ? parts[0] : undefined
   if (only !== undefined && only.length >= 64 * 1024) {
     return new Uint8Array(await webcrypto.subtle.digest(WEBCRYPTO_HASH[algorithm], only))
@@ -749,6 +744,10 @@ async function digestOf(algorithm: SlotHashAlgorithm, parts: Uint8Array[]): Prom
   return hash.digest()
 }
 
+/**
+ * Whether bytes hash to the digest in their CID (SHA-256 or SHA-512; identity CIDs hold their
+ * bytes). False for any other hash: such a block cannot be vouched for.
+ */
 function digestMatches(cid: CID, bytes: Uint8Array): boolean {
   const code = cid.multihash.code
   const digest =
