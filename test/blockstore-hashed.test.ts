@@ -14,15 +14,23 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
 import { encodeMessage } from '../src/content/blocks-message.ts'
 import { blockMatches } from '../src/content/verify.ts'
+import { HASH_WORKER_RESTART_MS } from '../src/core/constants.ts'
 import type { LateralNode } from '../src/node/node.ts'
 import { FsBlockstore } from '../src/store/blockstore.ts'
-import { SlotHasher, type WasmMemory, type WasmMemoryConstructor } from '../src/store/slot-hasher.ts'
+import {
+  type HashWorkerDeath,
+  SlotHasher,
+  type WasmMemory,
+  type WasmMemoryConstructor,
+} from '../src/store/slot-hasher.ts'
 import { createMemoryNetwork } from '../src/testing/memory-network.ts'
+import { waitFor } from '../src/testing/wait.ts'
 import { impersonate } from './helpers/lying-provider.ts'
 import { blockFile, directWorksIn } from './helpers/raw-blocks.ts'
 
@@ -195,6 +203,49 @@ describe('slot hasher', () => {
     }
     await hasher.close()
     assert.equal(await hasher.digest('sha256', 0, 10), undefined)
+  })
+  it('reports a worker that dies, hashes on the caller meanwhile, and replaces it after a pause that doubles', async () => {
+    const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory
+    const memory: WasmMemory = new Memory({ initial: 16, maximum: 16, shared: true })
+    const view = new Uint8Array(memory.buffer)
+    view.set(randomBytes(view.length))
+    const spawned: Worker[] = []
+    const deaths: HashWorkerDeath[] = []
+    const hasher = new SlotHasher(memory, 1, {
+      spawn: (source, options) => {
+        const w = new Worker(source, options)
+        spawned.push(w)
+        return w
+      },
+      onDeath: (d) => deaths.push(d),
+    })
+    try {
+      const expected = createHash('sha256').update(view.subarray(0, 4096)).digest()
+      assert.equal(await hasher.start(), 1)
+      assert.equal(Buffer.compare((await hasher.digest('sha256', 0, 4096)) as Uint8Array, expected), 0)
+      // Killed from outside (as by a crash): reported with its exit code, and not replaced at once.
+      await spawned[0]?.terminate()
+      await waitFor(() => (deaths.length === 1 ? true : undefined), { timeoutMs: 5_000, what: 'the death reported' })
+      assert.equal(deaths[0]?.exitCode, 1)
+      assert.equal(deaths[0]?.restartInMs, HASH_WORKER_RESTART_MS)
+      assert.equal(hasher.threads, 0)
+      assert.equal(await hasher.digest('sha256', 0, 4096), undefined, 'the caller hashes while there is no worker')
+      assert.equal(spawned.length, 1, 'no replacement before the pause')
+      // After the pause, the next job starts a replacement, which hashes once it is up.
+      await new Promise((r) => setTimeout(r, HASH_WORKER_RESTART_MS + 50))
+      assert.equal(await hasher.digest('sha256', 0, 4096), undefined, 'the replacement is still starting')
+      assert.equal(spawned.length, 2)
+      assert.equal(await hasher.start(), 1)
+      assert.equal(Buffer.compare((await hasher.digest('sha256', 0, 4096)) as Uint8Array, expected), 0)
+      // Dying again soon after: the pause doubles.
+      await spawned[1]?.terminate()
+      await waitFor(() => (deaths.length === 2 ? true : undefined), { timeoutMs: 5_000, what: 'the second death' })
+      assert.equal(deaths[1]?.restartInMs, 2 * HASH_WORKER_RESTART_MS)
+    } finally {
+      await hasher.close()
+    }
+    // Workers ended by close() are not deaths.
+    assert.equal(deaths.length, 2)
   })
 })
 

@@ -516,6 +516,13 @@ export const BLOCKSTORE_DIRECT_SLOT_BYTES = 1024 * 1024
  * (`add` of 1 GiB: 0.66-0.70 x SHA-256 against 0.72-0.91 x with the worker, same machine).
  */
 export const DEFAULT_BLOCKSTORE_HASH_THREADS = 1
+/**
+ * A hash worker that died is replaced at the next block after this pause, ms; the pause doubles
+ * with each death in a row, up to HASH_WORKER_RESTART_MAX_MS (a worker that ran that long resets
+ * the count). Meanwhile blocks are hashed by the store's caller, as before the workers started.
+ */
+export const HASH_WORKER_RESTART_MS = 1000
+export const HASH_WORKER_RESTART_MAX_MS = 5 * 60 * 1000
 /** Simulated links (src/net/sim-fabric.ts): a lost chunk is retransmitted after this long, ms (Linux's minimum TCP RTO). */
 export const DEFAULT_SIM_RTO_MS = 200
 /**

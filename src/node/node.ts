@@ -163,6 +163,13 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
     const fs = new FsBlockstore(paths.blocks, {
       directWrites: config.content.directWrites,
       hashThreads: config.content.hashThreads,
+      onHashWorkerDeath: ({ error, exitCode, ranMs, restartInMs }) =>
+        log.warn('a block hash worker died; blocks are hashed on the event loop until it is replaced', {
+          ...(error === undefined ? {} : { error: error.message }),
+          ...(exitCode === undefined ? {} : { exitCode }),
+          ranMs,
+          restartInMs,
+        }),
     })
     await fs.open()
     blockstore = fs

@@ -64,7 +64,13 @@ import {
   DEFAULT_BLOCKSTORE_SPARE_FILES,
 } from '../core/constants.ts'
 import { NotFoundError, StorageFullError } from '../core/errors.ts'
-import { type SlotHashAlgorithm, SlotHasher, type WasmMemory, type WasmMemoryConstructor } from './slot-hasher.ts'
+import {
+  type HashWorkerDeath,
+  type SlotHashAlgorithm,
+  SlotHasher,
+  type WasmMemory,
+  type WasmMemoryConstructor,
+} from './slot-hasher.ts'
 
 const INCOMING = '.incoming'
 const SPARE = '.spare'
@@ -91,6 +97,8 @@ export interface FsBlockstoreInit {
    * copies each block once more, but no thread of its own).
    */
   hashThreads?: number
+  /** Told when a hash worker dies (it is replaced after a pause; meanwhile callers hash). */
+  onHashWorkerDeath?: (death: HashWorkerDeath) => void
 }
 
 /** What `open()` found of an earlier crash. */
@@ -135,6 +143,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
   /** The aligned buffers of direct writes, made at the first. */
   #slots: AlignedSlots | undefined
   readonly #hashThreads: number
+  readonly #onHashWorkerDeath: ((death: HashWorkerDeath) => void) | undefined
   /** Hashes slots on workers: with the slots, when they are shared and threads are asked for. */
   #hasher: SlotHasher | undefined
   readonly #written = { direct: 0, cached: 0, hashedOffThread: 0 }
@@ -147,6 +156,7 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
     this.#directSlots = Math.max(1, init.directSlots ?? DEFAULT_BLOCKSTORE_DIRECT_SLOTS)
     this.#direct = (init.directWrites ?? true) && O_DIRECT !== undefined
     this.#hashThreads = Math.max(0, init.hashThreads ?? DEFAULT_BLOCKSTORE_HASH_THREADS)
+    this.#onHashWorkerDeath = init.onHashWorkerDeath
   }
 
   /**
@@ -504,7 +514,11 @@ export class FsBlockstore extends BaseBlockstore implements Blocks {
         return undefined
       }
       if (this.#slots.shared && this.#hashThreads > 0)
-        this.#hasher = new SlotHasher(this.#slots.memory, this.#hashThreads)
+        this.#hasher = new SlotHasher(
+          this.#slots.memory,
+          this.#hashThreads,
+          this.#onHashWorkerDeath === undefined ? {} : { onDeath: this.#onHashWorkerDeath },
+        )
     }
     return this.#slots
   }

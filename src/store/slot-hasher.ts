@@ -7,9 +7,13 @@
  * The workers read the slots' memory directly (a shared WebAssembly memory): each job is an
  * offset and a length, each answer a digest of 32 or 64 bytes. Nothing is allocated or moved per
  * block. A worker that cannot start or dies answers nothing more; `digest` then gives undefined
- * and the caller hashes the slot itself: verification never depends on the workers.
+ * and the caller hashes the slot itself: verification never depends on the workers. A dead worker
+ * is reported (`onDeath`) and replaced at a later job, after a pause that doubles with each death
+ * in a row (HASH_WORKER_RESTART_MS up to HASH_WORKER_RESTART_MAX_MS), so a worker that keeps
+ * dying costs a thread start every few minutes at most.
  */
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { HASH_WORKER_RESTART_MAX_MS, HASH_WORKER_RESTART_MS } from '../core/constants.ts'
 
 export type SlotHashAlgorithm = 'sha256' | 'sha512'
 
@@ -53,12 +57,18 @@ class HashWorker {
   /** Settles once the worker can take jobs, or has died. */
   readonly started: Promise<void>
 
-  constructor(memory: WasmMemory, onDeath: (w: HashWorker) => void) {
+  /** Why it died: the worker's error, or its exit code; undefined while alive or when terminated. */
+  cause: Error | number | undefined
+  /** When it started (ms, performance.now()). */
+  readonly startedAt = performance.now()
+
+  constructor(memory: WasmMemory, spawn: SpawnWorker, onDeath: (w: HashWorker) => void) {
     this.started = new Promise((resolve) => (this.#onReady = resolve))
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory } })
-    const die = () => {
+    this.#worker = spawn(WORKER_SOURCE, { eval: true, workerData: { memory } })
+    const die = (cause?: Error | number) => {
       if (this.#dead) return
       this.#dead = true
+      this.cause = cause
       this.#onReady()
       onDeath(this)
       // Unanswered jobs are hashed by their callers.
@@ -77,14 +87,14 @@ class HashWorker {
       if (this.#jobs.size === 0) this.#worker.unref()
       done?.(reply.digest)
     })
-    this.#worker.on('error', die)
-    this.#worker.on('exit', die)
+    this.#worker.on('error', (err: Error) => die(err))
+    this.#worker.on('exit', (code: number) => die(code))
     // Kept alive while it starts (someone may wait for it) and then only while it has jobs:
     // unref'd once ready (after the listeners, since adding one refs the worker again).
     this.die = die
   }
 
-  readonly die: () => void
+  readonly die: (cause?: Error | number) => void
 
   /** Whether it has started and can take jobs. */
   get ready(): boolean {
@@ -112,17 +122,46 @@ class HashWorker {
   }
 }
 
+/** A worker that died other than by `close()`, as `SlotHasher`'s `onDeath` reports it. */
+export interface HashWorkerDeath {
+  /** The worker's uncaught error, if it threw; else its exit code. */
+  error?: Error
+  exitCode?: number
+  /** How long it had run, ms. */
+  ranMs: number
+  /** When a replacement starts at the earliest (at the next job after that), ms from now. */
+  restartInMs: number
+}
+
+/** Makes a worker thread (`new Worker(source, options)` unless told otherwise). */
+export type SpawnWorker = (source: string, options: WorkerOptions) => Worker
+
+export interface SlotHasherOptions {
+  /** Told of each worker that dies (not of those `close()` ends). */
+  onDeath?: (death: HashWorkerDeath) => void
+  /** How a worker is made (tests hold on to them to end them). */
+  spawn?: SpawnWorker
+}
+
 export class SlotHasher {
   readonly #memory: WasmMemory
   readonly #threads: number
+  readonly #onDeath: ((death: HashWorkerDeath) => void) | undefined
+  readonly #spawn: SpawnWorker
   #workers: HashWorker[] = []
   #started = false
   #closed = false
+  /** Deaths in a row (reset by a worker that ran for HASH_WORKER_RESTART_MAX_MS): sets the pause. */
+  #deaths = 0
+  /** No replacement starts before this (performance.now()). */
+  #restartAt = 0
 
   /** `memory` must be shared (its buffer a SharedArrayBuffer); `threads` workers start at the first job. */
-  constructor(memory: WasmMemory, threads: number) {
+  constructor(memory: WasmMemory, threads: number, options: SlotHasherOptions = {}) {
     this.#memory = memory
     this.#threads = Math.max(0, Math.floor(threads))
+    this.#onDeath = options.onDeath
+    this.#spawn = options.spawn ?? ((source, workerOptions) => new Worker(source, workerOptions))
   }
 
   /** Workers alive now. */
@@ -157,13 +196,11 @@ export class SlotHasher {
 
   #pick(): HashWorker | undefined {
     if (this.#closed) return undefined
-    if (!this.#started) {
+    if (!this.#started || (this.#workers.length < this.#threads && performance.now() >= this.#restartAt)) {
       this.#started = true
-      for (let i = 0; i < this.#threads; i++) {
+      while (this.#workers.length < this.#threads) {
         try {
-          this.#workers.push(
-            new HashWorker(this.#memory, (dead) => (this.#workers = this.#workers.filter((w) => w !== dead))),
-          )
+          this.#workers.push(new HashWorker(this.#memory, this.#spawn, (dead) => this.#died(dead)))
         } catch {
           break // no threads here: the caller hashes
         }
@@ -172,5 +209,20 @@ export class SlotHasher {
     let best: HashWorker | undefined
     for (const w of this.#workers) if (w.ready && (best === undefined || w.load < best.load)) best = w
     return best
+  }
+
+  #died(dead: HashWorker): void {
+    this.#workers = this.#workers.filter((w) => w !== dead)
+    if (this.#closed) return
+    const ranMs = performance.now() - dead.startedAt
+    this.#deaths = ranMs >= HASH_WORKER_RESTART_MAX_MS ? 1 : this.#deaths + 1
+    const restartInMs = Math.min(HASH_WORKER_RESTART_MS * 2 ** (this.#deaths - 1), HASH_WORKER_RESTART_MAX_MS)
+    this.#restartAt = performance.now() + restartInMs
+    const cause = dead.cause
+    this.#onDeath?.({
+      ...(cause instanceof Error ? { error: cause } : cause === undefined ? {} : { exitCode: cause }),
+      ranMs: Math.round(ranMs),
+      restartInMs,
+    })
   }
 }
