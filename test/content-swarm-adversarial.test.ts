@@ -181,70 +181,165 @@ describe('swarm against misbehaving peers', { timeout: 120_000 }, () => {
   })
 
   it('a server never lets a have-answer come between the parts of a block frame (slow stream)', async () => {
-    const blocks = new Map<string, Uint8Array>()
-    const cids: CID[] = []
-    for (let i = 0; i < 4; i++) {
-      const data = randomBytes(200_000 + i)
-      const cid = CID.createV1(0x55, await mhSha256.digest(data))
-      blocks.set(cid.toString(), data)
-      cids.push(cid)
-    }
-    const server = new BlocksServer({
-      net: { penalize: () => {} } as unknown as Net,
+    const blocks = await randomBlocks(4)
+    const cids = [...blocks.values()].map((b) => b.cid)
+    const { send, frames, stop } = serveFake(blocks, { writeDelayMs: 2 })
+    send({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) })
+    for (let i = 0; i < 40; i++) send({ t: 'want', wants: [{ cid: cids[i % 4] as CID, kind: 1 as const }] })
+    await waitUntil(() => frames().filter((f) => f.t === 'block').length >= 4)
+    const all = await stop()
+    const got = all.filter((f) => f.t === 'block')
+    assert.equal(got.length, 4)
+    for (const f of got)
+      assert.ok(
+        f.t === 'block' && Buffer.from(f.data).equals(Buffer.from(blocks.get(f.cid.toString())?.data as Uint8Array)),
+      )
+    assert.equal(all.filter((f) => f.t === 'have').length, 40)
+  })
+
+  it('a server reads wanted blocks without looking them up first; one it lacks gets dont-have, within the budget', async () => {
+    const blocks = await randomBlocks(3)
+    const stored = [...blocks.values()].map((b) => b.cid)
+    const lacking = await Promise.all(
+      [1, 2, 3].map(async (i) => CID.createV1(0x55, await mhSha256.digest(randomBytes(i)))),
+    )
+    const [a, b, c] = stored as [CID, CID, CID]
+    const [x, y, z] = lacking as [CID, CID, CID]
+    const fake = serveFake(blocks, { missingWantsBurst: 3 })
+    fake.send({
+      t: 'want',
+      wants: [
+        { cid: a, kind: 0 },
+        { cid: x, kind: 0 },
+        { cid: b, kind: 1 },
+        { cid: y, kind: 1 },
+        { cid: c, kind: 0 },
+      ],
+    })
+    await waitUntil(() => fake.frames().filter((f) => f.t === 'block').length >= 2)
+    const all = await fake.stop()
+    assert.deepEqual(
+      all
+        .filter((f) => f.t === 'block')
+        .map((f) => (f.t === 'block' ? f.cid.toString() : ''))
+        .sort(),
+      [a.toString(), c.toString()].sort(),
+    )
+    const answered = (t: 'have' | 'dont-have') =>
+      all.flatMap((f) => (f.t === t ? f.cids.map((cid) => cid.toString()) : [])).sort()
+    assert.deepEqual(answered('have'), [b.toString()])
+    assert.deepEqual(answered('dont-have'), [x.toString(), y.toString()].sort())
+    // Only the two `have?` were looked up; the three blocks were just read.
+    assert.equal(fake.lookups(), 2)
+    assert.equal(fake.penalties(), 0)
+
+    // Past the budget (3 missing per burst), wanting blocks it lacks ends the stream with a penalty.
+    const greedy = serveFake(blocks, { missingWantsBurst: 3 })
+    greedy.send({ t: 'want', wants: [x, y, z, a].map((cid) => ({ cid, kind: 0 as const })) })
+    greedy.send({ t: 'want', wants: [{ cid: CID.createV1(0x55, await mhSha256.digest(randomBytes(9))), kind: 0 }] })
+    await waitUntil(() => greedy.penalties() > 0)
+    const seen = await greedy.stop()
+    assert.equal(seen.flatMap((f) => (f.t === 'dont-have' ? f.cids : [])).length, 3)
+  })
+})
+
+interface FakeBlock {
+  cid: CID
+  data: Uint8Array
+}
+
+async function randomBlocks(n: number): Promise<Map<string, FakeBlock>> {
+  const blocks = new Map<string, FakeBlock>()
+  for (let i = 0; i < n; i++) {
+    const data = randomBytes(200_000 + i)
+    const cid = CID.createV1(0x55, await mhSha256.digest(data))
+    blocks.set(cid.toString(), { cid, data })
+  }
+  return blocks
+}
+
+async function waitUntil(done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+}
+
+/**
+ * A BlocksServer serving `blocks` from memory to one in-process requester stream: messages are
+ * sent with `send`, what the server wrote is decoded by `frames`, `stop` ends the stream and
+ * gives every frame. Counts the store's look-ups (`has`) and the penalties given.
+ */
+function serveFake(blocks: Map<string, FakeBlock>, options: { writeDelayMs?: number; missingWantsBurst?: number }) {
+  let lookups = 0
+  let penalties = 0
+  const server = new BlocksServer(
+    {
+      net: { penalize: () => void penalties++ } as unknown as Net,
       blocks: {
-        has: async (cid) => blocks.has(cid.toString()),
-        getBytes: async (cid) => blocks.get(cid.toString()) as Uint8Array,
+        has: async (cid) => {
+          lookups++
+          return blocks.has(cid.toString())
+        },
+        getBytes: async (cid) => {
+          const block = blocks.get(cid.toString())
+          if (block === undefined) throw new Error(`no block ${cid}`)
+          return block.data
+        },
       },
       slots: new Slots(8),
       uploadRate: new ByteRate(0),
       isBanned: () => false,
       log: silentLogger.forComponent('test'),
-    })
-    // Incoming frames on demand; every write takes a little while, as under back-pressure.
-    const incoming: Uint8Array[] = []
-    let wake: (() => void) | undefined
-    let ended = false
-    const written: Uint8Array[] = []
-    const stream = {
-      protocol: BLOCKS_PROTOCOL,
-      remotePeer: 'requester',
-      async *[Symbol.asyncIterator]() {
-        for (;;) {
-          const next = incoming.shift()
-          if (next !== undefined) yield next
-          else if (ended) return
-          else await new Promise<void>((r) => (wake = r))
-        }
-      },
-      async write(bytes: Uint8Array) {
-        await new Promise((r) => setTimeout(r, 2))
-        written.push(bytes)
-      },
-      close: async () => {},
-      abort: () => {},
-    } as unknown as ProtocolStream
-    const send = (m: Parameters<typeof encodeMessage>[0]) => {
+    },
+    options.missingWantsBurst === undefined
+      ? {}
+      : { missingWantsBurst: options.missingWantsBurst, missingWantsPerSecond: 0.001 },
+  )
+  // Incoming frames on demand; every write may take a little while, as under back-pressure.
+  const incoming: Uint8Array[] = []
+  let wake: (() => void) | undefined
+  let ended = false
+  const written: Uint8Array[] = []
+  const stream = {
+    protocol: BLOCKS_PROTOCOL,
+    remotePeer: 'requester',
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const next = incoming.shift()
+        if (next !== undefined) yield next
+        else if (ended) return
+        else await new Promise<void>((r) => (wake = r))
+      }
+    },
+    async write(bytes: Uint8Array) {
+      if (options.writeDelayMs !== undefined) await new Promise((r) => setTimeout(r, options.writeDelayMs))
+      written.push(bytes)
+    },
+    close: async () => {},
+    abort: () => {
+      ended = true
+      wake?.()
+    },
+  } as unknown as ProtocolStream
+  const served = server.serve(stream)
+  const reader = new FrameReader(MAX_FRAME_BYTES)
+  const decoded: ReturnType<typeof decodeMessage>[] = []
+  const frames = () => {
+    for (const chunk of written.splice(0)) for (const frame of reader.push(chunk)) decoded.push(decodeMessage(frame))
+    return decoded
+  }
+  return {
+    send(m: Parameters<typeof encodeMessage>[0]) {
       incoming.push(encodeFrame(encodeMessage(m)))
       wake?.()
-    }
-    const served = server.serve(stream)
-    send({ t: 'want', wants: cids.map((cid) => ({ cid, kind: 0 as const })) })
-    for (let i = 0; i < 40; i++) send({ t: 'want', wants: [{ cid: cids[i % 4] as CID, kind: 1 as const }] })
-    const reader = new FrameReader(MAX_FRAME_BYTES)
-    const frames: ReturnType<typeof decodeMessage>[] = []
-    const deadline = Date.now() + 10_000
-    while (frames.filter((f) => f.t === 'block').length < 4 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20))
-      for (const chunk of written.splice(0)) for (const frame of reader.push(chunk)) frames.push(decodeMessage(frame))
-    }
-    ended = true
-    wake?.()
-    await served
-    for (const chunk of written.splice(0)) for (const frame of reader.push(chunk)) frames.push(decodeMessage(frame))
-    const got = frames.filter((f) => f.t === 'block')
-    assert.equal(got.length, 4)
-    for (const f of got)
-      assert.ok(f.t === 'block' && Buffer.from(f.data).equals(Buffer.from(blocks.get(f.cid.toString()) as Uint8Array)))
-    assert.equal(frames.filter((f) => f.t === 'have').length, 40)
-  })
-})
+    },
+    frames,
+    lookups: () => lookups,
+    penalties: () => penalties,
+    async stop() {
+      ended = true
+      wake?.()
+      await served
+      return frames()
+    },
+  }
+}
