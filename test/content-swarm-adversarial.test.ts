@@ -18,7 +18,7 @@ import {
 import { BlocksServer } from '../src/content/swarm-server.ts'
 import { ByteRate, Slots } from '../src/content/throttle.ts'
 import { blockMatches } from '../src/content/verify.ts'
-import { encodeFrame, FrameReader, readFrames } from '../src/core/framing.ts'
+import { encodeFrame, FrameReader } from '../src/core/framing.ts'
 import { silentLogger } from '../src/core/logger.ts'
 import type { Net, ProtocolStream } from '../src/net/types.ts'
 import type { LateralNode } from '../src/node/node.ts'
