@@ -6,13 +6,16 @@
  * Bounded whatever the peer sends: `requests` holds at most `window` (<= `windowMax`) entries,
  * the rate meter is fixed-size, and nothing else grows per block.
  */
-import { BLOCKS_CLOSE_GRACE_MS, BULK_RELAY_RESERVE_BYTES } from '../core/constants.ts'
+import { BLOCKS_CLOSE_GRACE_MS, BULK_RELAY_RESERVE_BYTES, REQUEST_QUEUE_MS } from '../core/constants.ts'
 import { encodeFrame } from '../core/framing.ts'
 import type { ProtocolStream } from '../net/types.ts'
 import { type BlocksMessage, encodeMessage } from './blocks-message.ts'
 import type { PeerState, PeerTally } from './fetch-progress.ts'
 import { RateMeter } from './rate-meter.ts'
 import type { SessionLimits } from './session-limits.ts'
+
+/** Blocks the delivery rate is measured over. */
+const RATE_SAMPLES = 8
 
 /** What sizes a peer's window (session-limits.ts). */
 export type WindowLimits = Pick<SessionLimits, 'windowInitial' | 'windowMin' | 'windowMax' | 'timeoutsBeforeDrop'>
@@ -24,7 +27,7 @@ export class SessionPeer {
   window: number
   /** CID -> time requested (performance.now()). */
   readonly requests = new Map<string, number>()
-  /** Smoothed delivery rate, bytes per second. */
+  /** Delivery rate over its last RATE_SAMPLES blocks, bytes per second. */
   rateBps = 0
   minLatencyMs = Number.POSITIVE_INFINITY
   lastArrival = 0
@@ -34,6 +37,11 @@ export class SessionPeer {
   blocks = 0
   readonly #meter: RateMeter
   readonly #limits: WindowLimits
+  /** The last RATE_SAMPLES deliveries, as [bytes, ms] pairs in a ring; their sums. */
+  readonly #sampled = new Float64Array(2 * RATE_SAMPLES)
+  #sampleCount = 0
+  #sampleBytes = 0
+  #sampleMs = 0
 
   constructor(id: string, stream: ProtocolStream, startedAt: number, limits: WindowLimits) {
     this.id = id
@@ -75,12 +83,32 @@ export class SessionPeer {
     const now = performance.now()
     const latency = now - sentAt
     this.minLatencyMs = Math.min(this.minLatencyMs, latency)
-    const interval = Math.max(0.05, now - Math.max(sentAt, this.lastArrival))
-    const sample = (bytes / interval) * 1000
-    this.rateBps = this.rateBps === 0 ? sample : this.rateBps * 0.8 + sample * 0.2
+    // The time this block took: since it was asked for or since the block before it arrived,
+    // whichever is later (time with nothing asked of the peer is not its to count).
+    const ms = Math.max(0.05, now - Math.max(sentAt, this.lastArrival))
+    // Bytes over time across the last RATE_SAMPLES blocks, not a mean of per-block rates: blocks
+    // that queued up here while this event loop was busy arrive back to back, and one such
+    // sample of a few GB/s made an average of rates believe a 20 MiB/s peer was ten times faster
+    // (its requests then looked late at once, were copied to other peers, and what it sent was
+    // wasted). A sum counts the stall before such a burst with the burst.
+    const at = this.#sampleCount % RATE_SAMPLES
+    if (this.#sampleCount >= RATE_SAMPLES) {
+      this.#sampleBytes -= this.#sampled[2 * at] as number
+      this.#sampleMs -= this.#sampled[2 * at + 1] as number
+    }
+    this.#sampled[2 * at] = bytes
+    this.#sampled[2 * at + 1] = ms
+    this.#sampleBytes += bytes
+    this.#sampleMs += ms
+    this.#sampleCount++
+    this.rateBps = (this.#sampleBytes / this.#sampleMs) * 1000
     this.lastArrival = now
     this.#meter.add(bytes, now)
-    const bdp = (this.rateBps * (this.minLatencyMs / 1000)) / Math.max(1, avgBlock)
+    // Enough asked to cover the round trip, and never less than REQUEST_QUEUE_MS of its rate:
+    // the shortest round trip seen is a best case, and a sender's disk read or a busy event
+    // loop at either end must not leave it with nothing to send.
+    const queueMs = Math.max(this.minLatencyMs, REQUEST_QUEUE_MS)
+    const bdp = (this.rateBps * (queueMs / 1000)) / Math.max(1, avgBlock)
     this.window = Math.min(this.#limits.windowMax, Math.max(this.#limits.windowMin, Math.ceil(bdp) + 2))
     this.strikes = 0
   }
