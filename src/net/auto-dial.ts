@@ -5,18 +5,21 @@
  *
  * Peers lost without a goodbye are redialled every `redialIntervalMs` (with jitter) for
  * `redialForMs`, while fewer than `autoDialTarget` are connected: a peer whose last connection
- * ended in an error (reset, or aborted when pings went unanswered: a crash, a dropped link, the
- * network split). Without it, a node that kept peers on its own side of a split never looked
- * for the others again (auto-dial acts on discovery only, and discovery on a LAN is mDNS
- * alone). A connection closed cleanly, by either side, is a goodbye: not redialled; nor is a
- * banned peer. A clean close does not always look clean from the other side (one side's write
- * racing the other's close resets the connection), so goodbyes are also said in words: a
- * stopping node tells its peers on BYE_PROTOCOL (docs/protocols/bye.md), and a peer that said
- * goodbye, or that this node hung up on, is not redialled even if its connections then end in
- * a reset. At most DEFAULT_MAX_LOST_PEERS are remembered.
+ * ended, however it ended, without a goodbye (a crash, a dropped link, the network split).
+ * Without it, a node that kept peers on its own side of a split never looked for the others
+ * again (auto-dial acts on discovery only, and discovery on a LAN is mDNS alone).
+ *
+ * How a connection ends tells nothing: a crashed process's kernel closes its sockets with a FIN
+ * when nothing was left unread, which reads here as a clean close (7 SIGKILLs of 60 on loopback,
+ * test/net-redial.test.ts), and a deliberate close reads as a reset when one side's write races
+ * the other's close, or as a bare FIN when the closing side's last frames (Yamux's GoAway) never
+ * reach the wire. So goodbyes are said in words: a stopping node, and a node that hangs up on a
+ * peer, tells it on BYE_PROTOCOL (docs/protocols/bye.md). A peer that said goodbye, that this
+ * node hung up on, or that is banned is not redialled. At most DEFAULT_MAX_LOST_PEERS are
+ * remembered.
  */
 
-import type { Connection, PeerId, PeerInfo, StreamCloseEvent } from '@libp2p/interface'
+import { type Connection, KEEP_ALIVE, type PeerId, type PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
@@ -105,31 +108,53 @@ export class AutoDialer {
     this.#node = undefined
   }
 
-  /** This node closes its connections to `peerId` on purpose: do not redial it. */
-  forget(peerId: string): void {
-    this.#farewell(peerId)
+  /**
+   * This node is about to hang up on `peer` on purpose: neither side is to redial the other. Call
+   * before closing its connections; never throws.
+   */
+  async hangingUp(peer: PeerId): Promise<void> {
+    await this.#farewell(peer)
+    await this.sayGoodbye(peer)
   }
 
   /**
-   * A goodbye, ours or the peer's: not a peer to redial, even when a close ends in an error within
-   * BYE_GRACE_MS (a write of one side racing the other's close resets the connection).
+   * A goodbye, ours or the peer's: not a peer to redial when its connections then end, cleanly or
+   * in an error (a write of one side racing the other's close resets the connection), within
+   * BYE_GRACE_MS. Nor is libp2p to redial it: its reconnect queue redials every peer tagged
+   * keep-alive when it disconnects, goodbye or not, and kad-dht tags its closest peers so (the
+   * peer that said goodbye was dialled twice in the 3 s after it stopped, test/net-redial). The
+   * tags go before the closes (the peer waits for our answer to close); kad-dht tags the peer
+   * again only once it has left its closest peers and come back.
    */
-  #farewell(peerId: string): void {
+  async #farewell(peer: PeerId): Promise<void> {
+    const peerId = peer.toString()
     this.#lost.delete(peerId)
     this.#departed.delete(peerId)
     this.#departed.set(peerId, Date.now())
     if (this.#departed.size > DEFAULT_MAX_LOST_PEERS)
       this.#departed.delete(this.#departed.keys().next().value as string)
+    const node = this.#node
+    if (node === undefined) return
+    try {
+      const { tags } = await node.peerStore.get(peer)
+      const keepAlive = [...tags.keys()].filter((tag) => tag.startsWith(KEEP_ALIVE))
+      if (keepAlive.length > 0)
+        await node.peerStore.merge(peer, { tags: Object.fromEntries(keepAlive.map((tag) => [tag, undefined])) })
+    } catch (err) {
+      // Not in the peer store (nothing to untag), or the store failed: the goodbye stands.
+      this.#log.debug('cannot untag a departing peer', { peerId, ...errorFields(err) })
+    }
   }
 
-  /** Serve BYE_PROTOCOL: a peer about to stop says so (docs/protocols/bye.md). */
+  /** Serve BYE_PROTOCOL: a peer about to stop, or to hang up on us, says so (docs/protocols/bye.md). */
   async #handleBye(node: Libp2p<Services>): Promise<void> {
     await node.handle(
       BYE_PROTOCOL,
       (stream, connection) => {
-        // Noted on the protocol alone; the byte the peer sends is not read.
-        this.#farewell(connection.remotePeer.toString())
-        void stream.close().catch((err: unknown) => stream.abort(err as Error))
+        // Noted on the protocol alone; the byte the peer sends is not read. Answered once noted.
+        void this.#farewell(connection.remotePeer)
+          .then(() => stream.close())
+          .catch((err: unknown) => stream.abort(err as Error))
       },
       { maxInboundStreams: 1, runOnLimitedConnection: true },
     )
@@ -137,14 +162,15 @@ export class AutoDialer {
 
   /**
    * Tell connected peers (at most BYE_MAX_PEERS, within BYE_TIMEOUT_MS) that this node is
-   * stopping, so they do not take the closes that follow for a crash. Never throws.
+   * stopping, or `only` that peer that it is about to hang up on, so they do not take the closes
+   * that follow for a crash. Never throws.
    */
-  async sayGoodbye(): Promise<void> {
+  async sayGoodbye(only?: PeerId): Promise<void> {
     const node = this.#node
     if (node === undefined) return
     const signal = AbortSignal.timeout(BYE_TIMEOUT_MS)
     const byPeer = new Map<string, Connection>()
-    for (const c of node.getConnections()) {
+    for (const c of only === undefined ? node.getConnections() : node.getConnections(only)) {
       if (c.status === 'open' && !byPeer.has(c.remotePeer.toString())) byPeer.set(c.remotePeer.toString(), c)
     }
     const told = [...byPeer.values()].sort((a, b) => a.timeline.open - b.timeline.open).slice(0, BYE_MAX_PEERS)
@@ -176,15 +202,11 @@ export class AutoDialer {
 
   readonly #onOpen = (evt: CustomEvent<Connection>): void => {
     const connection = evt.detail
-    connection.addEventListener(
-      'close',
-      (close) => {
-        // Aborted or reset, not closed: lost, once its other connections are gone too (after
-        // libp2p has taken this one off its list).
-        if ((close as StreamCloseEvent).error !== undefined) setTimeout(() => this.#maybeLost(connection.remotePeer), 0)
-      },
-      { once: true },
-    )
+    // Clean or not (see the top of this file), once its other connections are gone too (after
+    // libp2p has taken this one off its list).
+    connection.addEventListener('close', () => setTimeout(() => this.#maybeLost(connection.remotePeer), 0), {
+      once: true,
+    })
   }
 
   #maybeLost(peer: PeerId): void {

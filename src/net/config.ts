@@ -134,7 +134,7 @@ export const netSettings = {
       DEFAULT_RECONNECT_AT_START,
     ),
     redialIntervalMs: millis(
-      'a peer lost without a goodbye (a dropped link, a network split) is redialled this often, while fewer than `autoDialTarget` are connected',
+      'a peer lost without a goodbye (a crash, a dropped link, a network split) is redialled this often, while fewer than `autoDialTarget` are connected',
       DEFAULT_REDIAL_INTERVAL_MS,
       { minimum: 100 },
     ),

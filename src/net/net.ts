@@ -197,10 +197,10 @@ class Libp2pNet implements Net {
     return this.#dialer.connect(target, options)
   }
 
-  disconnect(peerId: string, options?: AbortOptions): Promise<void> {
-    // On purpose: not a lost peer to redial.
-    this.#autoDial.forget(peerId)
-    return this.#dialer.disconnect(peerId, options)
+  async disconnect(peerId: string, options?: AbortOptions): Promise<void> {
+    // On purpose: not a lost peer to redial, here or there (the close alone cannot tell it).
+    await this.#autoDial.hangingUp(parsePeerId(peerId))
+    await this.#dialer.disconnect(peerId, options)
   }
 
   ping(target: string, options?: AbortOptions): Promise<number> {

@@ -335,6 +335,7 @@ export interface Net {
   connections(): Promise<PeerConnection[]>
   /** Dial a multiaddr (with /p2p/) or a known peer ID. */
   connect(target: string, options?: AbortOptions): Promise<PeerConnection>
+  /** Hang up on a peer. It is told first (docs/protocols/bye.md), so it does not take the close for a crash and redial. */
   disconnect(peerId: string, options?: AbortOptions): Promise<void>
   /** One round trip to a peer, in milliseconds. */
   ping(target: string, options?: AbortOptions): Promise<number>
