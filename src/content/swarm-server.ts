@@ -241,30 +241,26 @@ export class BlocksServer {
     if (message.t !== 'want') throw new InvalidInputError(`a requester may not send "${message.t}"`)
     const have: CID[] = []
     const dontHave: CID[] = []
-    // A wanted block is queued as it is: its read finds out whether it is stored (a missing one
-    // is answered with dont-have then, against the same budget), so a block served costs no
-    // separate look-up. Only `have?` asks the store, HAS_CHECK_BATCH blocks at once: one after
-    // another, a 64-block `have?` held the block wants behind it back by tens of ms; a bounded
-    // batch keeps one peer's message from filling the file-system thread pool ahead of everyone
-    // else's reads.
-    const asked: CID[] = []
-    for (const { cid, kind } of message.wants) {
-      if (kind === WANT_HAVE) {
-        asked.push(cid)
+    // The store is asked about HAS_CHECK_BATCH blocks at once: one after another, a 64-block
+    // `have?` held the block wants behind it back by tens of ms. A bounded batch keeps one
+    // peer's message from filling the file-system thread pool ahead of everyone else's reads.
+    const wants = message.wants
+    const stored: boolean[] = []
+    for (let i = 0; i < wants.length; i += HAS_CHECK_BATCH) {
+      const batch = wants.slice(i, i + HAS_CHECK_BATCH)
+      stored.push(...(await Promise.all(batch.map(({ cid }) => this.#c.blocks.has(cid)))))
+    }
+    for (const [k, { cid, kind }] of wants.entries()) {
+      const held = stored[k] === true
+      if (kind === WANT_HAVE || !held) {
+        // A block we lack is answered at once, and counts against the peer's missing-wants budget.
+        ;(held ? have : dontHave).push(cid)
         continue
       }
       s.queue.set(cid.toString(), cid)
       if (s.queue.size > MAX_QUEUED_WANTS) {
         throw new InvalidInputError(`more than ${MAX_QUEUED_WANTS} blocks wanted at once`)
       }
-    }
-    // The sender starts on them while the `have?` part is looked up.
-    if (asked.length < message.wants.length) s.notify()
-    for (let i = 0; i < asked.length; i += HAS_CHECK_BATCH) {
-      const batch = asked.slice(i, i + HAS_CHECK_BATCH)
-      const stored = await Promise.all(batch.map((cid) => this.#c.blocks.has(cid)))
-      // A block we lack is answered at once, and counts against the peer's missing-wants budget.
-      for (const [k, cid] of batch.entries()) (stored[k] === true ? have : dontHave).push(cid)
     }
     const signal = s.signal
     if (dontHave.length > 0 && !this.#missing.take(s.stream.remotePeer, dontHave.length)) {
