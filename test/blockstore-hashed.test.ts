@@ -204,6 +204,22 @@ describe('slot hasher', () => {
     await hasher.close()
     assert.equal(await hasher.digest('sha256', 0, 10), undefined)
   })
+  it('where no thread can start, leaves every block to the caller without trying again per block', async () => {
+    const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory
+    const memory: WasmMemory = new Memory({ initial: 1, maximum: 1, shared: true })
+    let tries = 0
+    const hasher = new SlotHasher(memory, 2, {
+      spawn: () => {
+        tries++
+        throw new Error('no threads')
+      },
+    })
+    for (let i = 0; i < 50; i++) assert.equal(await hasher.digest('sha256', 0, 64), undefined)
+    assert.equal(await hasher.start(), 0)
+    assert.equal(tries, 1)
+    await hasher.close()
+  })
+
   it('reports a worker that dies, hashes on the caller meanwhile, and replaces it after a pause that doubles', async () => {
     const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory
     const memory: WasmMemory = new Memory({ initial: 16, maximum: 16, shared: true })

@@ -149,7 +149,6 @@ export class SlotHasher {
   readonly #onDeath: ((death: HashWorkerDeath) => void) | undefined
   readonly #spawn: SpawnWorker
   #workers: HashWorker[] = []
-  #started = false
   #closed = false
   /** Deaths in a row (reset by a worker that ran for HASH_WORKER_RESTART_MAX_MS): sets the pause. */
   #deaths = 0
@@ -196,13 +195,15 @@ export class SlotHasher {
 
   #pick(): HashWorker | undefined {
     if (this.#closed) return undefined
-    if (!this.#started || (this.#workers.length < this.#threads && performance.now() >= this.#restartAt)) {
-      this.#started = true
+    // The first job starts the workers; a later one replaces any that died, once the pause is over.
+    if (this.#workers.length < this.#threads && performance.now() >= this.#restartAt) {
       while (this.#workers.length < this.#threads) {
         try {
           this.#workers.push(new HashWorker(this.#memory, this.#spawn, (dead) => this.#died(dead)))
         } catch {
-          break // no threads here: the caller hashes
+          // No threads here: the caller hashes, and no block pays for trying again soon.
+          this.#restartAt = performance.now() + HASH_WORKER_RESTART_MAX_MS
+          break
         }
       }
     }
