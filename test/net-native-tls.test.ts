@@ -3,7 +3,9 @@
  * over TCP on loopback: data crosses intact both ways, the socket was taken over (not run
  * through a JS stream), the wire stays libp2p TLS (a stock `@libp2p/tls` peer talks to it either
  * way), a wrong peer ID is refused, bytes that arrive with multistream-select's last line are
- * handed to TLS, and the traffic count of a taken-over socket keeps counting.
+ * handed to TLS, the traffic count of a taken-over socket keeps counting, and a connection
+ * closed while its streams' bytes are on their way delivers them all (native TLS and the
+ * `@libp2p/tls` fallback alike).
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -15,6 +17,7 @@ import { connect as tlsConnect } from 'node:tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { ConnectionEncrypter, MessageStream, Metrics, MultiaddrConnection } from '@libp2p/interface'
+import { memory } from '@libp2p/memory'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
@@ -229,6 +232,71 @@ describe('native TLS on TCP sockets', { timeout: 60_000 }, () => {
     assert.ok(calls.includes('pause'), '@libp2p/tls wrapped the stream as a duplex')
     assert.equal(nativeSocketOf(fake), undefined)
   })
+})
+
+describe('closing a connection over TLS', { timeout: 60_000 }, () => {
+  const SINK = '/test/sink/1.0.0'
+  const nodes: Libp2p[] = []
+  after(() => Promise.all(nodes.map((n) => n.stop())))
+
+  /** Two nodes on `transport`, encrypted by this encrypter; the second counts what each sink stream got. */
+  async function pair(transport: 'tcp' | 'memory') {
+    const make = () =>
+      createLibp2p({
+        addresses: {
+          listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : `/memory/close-${process.pid}-${nodes.length}`],
+        },
+        transports: [transport === 'tcp' ? tcp() : memory()],
+        connectionEncrypters: [nativeTls()],
+        streamMuxers: [yamux()],
+      })
+    const a = await make()
+    nodes.push(a)
+    const b = await make()
+    nodes.push(b)
+    const received: Array<Promise<{ bytes: Buffer; error?: string }>> = []
+    await b.handle(SINK, (stream) => {
+      received.push(
+        (async () => {
+          const parts: Uint8Array[] = []
+          try {
+            for await (const chunk of stream) parts.push(chunk.subarray())
+            return { bytes: Buffer.concat(parts) }
+          } catch (err) {
+            return { bytes: Buffer.concat(parts), error: String(err) }
+          }
+        })(),
+      )
+    })
+    return { a, b, received }
+  }
+
+  for (const transport of ['tcp', 'memory'] as const) {
+    it(`delivers every byte written before the close (${transport === 'tcp' ? 'native TLS' : '@libp2p/tls on a non-TCP stream'})`, async () => {
+      const { a, b, received } = await pair(transport)
+      const conn = await a.dial(b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>)
+      // A small write (it sits in buffers at the close) and one larger than the socket takes at once.
+      const sizes = [1000, 3 * MiB]
+      const sent: Buffer[] = []
+      for (const size of sizes) {
+        const stream = await conn.newStream(SINK)
+        const bytes = randomBytes(size)
+        sent.push(bytes)
+        stream.send(bytes)
+      }
+      // Closed while the streams' bytes are still on their way: the connection's close closes
+      // each stream once its bytes are with the muxer, then the muxer, then TLS and the socket.
+      await conn.close()
+      assert.equal(received.length, sizes.length, 'both streams reached the peer')
+      const got = await Promise.all(received)
+      got.sort((x, y) => x.bytes.length - y.bytes.length)
+      for (const [i, r] of got.entries()) {
+        assert.equal(r.error, undefined, `stream ${i} ended in an error`)
+        assert.equal(r.bytes.length, sizes[i], `stream ${i}: ${r.bytes.length} of ${sizes[i]} bytes`)
+        assert.equal(Buffer.compare(r.bytes, sent[i] as Buffer), 0, `stream ${i} came intact`)
+      }
+    })
+  }
 })
 
 describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () => {
