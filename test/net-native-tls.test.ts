@@ -271,6 +271,48 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
     return { a, b, received }
   }
 
+  it('a socket reset from below leaves no close waiting', async () => {
+    // The encrypted streams b's encrypter made, and the TCP connections under them.
+    const secured: MessageStream[] = []
+    const raws: MessageStream[] = []
+    const capturing = (components: NativeTlsComponents): ConnectionEncrypter => {
+      const inner = nativeTls()(components)
+      return Object.assign(Object.create(inner) as ConnectionEncrypter, {
+        secureInbound: async (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
+          raws.push(c)
+          const s = await inner.secureInbound(c, o)
+          secured.push(s.connection)
+          return s
+        },
+      })
+    }
+    const make = (encrypter: (c: NativeTlsComponents) => ConnectionEncrypter) =>
+      createLibp2p({
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [encrypter],
+        streamMuxers: [yamux()],
+      })
+    const a = await make(nativeTls())
+    nodes.push(a)
+    const b = await make(capturing)
+    nodes.push(b)
+    await a.dial(b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>)
+    // b's side of the handshake may finish a moment after a's.
+    while (secured.length === 0) await delay(10)
+    const socket = nativeSocketOf(raws[0] as MessageStream)?.socket
+    assert.ok(socket !== undefined && secured[0] !== undefined)
+    socket.resetAndDestroy()
+    while (b.getConnections().length > 0) await delay(20)
+    // The encrypted stream closed the TCP connection when TLS closed under it; its close (and
+    // the connection's) settle, where they had waited for a 'close' the socket had already emitted.
+    const settled = await Promise.race([
+      (secured[0] as MessageStream).close().then(() => 'closed'),
+      delay(3000).then(() => 'still waiting'),
+    ])
+    assert.equal(settled, 'closed')
+  })
+
   for (const transport of ['tcp', 'memory'] as const) {
     it(`delivers every byte written before the close (${transport === 'tcp' ? 'native TLS' : '@libp2p/tls on a non-TCP stream'})`, async () => {
       const { a, b, received } = await pair(transport)

@@ -302,16 +302,22 @@ function flushBeforeClose(stream: MessageStream): MessageStream {
  *
  * So closing the transport's connection first closes the encrypted stream, which flushes its
  * write buffer and ends TLS (its close_notify after the last byte), and only then the transport's
- * connection. The encrypted stream itself closes the transport's connection once TLS has closed;
- * that inner call goes straight through.
+ * connection. The encrypted stream itself closes the transport's connection once TLS has closed
+ * (after our close, or the peer's, or a reset); that call goes straight through.
  */
 function closesCleanly(raw: MessageStream, secured: SecuredConnection): SecuredConnection {
+  // @libp2p/tls's encrypted stream keeps its TLS socket as `socket` (the version in the lock file).
+  const socket = (secured.connection as { socket?: unknown }).socket
+  if (!(socket instanceof TLSSocket)) return secured
   const encrypted = flushBeforeClose(secured.connection)
   const rawClose = raw.close.bind(raw)
   let tlsClosing = false
   let rawClosing: Promise<void> | undefined
   raw.close = async (options?: AbortOptions): Promise<void> => {
-    if (tlsClosing) {
+    // TLS already gone (the peer closed or reset it, and the encrypted stream is closing us
+    // because of it): nothing is left to flush, and the encrypted stream's own close would
+    // wait for a 'close' its socket has already emitted.
+    if (tlsClosing || socket.closed || socket.destroyed) {
       rawClosing ??= rawClose(options)
       return rawClosing
     }
