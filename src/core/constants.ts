@@ -34,6 +34,11 @@ export const DEFAULT_PING_TIMEOUT_MS = 10_000
 export const YAMUX_MAX_MESSAGE_SIZE = 64 * 1024
 export const YAMUX_INITIAL_STREAM_WINDOW = 256 * 1024
 export const YAMUX_MAX_STREAM_WINDOW = 16 * 1024 * 1024
+/**
+ * How long closing a TLS connection waits for its last bytes to go out when its caller set no
+ * deadline (libp2p's own close gives 1 s): a peer that stops reading cannot hold it open longer.
+ */
+export const TLS_CLOSE_TIMEOUT_MS = 5_000
 
 /** Keystore KDF: scrypt N = 2^17, r = 8, p = 1 (128 MiB, a few hundred ms). */
 export const DEFAULT_SCRYPT_LOG_N = 17

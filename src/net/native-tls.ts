@@ -32,6 +32,7 @@ import {
 } from '@libp2p/interface'
 import { tls } from '@libp2p/tls'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { TLS_CLOSE_TIMEOUT_MS } from '../core/constants.ts'
 
 interface TlsUtils {
   generateCertificate(privateKey: PrivateKey, options?: AbortOptions): Promise<{ cert: string; key: string }>
@@ -322,8 +323,14 @@ function closesCleanly(raw: MessageStream, secured: SecuredConnection): SecuredC
       return rawClosing
     }
     tlsClosing = true
+    // Bounded when the caller set no deadline (libp2p's connection close always sets one), so
+    // this wait adds nothing unbounded to the transport's own close: past it, what is left
+    // unsent is dropped, as it was before this wait existed.
+    const signal = options?.signal ?? AbortSignal.timeout(TLS_CLOSE_TIMEOUT_MS)
     try {
-      await encrypted.close(options)
+      await encrypted.close({ ...options, signal })
+    } catch (err) {
+      if (options?.signal !== undefined || !signal.aborted) throw err
     } finally {
       rawClosing ??= rawClose(options)
       await rawClosing
