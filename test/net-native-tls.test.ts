@@ -5,7 +5,8 @@
  * way), a wrong peer ID is refused, bytes that arrive with multistream-select's last line are
  * handed to TLS, the traffic count of a taken-over socket keeps counting, and a connection
  * closed while its streams' bytes are on their way delivers them all (native TLS and the
- * `@libp2p/tls` fallback alike).
+ * `@libp2p/tls` fallback alike; a second close joins the first), its close keeps the caller's
+ * deadline, and a socket reset from below leaves no close waiting.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -21,6 +22,7 @@ import { memory } from '@libp2p/memory'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
+import { multiaddrConnectionPair } from '@libp2p/utils'
 import type { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { leaseBuffer, type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
@@ -239,20 +241,44 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
   const nodes: Libp2p[] = []
   after(() => Promise.all(nodes.map((n) => n.stop())))
 
-  /** Two nodes on `transport`, encrypted by this encrypter; the second counts what each sink stream got. */
+  /** Connections an encrypter secured: the transport's connection and the encrypted stream on it. */
+  interface Captured {
+    raw: MessageStream
+    encrypted: MessageStream
+  }
+  /** This encrypter, recording what it secures in `into`. */
+  function capturing(into: Captured[]) {
+    return (components: NativeTlsComponents): ConnectionEncrypter => {
+      const inner = nativeTls()(components)
+      const wrap =
+        (direction: 'secureInbound' | 'secureOutbound') =>
+        async (raw: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
+          const secured = await inner[direction](raw, o)
+          into.push({ raw, encrypted: secured.connection })
+          return secured
+        }
+      return Object.assign(Object.create(inner) as ConnectionEncrypter, {
+        secureInbound: wrap('secureInbound'),
+        secureOutbound: wrap('secureOutbound'),
+      })
+    }
+  }
+
+  /** Two nodes on `transport`; the second counts what each sink stream got. */
   async function pair(transport: 'tcp' | 'memory') {
-    const make = () =>
+    const captured = { a: [] as Captured[], b: [] as Captured[] }
+    const make = (into: Captured[]) =>
       createLibp2p({
         addresses: {
           listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : `/memory/close-${process.pid}-${nodes.length}`],
         },
         transports: [transport === 'tcp' ? tcp() : memory()],
-        connectionEncrypters: [nativeTls()],
+        connectionEncrypters: [capturing(into)],
         streamMuxers: [yamux()],
       })
-    const a = await make()
+    const a = await make(captured.a)
     nodes.push(a)
-    const b = await make()
+    const b = await make(captured.b)
     nodes.push(b)
     const received: Array<Promise<{ bytes: Buffer; error?: string }>> = []
     await b.handle(SINK, (stream) => {
@@ -268,75 +294,117 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
         })(),
       )
     })
-    return { a, b, received }
+    const connect = async () => {
+      const conn = await a.dial(b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>)
+      // b's side of the handshake may finish a moment after a's.
+      while (captured.b.length === 0) await delay(10)
+      return conn
+    }
+    return { a, b, received, captured, connect }
+  }
+
+  /** What the sink streams got, smallest first, checked against what was sent (in that order). */
+  async function assertDelivered(received: Array<Promise<{ bytes: Buffer; error?: string }>>, sent: Buffer[]) {
+    assert.equal(received.length, sent.length, 'every stream reached the peer')
+    const got = (await Promise.all(received)).sort((x, y) => x.bytes.length - y.bytes.length)
+    for (const [i, r] of got.entries()) {
+      const want = sent[i] as Buffer
+      assert.equal(r.error, undefined, `stream ${i} ended in an error`)
+      assert.equal(r.bytes.length, want.length, `stream ${i}: ${r.bytes.length} of ${want.length} bytes`)
+      assert.equal(Buffer.compare(r.bytes, want), 0, `stream ${i} came intact`)
+    }
   }
 
   it('a socket reset from below leaves no close waiting', async () => {
-    // The encrypted streams b's encrypter made, and the TCP connections under them.
-    const secured: MessageStream[] = []
-    const raws: MessageStream[] = []
-    const capturing = (components: NativeTlsComponents): ConnectionEncrypter => {
-      const inner = nativeTls()(components)
-      return Object.assign(Object.create(inner) as ConnectionEncrypter, {
-        secureInbound: async (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
-          raws.push(c)
-          const s = await inner.secureInbound(c, o)
-          secured.push(s.connection)
-          return s
-        },
-      })
-    }
-    const make = (encrypter: (c: NativeTlsComponents) => ConnectionEncrypter) =>
-      createLibp2p({
-        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-        transports: [tcp()],
-        connectionEncrypters: [encrypter],
-        streamMuxers: [yamux()],
-      })
-    const a = await make(nativeTls())
-    nodes.push(a)
-    const b = await make(capturing)
-    nodes.push(b)
-    await a.dial(b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>)
-    // b's side of the handshake may finish a moment after a's.
-    while (secured.length === 0) await delay(10)
-    const socket = nativeSocketOf(raws[0] as MessageStream)?.socket
-    assert.ok(socket !== undefined && secured[0] !== undefined)
+    const { captured, connect } = await pair('tcp')
+    await connect()
+    const b = captured.b[0] as Captured
+    const socket = nativeSocketOf(b.raw)?.socket
+    assert.ok(socket !== undefined)
     socket.resetAndDestroy()
-    while (b.getConnections().length > 0) await delay(20)
+    while (b.raw.status === 'open') await delay(20)
     // The encrypted stream closed the TCP connection when TLS closed under it; its close (and
     // the connection's) settle, where they had waited for a 'close' the socket had already emitted.
     const settled = await Promise.race([
-      (secured[0] as MessageStream).close().then(() => 'closed'),
+      b.encrypted.close().then(() => 'closed'),
       delay(3000).then(() => 'still waiting'),
     ])
     assert.equal(settled, 'closed')
   })
 
+  it("the caller's deadline bounds the close, on @libp2p/tls over a transport that drains slowly", async () => {
+    const silentLog = Object.assign(() => {}, {
+      error() {},
+      trace() {},
+      enabled: false,
+      newScope: (): unknown => silentLog,
+    })
+    const keys = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+    const components = keys.map(
+      (privateKey) =>
+        ({
+          privateKey,
+          logger: { forComponent: () => silentLog },
+          upgrader: { getStreamMuxers: () => new Map() },
+        }) as unknown as NativeTlsComponents,
+    )
+    const [ra, rb] = multiaddrConnectionPair({ capacity: 1000 })
+    const [sa] = await Promise.all([
+      nativeTls()(components[0] as NativeTlsComponents).secureOutbound(ra, {
+        remotePeer: peerIdFromPrivateKey(keys[1] as Parameters<typeof peerIdFromPrivateKey>[0]),
+        skipStreamMuxerNegotiation: true,
+      }),
+      nativeTls()(components[1] as NativeTlsComponents).secureInbound(rb, { skipStreamMuxerNegotiation: true }),
+    ])
+    // From now on each message takes 2 s to cross, and the transport's close waits for them.
+    ;(ra as unknown as { local: { delay: number } }).local.delay = 2000
+    sa.connection.send(new Uint8Array(1000))
+    const started = performance.now()
+    const outcome = await Promise.race([
+      ra.close({ signal: AbortSignal.timeout(300) }).then(
+        () => 'closed',
+        (err: Error) => err.name,
+      ),
+      delay(5000).then(() => 'still waiting'),
+    ])
+    const ms = performance.now() - started
+    assert.equal(outcome, 'TimeoutError')
+    assert.ok(ms < 1500, `settled after ${Math.round(ms)} ms`)
+    assert.equal(ra.status, 'aborted', 'nothing left half closed')
+  })
+
   for (const transport of ['tcp', 'memory'] as const) {
-    it(`delivers every byte written before the close (${transport === 'tcp' ? 'native TLS' : '@libp2p/tls on a non-TCP stream'})`, async () => {
-      const { a, b, received } = await pair(transport)
-      const conn = await a.dial(b.getMultiaddrs()[0] as ReturnType<typeof multiaddr>)
+    const over = transport === 'tcp' ? 'native TLS' : '@libp2p/tls on a non-TCP stream'
+    it(`delivers every byte written before the close (${over})`, async () => {
+      const { received, connect } = await pair(transport)
+      const conn = await connect()
       // A small write (it sits in buffers at the close) and one larger than the socket takes at once.
-      const sizes = [1000, 3 * MiB]
-      const sent: Buffer[] = []
-      for (const size of sizes) {
-        const stream = await conn.newStream(SINK)
-        const bytes = randomBytes(size)
-        sent.push(bytes)
-        stream.send(bytes)
-      }
+      const sent = [randomBytes(1000), randomBytes(3 * MiB)]
+      for (const bytes of sent) (await conn.newStream(SINK)).send(bytes)
       // Closed while the streams' bytes are still on their way: the connection's close closes
       // each stream once its bytes are with the muxer, then the muxer, then TLS and the socket.
       await conn.close()
-      assert.equal(received.length, sizes.length, 'both streams reached the peer')
-      const got = await Promise.all(received)
-      got.sort((x, y) => x.bytes.length - y.bytes.length)
-      for (const [i, r] of got.entries()) {
-        assert.equal(r.error, undefined, `stream ${i} ended in an error`)
-        assert.equal(r.bytes.length, sizes[i], `stream ${i}: ${r.bytes.length} of ${sizes[i]} bytes`)
-        assert.equal(Buffer.compare(r.bytes, sent[i] as Buffer), 0, `stream ${i} came intact`)
+      await assertDelivered(received, sent)
+    })
+
+    it(`a second close while the first flushes joins it (${over})`, async () => {
+      const { received, captured, connect } = await pair(transport)
+      const conn = await connect()
+      const a = captured.a[0] as Captured
+      // When the connection's close reaches the transport's connection, close that again at once
+      // (as a second close of the node, or a stop during a hang-up, does).
+      const close = a.raw.close.bind(a.raw)
+      let second: Promise<void> | undefined
+      a.raw.close = (options) => {
+        const first = close(options)
+        second ??= close({ signal: AbortSignal.timeout(5000) })
+        return first
       }
+      const sent = [randomBytes(3 * MiB)]
+      ;(await conn.newStream(SINK)).send(sent[0] as Buffer)
+      await conn.close()
+      await second
+      await assertDelivered(received, sent)
     })
   }
 })

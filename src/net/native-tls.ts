@@ -139,13 +139,17 @@ class NativeTls implements ConnectionEncrypter {
 
   secureInbound(connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
     return tcpSocketOf(connection) === undefined
-      ? this.#fallback.secureInbound(connection, options).then((secured) => closesCleanly(connection, secured))
+      ? this.#fallback
+          .secureInbound(connection, options)
+          .then((secured) => closesCleanly(connection, secured, this.#log))
       : this.#encrypt(connection, true, options)
   }
 
   secureOutbound(connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
     return tcpSocketOf(connection) === undefined
-      ? this.#fallback.secureOutbound(connection, options).then((secured) => closesCleanly(connection, secured))
+      ? this.#fallback
+          .secureOutbound(connection, options)
+          .then((secured) => closesCleanly(connection, secured, this.#log))
       : this.#encrypt(connection, false, options)
   }
 
@@ -227,11 +231,17 @@ class NativeTls implements ConnectionEncrypter {
             secure.removeAllListeners('error')
             countLeasedWrites(secure)
             resolve(
-              closesCleanly(connection, {
-                remotePeer,
-                connection: toMessageStream(connection, secure),
-                ...(options?.skipStreamMuxerNegotiation === true || muxer === undefined ? {} : { streamMuxer: muxer }),
-              }),
+              closesCleanly(
+                connection,
+                {
+                  remotePeer,
+                  connection: toMessageStream(connection, secure),
+                  ...(options?.skipStreamMuxerNegotiation === true || muxer === undefined
+                    ? {}
+                    : { streamMuxer: muxer }),
+                },
+                log,
+              ),
             )
           },
           (err: Error) => {
@@ -265,30 +275,23 @@ function takeOver(connection: MessageStream, raw: Socket): { socket: Socket; byt
 }
 
 /**
- * The encrypted stream's close ends its TLS socket at once, and what still waits in the stream's
- * own write buffer (queued there while the socket was full) is dropped. So its close first waits
- * until that buffer has gone to the socket. A close whose signal aborts first is refused with the
- * signal's reason, as a stream's close is.
+ * Wait until what `stream` holds in its own write buffer (queued there while its socket was
+ * full) has gone to the socket, or it closed; rejects with the signal's reason if that comes first.
  */
-function flushBeforeClose(stream: MessageStream): MessageStream {
-  const close = stream.close.bind(stream)
-  stream.close = async (options?: AbortOptions): Promise<void> => {
-    while ((stream.writeBufferLength > 0 || stream.writableNeedsDrain) && stream.status === 'open') {
-      options?.signal?.throwIfAborted()
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          for (const name of ['idle', 'drain', 'close'] as const) stream.removeEventListener(name, done)
-          options?.signal?.removeEventListener('abort', done)
-          resolve()
-        }
-        for (const name of ['idle', 'drain', 'close'] as const) stream.addEventListener(name, done)
-        options?.signal?.addEventListener('abort', done)
-      })
-    }
-    options?.signal?.throwIfAborted()
-    await close(options)
+async function flushed(stream: MessageStream, signal: AbortSignal): Promise<void> {
+  while ((stream.writeBufferLength > 0 || stream.writableNeedsDrain) && stream.status === 'open') {
+    signal.throwIfAborted()
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        for (const name of ['idle', 'drain', 'close'] as const) stream.removeEventListener(name, done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      for (const name of ['idle', 'drain', 'close'] as const) stream.addEventListener(name, done)
+      signal.addEventListener('abort', done)
+    })
   }
-  return stream
+  signal.throwIfAborted()
 }
 
 /**
@@ -297,44 +300,67 @@ function flushBeforeClose(stream: MessageStream): MessageStream {
  * libp2p closes a connection by closing its muxer, then the transport's connection under TLS (a
  * TCP socket, or a relayed stream for `@libp2p/tls`). Closed at once, that connection went while
  * TLS still had the muxer's last frames to write: they failed (`write EBADF` on a native
- * socket), and the peer saw a clean close short of data and without Yamux's GoAway. Measured
- * with a 1 MiB stream closed and its connection closed right after: the peer got 786,408 bytes
- * over native TLS, and none of a 1,000-byte one over `@libp2p/tls`.
+ * socket), and the peer saw a clean close short of data and without Yamux's GoAway. And the
+ * encrypted stream's own close ends TLS at once, dropping what waits in its write buffer.
+ * Measured with a 1 MiB stream closed and its connection closed right after: the peer got
+ * 786,408 bytes over native TLS, and none of a 1,000-byte one over `@libp2p/tls`.
  *
- * So closing the transport's connection first closes the encrypted stream, which flushes its
- * write buffer and ends TLS (its close_notify after the last byte), and only then the transport's
- * connection. The encrypted stream itself closes the transport's connection once TLS has closed
- * (after our close, or the peer's, or a reset); that call goes straight through.
+ * So closing the transport's connection first flushes the encrypted stream's write buffer, then
+ * ends TLS (its close_notify after the last byte), and only then closes the transport's
+ * connection. One close runs at a time: a second call joins it. Calls from below go straight
+ * through, with the first call's deadline: the encrypted stream's, once TLS has closed (after
+ * our close, the peer's, or a reset), and on `@libp2p/tls`, its duplex ending the transport's
+ * stream once TLS has written its last bytes. The flush and TLS's end are bounded by the
+ * caller's signal, or by TLS_CLOSE_TIMEOUT_MS when it gives none (libp2p's connection close
+ * gives 1 s; a WebSockets listener gives none); past it the transport's connection is aborted,
+ * so nothing is left half closed under a live TLS session.
  */
-function closesCleanly(raw: MessageStream, secured: SecuredConnection): SecuredConnection {
+function closesCleanly(raw: MessageStream, secured: SecuredConnection, log: Logger): SecuredConnection {
   // @libp2p/tls's encrypted stream keeps its TLS socket as `socket` (the version in the lock file).
   const socket = (secured.connection as { socket?: unknown }).socket
   if (!(socket instanceof TLSSocket)) return secured
-  const encrypted = flushBeforeClose(secured.connection)
+  const encrypted = secured.connection
+  // Native TLS closes the transport's connection only after its socket closed; `@libp2p/tls`'s
+  // duplex does once TLS has ended, before that.
+  const native = takenOver.has(raw)
+  const endTls = encrypted.close.bind(encrypted)
   const rawClose = raw.close.bind(raw)
-  let tlsClosing = false
+  let closing: Promise<void> | undefined
+  let ending = false
+  let deadline: AbortOptions | undefined
   let rawClosing: Promise<void> | undefined
-  raw.close = async (options?: AbortOptions): Promise<void> => {
-    // TLS already gone (the peer closed or reset it, and the encrypted stream is closing us
-    // because of it): nothing is left to flush, and the encrypted stream's own close would
-    // wait for a 'close' its socket has already emitted.
-    if (tlsClosing || socket.closed || socket.destroyed) {
-      rawClosing ??= rawClose(options)
-      return rawClosing
-    }
-    tlsClosing = true
-    // Bounded when the caller set no deadline (libp2p's connection close always sets one), so
-    // this wait adds nothing unbounded to the transport's own close: past it, what is left
-    // unsent is dropped, as it was before this wait existed.
-    const signal = options?.signal ?? AbortSignal.timeout(TLS_CLOSE_TIMEOUT_MS)
-    try {
-      await encrypted.close({ ...options, signal })
-    } catch (err) {
-      if (options?.signal !== undefined || !signal.aborted) throw err
-    } finally {
-      rawClosing ??= rawClose(options)
-      await rawClosing
-    }
+  const closeRaw = (options?: AbortOptions): Promise<void> => {
+    rawClosing ??= rawClose(options)
+    return rawClosing
+  }
+
+  // Whoever closes the encrypted stream itself gets its write buffer flushed first as well.
+  encrypted.close = async (options?: AbortOptions): Promise<void> => {
+    await flushed(encrypted, options?.signal ?? AbortSignal.timeout(TLS_CLOSE_TIMEOUT_MS))
+    ending = true
+    await endTls(options)
+  }
+
+  raw.close = (options?: AbortOptions): Promise<void> => {
+    if (socket.closed || socket.destroyed || (ending && !native)) return closeRaw(options ?? deadline)
+    closing ??= (async () => {
+      const signal = options?.signal ?? AbortSignal.timeout(TLS_CLOSE_TIMEOUT_MS)
+      deadline = { ...options, signal }
+      try {
+        await flushed(encrypted, signal)
+        ending = true
+        await endTls(deadline)
+      } catch (err) {
+        // Out of time (or TLS failed): end it for certain rather than close the transport's
+        // connection under a TLS session that is still open.
+        raw.abort(err as Error)
+        if (options?.signal !== undefined || !signal.aborted) throw err
+        log('closing gave up after %d ms; what was left unsent is dropped', TLS_CLOSE_TIMEOUT_MS)
+        return
+      }
+      await closeRaw(deadline)
+    })()
+    return closing
   }
   return secured
 }
