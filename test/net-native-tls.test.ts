@@ -31,23 +31,39 @@ import { Traffic } from '../src/net/traffic.ts'
 const ECHO = '/test/echo/1.0.0'
 const MiB = 1024 * 1024
 
-/** The native encrypter, remembering every connection it was asked to secure. */
-function recordingNativeTls(seen: MessageStream[]) {
+/**
+ * The native encrypter, remembering every connection it was asked to secure in `seen`, and
+ * handing each it secured, with the encrypted stream on it, to `onSecured`.
+ */
+function recordingNativeTls(
+  seen: MessageStream[],
+  onSecured: (raw: MessageStream, encrypted: MessageStream) => void = () => {},
+) {
   const factory = nativeTls()
   return (components: NativeTlsComponents): ConnectionEncrypter => {
     const inner = factory(components)
+    const wrap =
+      (direction: 'secureInbound' | 'secureOutbound') =>
+      async (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
+        seen.push(c)
+        const secured = await inner[direction](c, o)
+        onSecured(c, secured.connection)
+        return secured
+      }
     return Object.assign(Object.create(inner) as ConnectionEncrypter, {
-      secureInbound: (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
-        seen.push(c)
-        return inner.secureInbound(c, o)
-      },
-      secureOutbound: (c: MessageStream, o?: Parameters<ConnectionEncrypter['secureOutbound']>[1]) => {
-        seen.push(c)
-        return inner.secureOutbound(c, o)
-      },
+      secureInbound: wrap('secureInbound'),
+      secureOutbound: wrap('secureOutbound'),
     })
   }
 }
+
+/** A libp2p logger that writes nothing. */
+const silentLog = Object.assign(() => {}, {
+  error() {},
+  trace() {},
+  enabled: false,
+  newScope: (): unknown => silentLog,
+})
 
 /** A metrics seam that only feeds a Traffic counter. */
 function trafficMetrics(traffic: Traffic) {
@@ -213,7 +229,7 @@ describe('native TLS on TCP sockets', { timeout: 60_000 }, () => {
     const calls: string[] = []
     const components = {
       privateKey: await generateKeyPair('Ed25519'),
-      logger: { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) },
+      logger: { forComponent: () => silentLog },
       upgrader: { getStreamMuxers: () => new Map() },
     } as unknown as NativeTlsComponents
     const encrypter = inner(components)
@@ -246,23 +262,8 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
     raw: MessageStream
     encrypted: MessageStream
   }
-  /** This encrypter, recording what it secures in `into`. */
-  function capturing(into: Captured[]) {
-    return (components: NativeTlsComponents): ConnectionEncrypter => {
-      const inner = nativeTls()(components)
-      const wrap =
-        (direction: 'secureInbound' | 'secureOutbound') =>
-        async (raw: MessageStream, o?: Parameters<ConnectionEncrypter['secureInbound']>[1]) => {
-          const secured = await inner[direction](raw, o)
-          into.push({ raw, encrypted: secured.connection })
-          return secured
-        }
-      return Object.assign(Object.create(inner) as ConnectionEncrypter, {
-        secureInbound: wrap('secureInbound'),
-        secureOutbound: wrap('secureOutbound'),
-      })
-    }
-  }
+  /** The native encrypter, recording what it secures in `into`. */
+  const capturing = (into: Captured[]) => recordingNativeTls([], (raw, encrypted) => into.push({ raw, encrypted }))
 
   /** Two nodes on `transport`; the second counts what each sink stream got. */
   async function pair(transport: 'tcp' | 'memory') {
@@ -333,12 +334,6 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
   })
 
   it("the caller's deadline bounds the close, on @libp2p/tls over a transport that drains slowly", async () => {
-    const silentLog = Object.assign(() => {}, {
-      error() {},
-      trace() {},
-      enabled: false,
-      newScope: (): unknown => silentLog,
-    })
     const keys = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
     const components = keys.map(
       (privateKey) =>

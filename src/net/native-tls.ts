@@ -334,13 +334,6 @@ function closesCleanly(raw: MessageStream, secured: SecuredConnection, log: Logg
     return rawClosing
   }
 
-  // Whoever closes the encrypted stream itself gets its write buffer flushed first as well.
-  encrypted.close = async (options?: AbortOptions): Promise<void> => {
-    await flushed(encrypted, options?.signal ?? AbortSignal.timeout(TLS_CLOSE_TIMEOUT_MS))
-    ending = true
-    await endTls(options)
-  }
-
   raw.close = (options?: AbortOptions): Promise<void> => {
     if (socket.closed || socket.destroyed || (ending && !native)) return closeRaw(options ?? deadline)
     closing ??= (async () => {
