@@ -27,6 +27,7 @@ import type { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { leaseBuffer, type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
 import { Traffic } from '../src/net/traffic.ts'
+import { waitFor } from '../src/testing/wait.ts'
 
 const ECHO = '/test/echo/1.0.0'
 const MiB = 1024 * 1024
@@ -442,6 +443,39 @@ describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () =>
     assert.ok(out > 8 * MiB, `libp2p's global sent counter: ${out}`)
     const into = metric(await b.net.metricsText(), 'global received')
     assert.ok(into > 8 * MiB, `libp2p's global received counter: ${into}`)
+  })
+})
+
+describe('a connection refused once TLS names the peer', { timeout: 60_000 }, () => {
+  it('ends without harm to either side: a banned peer dialling in again, many times', async (t) => {
+    const { createNode } = await import('../src/node/node.ts')
+    const { generateDeviceKey } = await import('../src/identity/keystore.ts')
+    const make = () =>
+      createNode({
+        key: generateDeviceKey(),
+        config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: false },
+      })
+    const a = await make()
+    t.after(() => a.stop())
+    const b = await make()
+    t.after(() => b.stop())
+    await b.net.connect(a.net.addresses()[0] as string)
+    // a's gater refuses b after the TLS handshake (the peer is known only then). The TCP socket
+    // was destroyed under the live TLS socket: the process died of SIGSEGV in OpenSSL.
+    a.net.penalize(b.peerId, 1_000, 'test offence')
+    for (let i = 0; i < 10; i++) {
+      await b.net.connect(a.net.addresses()[0] as string).catch(() => {})
+      await waitFor(async () => ((await a.net.connections()).length === 0 ? true : undefined), {
+        what: 'a to be rid of b',
+      })
+    }
+    await waitFor(async () => ((await b.net.connections()).length === 0 ? true : undefined), {
+      what: 'b to see every refusal end',
+    })
+    // Both still serve: a third node reaches a over native TLS.
+    const c = await make()
+    t.after(() => c.stop())
+    assert.equal((await c.net.connect(a.net.addresses()[0] as string)).encryption, '/tls/1.0.0')
   })
 })
 

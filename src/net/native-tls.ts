@@ -313,7 +313,8 @@ async function flushed(stream: MessageStream, signal: AbortSignal): Promise<void
  * stream once TLS has written its last bytes. The flush and TLS's end are bounded by the
  * caller's signal, or by TLS_CLOSE_TIMEOUT_MS when it gives none (libp2p's connection close
  * gives 1 s; a WebSockets listener gives none); past it the transport's connection is aborted,
- * so nothing is left half closed under a live TLS session.
+ * so nothing is left half closed under a live TLS session. An abort of the transport's
+ * connection destroys the TLS socket first, for the same reason.
  */
 function closesCleanly(raw: MessageStream, secured: SecuredConnection, log: Logger): SecuredConnection {
   // @libp2p/tls's encrypted stream keeps its TLS socket as `socket` (the version in the lock file).
@@ -334,6 +335,14 @@ function closesCleanly(raw: MessageStream, secured: SecuredConnection, log: Logg
     return rawClosing
   }
 
+  // An abort from above (libp2p's upgrader refusing the peer once TLS named it: the connection
+  // gater on a banned or hung-up peer) ends TLS first: the TCP socket destroyed under a live TLS
+  // socket that still had bytes to read crashed the process (SIGSEGV in OpenSSL's SSL_read).
+  const rawAbort = raw.abort.bind(raw)
+  raw.abort = (err: Error): void => {
+    if (!socket.destroyed) socket.destroy()
+    rawAbort(err)
+  }
   raw.close = (options?: AbortOptions): Promise<void> => {
     if (socket.closed || socket.destroyed || (ending && !native)) return closeRaw(options ?? deadline)
     closing ??= (async () => {
