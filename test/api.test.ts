@@ -12,6 +12,7 @@ import { startDaemon } from '../src/daemon/daemon.ts'
 import { createKeystore, generateDeviceKey } from '../src/identity/keystore.ts'
 import { createNode, type LateralNode } from '../src/node/node.ts'
 import { createMemoryNetwork, type MemoryNetwork } from '../src/testing/memory-network.ts'
+import { waitFor } from '../src/testing/wait.ts'
 
 const TOKEN = 'test-token-0123456789'
 const auth = { authorization: `Bearer ${TOKEN}` }
@@ -91,6 +92,48 @@ describe('daemon API (inject)', () => {
     assert.equal(ping.json().rttsMs.length, 2)
   })
 
+  it('hangs up on a peer, and says how many connections it closed', async () => {
+    const other = peers.nodes[0] as LateralNode
+    const heard: string[] = []
+    const onDisconnect = (evt: CustomEvent<{ peerId: string }>) => heard.push(evt.detail.peerId)
+    other.net.addEventListener('peer:disconnect', onDisconnect)
+    try {
+      if (!(await node.net.connections()).some((c) => c.peerId === other.peerId)) await node.net.connect(other.peerId)
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/peers/disconnect',
+        headers: auth,
+        payload: { peer: other.peerId },
+      })
+      assert.equal(res.statusCode, 200, res.body)
+      const reply = res.json()
+      assert.equal(reply.peerId, other.peerId)
+      assert.equal(reply.connections, 1)
+      // Refused for the default hold, 10 minutes.
+      assert.ok(Math.abs(reply.refusedUntil - (Date.now() + 10 * 60_000)) < 5000, res.body)
+      assert.deepEqual((await app.inject({ url: '/v1/peers', headers: auth })).json().peers, [])
+      await waitFor(() => heard.includes(node.peerId), { what: 'the other side to see the connection end' })
+      assert.deepEqual(await other.net.connections(), [])
+      const again = await app.inject({
+        method: 'POST',
+        url: '/v1/peers/disconnect',
+        headers: auth,
+        payload: { peer: other.peerId },
+      })
+      assert.equal(again.json().connections, 0, 'not connected: nothing closed')
+      // Connecting to it by name lifts the hold.
+      const back = await app.inject({
+        method: 'POST',
+        url: '/v1/peers/connect',
+        headers: auth,
+        payload: { address: other.net.addresses()[0] },
+      })
+      assert.equal(back.statusCode, 200, back.body)
+    } finally {
+      other.net.removeEventListener('peer:disconnect', onDisconnect)
+    }
+  })
+
   it('maps bad input and unknown routes to registry errors', async () => {
     const cases = [
       {
@@ -115,6 +158,13 @@ describe('daemon API (inject)', () => {
         code: 'LAT_ERR_INVALID_INPUT',
       },
       { method: 'POST' as const, url: '/v1/ping', payload: '{not json', status: 400, code: 'LAT_ERR_INVALID_INPUT' },
+      {
+        method: 'POST' as const,
+        url: '/v1/peers/disconnect',
+        payload: { peer: 'not-a-peer-id' },
+        status: 400,
+        code: 'LAT_ERR_INVALID_INPUT',
+      },
       { method: 'GET' as const, url: '/v1/nope', status: 404, code: 'LAT_ERR_NOT_FOUND' },
       {
         method: 'POST' as const,

@@ -20,7 +20,8 @@ async function addRandom(node: LateralNode, size: number): Promise<string> {
 describe('content routing and limits', { timeout: 120_000 }, () => {
   it('finds a provider it is not connected to through the DHT, and dials it', async (t) => {
     // No auto-dialling of discovered peers: the downloader reaches the seeder only through the DHT.
-    const net = await createMemoryNetwork(3, { connections: { autoDialTarget: 0 } })
+    // No hold after a hang-up: the test hangs up on the seeder for the session to dial it again.
+    const net = await createMemoryNetwork(3, { connections: { autoDialTarget: 0, hangUpHoldMs: 0 } })
     t.after(() => net.stop())
     const [seeder, hub, downloader] = net.nodes as [LateralNode, LateralNode, LateralNode]
     await net.connect(0, 1)

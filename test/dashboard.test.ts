@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { PeerConnection } from '../src/net/types.ts'
 import { createTestnet, REPO_ROOT, type Testnet } from '../src/testing/testnet.ts'
 import { waitFor } from '../src/testing/wait.ts'
 
@@ -233,5 +234,24 @@ describe('dashboard in Chromium against real daemons', () => {
     // Views reload after the outage: the peers come back into the table.
     await show(page, 'peers')
     await page.locator('[data-testid=peers-table] tr[data-peer]').first().waitFor({ timeout: 20_000 })
+  })
+
+  it("a peer's Disconnect button hangs up on it", async () => {
+    await show(page, 'peers')
+    const peer = net.daemons[1]?.peerId as string
+    const row = page.locator(`[data-testid=peers-table] tr[data-peer="${peer}"]`)
+    await row.waitFor({ timeout: 20_000 })
+    const heard = waitFor(
+      async () =>
+        (await net.api<{ peers: PeerConnection[] }>(1, '/v1/peers')).peers.some(
+          (p) => p.peerId === net.daemons[0]?.peerId,
+        )
+          ? undefined
+          : true,
+      { timeoutMs: 15_000, intervalMs: 50, what: 'daemon 1 to see daemon 0 hang up' },
+    )
+    await row.getByTestId('disconnect').click()
+    await row.waitFor({ state: 'detached', timeout: 15_000 })
+    await heard
   })
 })

@@ -132,3 +132,46 @@ describe('redialling lost peers', { timeout: 120_000 }, () => {
     assert.equal(dials, 0, 'b, which said goodbye, was not redialled')
   })
 })
+
+describe('hanging up on a peer', { timeout: 60_000 }, () => {
+  it('a peer hung up on stays apart (no redial, the DHT included; refused both ways) until connected to by name', async (t) => {
+    const make = () =>
+      createNode({
+        key: generateDeviceKey(),
+        config: {
+          listen: ['/ip4/127.0.0.1/tcp/0'],
+          mdns: false,
+          bootstrap: [],
+          metrics: false,
+          connections: { redialIntervalMs: REDIAL_MS },
+        },
+      })
+    const [a, b] = await Promise.all([make(), make()])
+    t.after(async () => {
+      await a.stop()
+      await b.stop()
+    })
+    await a.net.connect(b.net.addresses()[0] as string)
+    // In each other's DHT routing tables, whose queries dial them (the first ~1 s after start).
+    await waitFor(() => a.net.dht().routingTableSize > 0 && b.net.dht().routingTableSize > 0, {
+      what: 'DHT routing tables',
+    })
+    const hangUp = await a.net.disconnect(b.peerId)
+    assert.equal(hangUp.connections, 1)
+    assert.ok((hangUp.refusedUntil ?? 0) > Date.now() + 60_000, 'held for the default 10 minutes')
+    await waitFor(async () => ((await connected(b, a.peerId)) ? undefined : true), { what: 'b to lose a' })
+    // Without the hold the DHT's query redialled b within a second, and either side's redial would
+    // come within a few REDIAL_MS had it taken the close for a loss.
+    await new Promise((r) => setTimeout(r, 10 * REDIAL_MS))
+    assert.equal(await connected(a, b.peerId), false, 'a did not dial b again')
+    assert.equal(await connected(b, a.peerId), false, 'b did not dial a again')
+    // a refuses b while it holds it: once TLS names b, the connection ends (b may have seen it open).
+    await b.net.connect(a.net.addresses()[0] as string).catch(() => {})
+    await waitFor(async () => ((await connected(b, a.peerId)) ? undefined : true), { what: 'a to refuse b' })
+    assert.equal(await connected(a, b.peerId), false)
+    assert.equal((await a.net.disconnect(b.peerId)).connections, 0, 'nothing left to close')
+    // A dial nobody asked for by name (a download's) is refused too; the user's own lifts the hold.
+    await assert.rejects(a.net.connect(b.peerId, { respectHold: true }))
+    assert.equal((await a.net.connect(b.net.addresses()[0] as string)).peerId, b.peerId)
+  })
+})

@@ -21,6 +21,27 @@ test('a peer is banned once at the threshold, and the ban expires', () => {
   assert.deepEqual(guard.bans(1_000), [])
 })
 
+test('a hang-up holds a peer refused until it expires or is lifted; a hold of 0 holds nothing', () => {
+  const guard = new PeerGuard({ hangUpHoldMs: 1_000, maxBans: 2 })
+  assert.equal(guard.hold('p', 0), 1_000)
+  assert.equal(guard.refuses('p', 999), true)
+  assert.equal(guard.isBanned('p', 999), false, 'a hold is not a ban')
+  assert.deepEqual(guard.bans(999), [])
+  assert.equal(guard.refuses('p', 1_000), false, 'expired')
+  guard.hold('q', 0)
+  guard.release('q')
+  assert.equal(guard.refuses('q', 1), false, 'lifted')
+  for (const peer of ['a', 'b', 'c']) guard.hold(peer, 0)
+  assert.deepEqual(
+    ['a', 'b', 'c'].map((peer) => guard.refuses(peer, 1)),
+    [false, true, true],
+    'at most maxBans holds, the oldest dropped first',
+  )
+  const off = new PeerGuard({ hangUpHoldMs: 0 })
+  assert.equal(off.hold('p', 0), undefined)
+  assert.equal(off.refuses('p', 0), false)
+})
+
 test('the stream rate admits a burst, then its refill rate; what exceeds it costs points', () => {
   const guard = new PeerGuard({ streamBurst: 10, streamsPerSecond: 5, banPenalty: 1_000 })
   for (let i = 0; i < 10; i++) assert.equal(guard.admitStream('p', 1, 0), true)

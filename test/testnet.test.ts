@@ -65,6 +65,31 @@ describe('three daemons as separate processes, bootstrapped from the first', () 
     assert.ok(result.rttsMs.every((r: number) => r >= 0 && r < 5000))
   })
 
+  it('`lateral disconnect` hangs up on a peer, says how many connections it closed and for how long it is refused', async () => {
+    const other = net.daemons[2]?.peerId as string
+    const { code, stdout, stderr } = await net.cli(1, ['disconnect', other, '--json'])
+    assert.equal(code, 0, stderr)
+    const reply = JSON.parse(stdout)
+    assert.equal(reply.peerId, other)
+    assert.equal(reply.connections, 1)
+    assert.ok(reply.refusedUntil > Date.now(), stdout)
+    assert.ok(!(await connectedIds(net, 1)).includes(other))
+    // A peer never connected: nothing to close, said in words.
+    const stranger = '12D3KooWGzh5Q4rLjMYW1CPmydXYMJYDgZNZFaBgyw9SdGgrGqAz'
+    const human = await net.cli(1, ['disconnect', stranger])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(
+      human.stdout.trim(),
+      new RegExp(`^Not connected to ${stranger}; refused for (9m 59s|10m 0s) unless you connect to it again\\.$`),
+    )
+    const bad = await net.cli(1, ['disconnect', 'not-a-peer-id'])
+    assert.equal(bad.code, 2, 'invalid input')
+    assert.match(bad.stderr, /not a peer ID/)
+    // Connecting to it again lifts the hold (the next test needs the two connected).
+    const back = await net.cli(1, ['connect', net.daemons[2]?.address as string])
+    assert.equal(back.code, 0, back.stderr)
+  })
+
   it('a killed daemon disappears from the others; restarted, it reconnects from its peer store', async () => {
     const victim = net.daemons[2]?.peerId as string
     await net.kill(2, 'SIGKILL')

@@ -318,7 +318,8 @@ export class SwarmSession {
     this.#joining.add(peerId)
     try {
       const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#c.tuning.blockTimeoutMs)])
-      if (dial) await this.#c.net.connect(peerId, { signal })
+      // Not a dial the user asked for: a peer hung up on stays refused.
+      if (dial) await this.#c.net.connect(peerId, { signal, respectHold: true })
       // Bulk: on a direct connection where there is one; over a relay only within its data limit.
       const stream = await this.#c.net.openStream(peerId, BLOCKS_PROTOCOL, { signal, bulk: true })
       if (this.#signal.aborted) {

@@ -603,7 +603,13 @@ export const RANDOM_WALK_SEEN_PEERS = 1_000
 export const DEFAULT_BAN_PENALTY = 20
 /** How long a banned peer is refused (dials both ways, by the connection gater), ms. */
 export const DEFAULT_BAN_MS = 10 * 60_000
-/** Bans remembered at once; past it the one that expires first is dropped. */
+/**
+ * How long a peer this node hung up on (net.disconnect, `lateral disconnect`) is refused both
+ * ways, ms, unless the user connects to it again; without it the DHT's next query redialled it
+ * within a second (test/net-redial.test.ts).
+ */
+export const DEFAULT_HANG_UP_HOLD_MS = 10 * 60_000
+/** Bans (and hang-up holds) remembered at once; past it the one that expires first is dropped. */
 export const DEFAULT_MAX_BANS = 10_000
 /** Inbound streams a peer may open at once (all protocols, all its connections) before its rate counts... */
 export const DEFAULT_PEER_STREAM_BURST = 128

@@ -98,6 +98,27 @@ export const connectBody = Type.Object(
 )
 export type ConnectBody = Static<typeof connectBody>
 
+export const disconnectBody = Type.Object(
+  { peer: Type.String({ minLength: 1, maxLength: 128, description: 'Peer ID to hang up on' }) },
+  { additionalProperties: false },
+)
+export type DisconnectBody = Static<typeof disconnectBody>
+
+export const disconnectReply = Type.Object({
+  peerId: Type.String(),
+  connections: Type.Integer({
+    minimum: 0,
+    description: 'Connections that were open to the peer and are now closed (0: it was not connected)',
+  }),
+  refusedUntil: Type.Optional(
+    Type.Number({
+      description:
+        'Unix ms until which the peer is refused both ways, unless connected to again (absent when connections.hangUpHoldMs is 0)',
+    }),
+  ),
+})
+export type DisconnectReply = Static<typeof disconnectReply>
+
 export const pingBody = Type.Object(
   {
     peer: Type.String({ minLength: 1, maxLength: 1024, description: 'Peer ID or multiaddr' }),

@@ -11,6 +11,7 @@ import {
   DEFAULT_DHT_RPC_MAX_TIMEOUT_MS,
   DEFAULT_DHT_RPC_MIN_TIMEOUT_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_HANG_UP_HOLD_MS,
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
   DEFAULT_LISTEN,
   DEFAULT_MAX_CONNECTIONS,
@@ -161,6 +162,11 @@ export const netSettings = {
       { minimum: 1 },
     ),
     banMs: millis('how long a banned peer is refused, both ways', DEFAULT_BAN_MS),
+    hangUpHoldMs: millis(
+      'how long a peer this node hung up on (`lateral disconnect`) is refused, both ways, unless connected to again by the user; 0 holds nothing',
+      DEFAULT_HANG_UP_HOLD_MS,
+      { minimum: 0 },
+    ),
   }),
 }
 

@@ -190,15 +190,15 @@ export function buildLibp2pOptions(
       dialTimeout: init.dialTimeoutMs,
       inboundConnectionThreshold: init.inboundConnectionsPerHost ?? DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
     },
-    // A banned peer (peer-guard.ts) is refused both ways until its ban expires: checked once the
-    // handshake names the peer, and again once the muxer is negotiated (a ban that lands while a
-    // connection is mid-upgrade).
+    // A banned peer, or one hung up on (peer-guard.ts), is refused both ways until the ban or
+    // hold ends: checked once the handshake names the peer, and again once the muxer is
+    // negotiated (a ban that lands while a connection is mid-upgrade).
     connectionGater: {
-      denyDialPeer: (peerId) => guard.isBanned(peerId.toString()),
-      denyInboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
-      denyOutboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
-      denyInboundUpgradedConnection: (peerId) => guard.isBanned(peerId.toString()),
-      denyOutboundUpgradedConnection: (peerId) => guard.isBanned(peerId.toString()),
+      denyDialPeer: (peerId) => guard.refuses(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => guard.refuses(peerId.toString()),
+      denyOutboundEncryptedConnection: (peerId) => guard.refuses(peerId.toString()),
+      denyInboundUpgradedConnection: (peerId) => guard.refuses(peerId.toString()),
+      denyOutboundUpgradedConnection: (peerId) => guard.refuses(peerId.toString()),
     },
     ...(metrics === undefined
       ? {}

@@ -29,7 +29,7 @@ import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
 import type { Services } from './libp2p-options.ts'
 import { leaseBuffer } from './native-tls.ts'
 import { ObservedAddresses } from './observed.ts'
-import { parsePeerId } from './parse.ts'
+import { isPeerId, parsePeerId, parseTarget } from './parse.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { PeerView } from './peers.ts'
 import { Protocols } from './protocols.ts'
@@ -39,9 +39,11 @@ import { RelayGate } from './relay-gate.ts'
 import { RelayPicker } from './relay-picker.ts'
 import { Routing } from './routing.ts'
 import type {
+  ConnectOptions,
   DhtQueryOptions,
   DhtStatus,
   HandleOptions,
+  HangUp,
   Net,
   NetEvents,
   NetInit,
@@ -193,14 +195,28 @@ class Libp2pNet implements Net {
     return this.#peers.connections()
   }
 
-  connect(target: string, options?: AbortOptions): Promise<PeerConnection> {
+  connect(target: string, options: ConnectOptions = {}): Promise<PeerConnection> {
+    if (options.respectHold !== true) {
+      const dialTarget = parseTarget(target)
+      const peerId = isPeerId(dialTarget)
+        ? dialTarget.toString()
+        : dialTarget.getComponents().findLast((c) => c.name === 'p2p')?.value
+      if (peerId !== undefined) this.#guard.release(peerId)
+    }
     return this.#dialer.connect(target, options)
   }
 
-  async disconnect(peerId: string, options?: AbortOptions): Promise<void> {
+  async disconnect(peerId: string, options?: AbortOptions): Promise<HangUp> {
+    const peer = parsePeerId(peerId)
+    const open = this.#node()
+      .getConnections(peer)
+      .filter((c) => c.status === 'open').length
     // On purpose: not a lost peer to redial, here or there (the close alone cannot tell it).
-    await this.#autoDial.hangingUp(parsePeerId(peerId))
+    await this.#autoDial.hangingUp(peer)
+    // Nor one for anything else here to dial (the DHT's queries would, within a second).
+    const refusedUntil = this.#guard.hold(peerId)
     await this.#dialer.disconnect(peerId, options)
+    return { connections: open, refusedUntil }
   }
 
   ping(target: string, options?: AbortOptions): Promise<number> {

@@ -9,6 +9,9 @@
  * - **Stream rate**: every inbound stream (before protocol negotiation, so junk protocols count)
  *   and every inbound connection takes tokens from the peer's bucket (`streamBurst`, refilled at
  *   `streamsPerSecond`). A stream past it is reset at once and costs EXCESS_STREAM_PENALTY.
+ * - **Hang-up holds**: a peer this node hung up on (net.disconnect) is refused both ways, as a
+ *   banned one, for `hangUpHoldMs`, unless the user connects to it again (which lifts the hold).
+ *   Not a penalty: the user's choice, and the DHT's next query would otherwise redial the peer.
  * - **Connections per peer**: a peer with `maxConnectionsPerPeer` open connections has a further
  *   one closed at once (libp2p reuses one connection per peer; only a hostile peer opens more).
  *
@@ -20,6 +23,7 @@ import {
   CONNECTION_STREAM_COST,
   DEFAULT_BAN_MS,
   DEFAULT_BAN_PENALTY,
+  DEFAULT_HANG_UP_HOLD_MS,
   DEFAULT_MAX_BANS,
   DEFAULT_MAX_CONNECTIONS_PER_PEER,
   DEFAULT_PEER_STREAM_BURST,
@@ -42,6 +46,8 @@ export interface PeerGuardInit {
   streamsPerSecond?: number
   /** Connections one peer may hold at once. Default DEFAULT_MAX_CONNECTIONS_PER_PEER. */
   maxConnectionsPerPeer?: number
+  /** How long a peer this node hung up on is refused, ms (0: not at all). Default DEFAULT_HANG_UP_HOLD_MS. */
+  hangUpHoldMs?: number
   /** Penalty half-life, ms (penalties.ts). */
   penaltyHalfLifeMs?: number
 }
@@ -59,6 +65,9 @@ export type OnBan = (ban: Ban) => void
 export class PeerGuard {
   readonly #penalties: PenaltyBook
   readonly #bans = new Map<string, Ban>()
+  /** Peers hung up on: until when they are refused (Unix ms), oldest first. */
+  readonly #holds = new Map<string, number>()
+  readonly #hangUpHoldMs: number
   readonly #streams: TokenBuckets
   readonly #banPenalty: number
   readonly #banMs: number
@@ -70,6 +79,7 @@ export class PeerGuard {
     this.#penalties = new PenaltyBook(init.penaltyHalfLifeMs)
     this.#banPenalty = init.banPenalty ?? DEFAULT_BAN_PENALTY
     this.#banMs = init.banMs ?? DEFAULT_BAN_MS
+    this.#hangUpHoldMs = init.hangUpHoldMs ?? DEFAULT_HANG_UP_HOLD_MS
     this.#maxBans = init.maxBans ?? DEFAULT_MAX_BANS
     this.#streams = new TokenBuckets(
       init.streamBurst ?? DEFAULT_PEER_STREAM_BURST,
@@ -110,6 +120,31 @@ export class PeerGuard {
     if (ban === undefined) return false
     if (ban.until > now) return true
     this.#bans.delete(peerId)
+    return false
+  }
+
+  /** Refuse a peer hung up on for `hangUpHoldMs`: until when (undefined when holds are off). */
+  hold(peerId: string, now = Date.now()): number | undefined {
+    if (this.#hangUpHoldMs <= 0) return undefined
+    const until = now + this.#hangUpHoldMs
+    this.#holds.delete(peerId)
+    this.#holds.set(peerId, until)
+    if (this.#holds.size > this.#maxBans) this.#holds.delete(this.#holds.keys().next().value as string)
+    return until
+  }
+
+  /** Lift a hang-up's hold (the user connects to the peer again). */
+  release(peerId: string): void {
+    this.#holds.delete(peerId)
+  }
+
+  /** Whether connections to and from the peer are refused now: banned, or hung up on. */
+  refuses(peerId: string, now = Date.now()): boolean {
+    if (this.isBanned(peerId, now)) return true
+    const until = this.#holds.get(peerId)
+    if (until === undefined) return false
+    if (until > now) return true
+    this.#holds.delete(peerId)
     return false
   }
 

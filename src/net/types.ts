@@ -214,6 +214,23 @@ export type DhtQueryEvent =
   /** The peer looked for was found (`from`: who named it; this node itself when found locally). */
   | { type: 'final-peer'; from: string; peer: string }
 
+export interface ConnectOptions extends AbortOptions {
+  /**
+   * A dial nobody asked for by name (a download reaching a provider): a peer this node hung up
+   * on stays refused. By default connecting lifts the hold (net.disconnect) on the peer named by
+   * the target, a peer ID or an address ending in /p2p/<id>.
+   */
+  respectHold?: boolean
+}
+
+/** What hanging up on a peer did. */
+export interface HangUp {
+  /** Connections to the peer that were open and are now closed (0: it was not connected). */
+  connections: number
+  /** Until when (Unix ms) the peer is refused both ways; undefined when holds are off (`hangUpHoldMs` 0). */
+  refusedUntil: number | undefined
+}
+
 export interface DhtQueryOptions extends AbortOptions {
   /** Each step of the walk, as it happens (hop counts, who answered). */
   onQuery?: (event: DhtQueryEvent) => void
@@ -334,9 +351,14 @@ export interface Net {
   protocols(): string[]
   connections(): Promise<PeerConnection[]>
   /** Dial a multiaddr (with /p2p/) or a known peer ID. */
-  connect(target: string, options?: AbortOptions): Promise<PeerConnection>
-  /** Hang up on a peer. It is told first (docs/protocols/bye.md), so it does not take the close for a crash and redial. */
-  disconnect(peerId: string, options?: AbortOptions): Promise<void>
+  connect(target: string, options?: ConnectOptions): Promise<PeerConnection>
+  /**
+   * Hang up on a peer. It is told first (docs/protocols/bye.md), so it does not take the close
+   * for a crash and redial, and it is refused both ways for `connections.hangUpHoldMs` (the DHT's
+   * next query would redial it) unless `connect` names it again. On a peer not connected it
+   * closes nothing but still holds it (and a lost peer is no longer redialled).
+   */
+  disconnect(peerId: string, options?: AbortOptions): Promise<HangUp>
   /** One round trip to a peer, in milliseconds. */
   ping(target: string, options?: AbortOptions): Promise<number>
   dht(): DhtStatus

@@ -149,6 +149,7 @@ export async function createNode(init: NodeInit = {}): Promise<LateralNode> {
       guard: {
         banPenalty: config.connections.banPenalty,
         banMs: config.connections.banMs,
+        hangUpHoldMs: config.connections.hangUpHoldMs,
         streamBurst: config.connections.streamBurst,
         streamsPerSecond: config.connections.streamsPerSecond,
         maxConnectionsPerPeer: config.connections.maxPerPeer,

@@ -1,8 +1,16 @@
 import type { Command } from 'commander'
 import { InvalidInputError } from '../../core/errors.ts'
-import type { ConnectBody, PeerConnectionView, PeersReply, PingBody, PingReply } from '../../daemon/schemas.ts'
+import type {
+  ConnectBody,
+  DisconnectBody,
+  DisconnectReply,
+  PeerConnectionView,
+  PeersReply,
+  PingBody,
+  PingReply,
+} from '../../daemon/schemas.ts'
 import { ApiClient } from '../client.ts'
-import { emit, examples, formatMs, globals, table } from '../output.ts'
+import { emit, examples, formatDuration, formatMs, globals, table } from '../output.ts'
 
 export function registerPeers(program: Command): void {
   program
@@ -42,6 +50,32 @@ export function registerPeers(program: Command): void {
         () =>
           `Connected to ${conn.peerId} via ${conn.addresses[0] ?? address} (${conn.encryption ?? '?'}, ${conn.muxer ?? '?'})`,
       )
+    })
+
+  program
+    .command('disconnect')
+    .description(
+      'hang up on a peer: it is told goodbye, then refused both ways for connections.hangUpHoldMs (10 min) unless you connect to it again',
+    )
+    .argument('<peer>', 'peer ID, as `lateral peers` lists it')
+    .addHelpText(
+      'after',
+      examples('lateral disconnect 12D3KooWAbc...', 'lateral disconnect --json 12D3KooWAbc... | jq .connections'),
+    )
+    .action(async (peer: string, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd)
+      const reply = await (await ApiClient.forHome(g.home)).post<DisconnectReply>('/v1/peers/disconnect', {
+        peer,
+      } satisfies DisconnectBody)
+      emit(g, reply, () => {
+        const done =
+          reply.connections === 0
+            ? `Not connected to ${reply.peerId}`
+            : `Disconnected from ${reply.peerId} (${reply.connections} connection${reply.connections === 1 ? '' : 's'} closed)`
+        return reply.refusedUntil === undefined
+          ? `${done}.`
+          : `${done}; refused for ${formatDuration(reply.refusedUntil - Date.now())} unless you connect to it again.`
+      })
     })
 
   program

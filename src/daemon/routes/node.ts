@@ -1,4 +1,4 @@
-/** Routes of the node itself: identity, status, peers, connect, ping, bandwidth. */
+/** Routes of the node itself: identity, status, peers, connect, disconnect, ping, bandwidth. */
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AGENT_VERSION } from '../../core/constants.ts'
@@ -9,6 +9,10 @@ import {
   bandwidthReply,
   type ConnectBody,
   connectBody,
+  type DisconnectBody,
+  type DisconnectReply,
+  disconnectBody,
+  disconnectReply,
   errorResponses,
   healthReply,
   type IdReply,
@@ -89,6 +93,22 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
       },
     },
     async (req): Promise<PeerConnectionView> => node.net.connect(req.body.address),
+  )
+
+  app.post<{ Body: DisconnectBody }>(
+    '/v1/peers/disconnect',
+    {
+      schema: {
+        summary:
+          'Hang up on a peer: it is told goodbye first, then refused both ways for connections.hangUpHoldMs unless connected to again',
+        body: disconnectBody,
+        response: { 200: disconnectReply, ...errorResponses },
+      },
+    },
+    async (req): Promise<DisconnectReply> => {
+      const { connections, refusedUntil } = await node.net.disconnect(req.body.peer)
+      return { peerId: req.body.peer, connections, ...(refusedUntil === undefined ? {} : { refusedUntil }) }
+    },
   )
 
   app.post<{ Body: PingBody }>(

@@ -2,6 +2,8 @@
 import { useState } from 'preact/hooks'
 import type {
   ConnectBody,
+  DisconnectBody,
+  DisconnectReply,
   PeerConnectionView as PeerConnection,
   PeersReply,
   PingBody,
@@ -30,6 +32,11 @@ export function PeersView({ self }: { self: string | undefined }) {
     setAddress('')
     peers.reload()
   })
+  // Hanging up tells the peer goodbye first; neither side redials it (either may connect again later).
+  const disconnect = useAction(async (peer: string) => {
+    await api.post<DisconnectReply>('/v1/peers/disconnect', { peer } satisfies DisconnectBody)
+    peers.reload()
+  })
   const ping = async (peer: string) => {
     setPings((p) => ({ ...p, [peer]: 'pinging…' }))
     try {
@@ -46,6 +53,7 @@ export function PeersView({ self }: { self: string | undefined }) {
     <div class="grid" data-view="peers">
       <ErrorNote error={peers.error} />
       <Card title={`Connected peers (${list.length})`} wide>
+        <ErrorNote error={disconnect.error} />
         {list.length === 0 ? (
           <p class="muted">
             No peers yet. Nodes on the same LAN find each other by mDNS; or connect to an address above.
@@ -123,6 +131,16 @@ export function PeersView({ self }: { self: string | undefined }) {
                       <td>
                         <button type="button" class="small" onClick={() => void ping(p.peerId)}>
                           Ping
+                        </button>{' '}
+                        <button
+                          type="button"
+                          class="small"
+                          data-testid="disconnect"
+                          title="Hang up: the peer is told goodbye and not redialled"
+                          disabled={disconnect.busy}
+                          onClick={() => void disconnect.run(p.peerId)}
+                        >
+                          Disconnect
                         </button>
                       </td>
                     </tr>
