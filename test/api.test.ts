@@ -98,7 +98,8 @@ describe('daemon API (inject)', () => {
     const onDisconnect = (evt: CustomEvent<{ peerId: string }>) => heard.push(evt.detail.peerId)
     other.net.addEventListener('peer:disconnect', onDisconnect)
     try {
-      if (!(await node.net.connections()).some((c) => c.peerId === other.peerId)) await node.net.connect(other.peerId)
+      if (!(await node.net.connections()).some((c) => c.peerId === other.peerId))
+        await node.net.connect(other.net.addresses()[0] as string)
       const res = await app.inject({
         method: 'POST',
         url: '/v1/peers/disconnect',
@@ -121,6 +122,7 @@ describe('daemon API (inject)', () => {
         payload: { peer: other.peerId },
       })
       assert.equal(again.json().connections, 0, 'not connected: nothing closed')
+      await assert.rejects(node.net.connect(other.peerId, { respectHold: true }), /refused here/, 'held')
       // Connecting to it by name lifts the hold.
       const back = await app.inject({
         method: 'POST',

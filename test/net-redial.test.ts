@@ -20,6 +20,7 @@ import { connect, createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { homePaths } from '../src/core/home.ts'
 import { generateDeviceKey } from '../src/identity/keystore.ts'
 import { createNode, type LateralNode } from '../src/node/node.ts'
@@ -165,13 +166,27 @@ describe('hanging up on a peer', { timeout: 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 10 * REDIAL_MS))
     assert.equal(await connected(a, b.peerId), false, 'a did not dial b again')
     assert.equal(await connected(b, a.peerId), false, 'b did not dial a again')
-    // a refuses b while it holds it: once TLS names b, the connection ends (b may have seen it open).
+    // b dialling a while a holds it is told goodbye and hung up on: it does not dial a again and
+    // again (refused at the gater, it took the close for a crash and redialled every REDIAL_MS,
+    // and got in by itself once the hold ended).
+    let bDials = 0
+    b.net.addEventListener('peer:connect', (evt) => {
+      if (evt.detail.peerId === a.peerId) bDials++
+    })
     await b.net.connect(a.net.addresses()[0] as string).catch(() => {})
-    await waitFor(async () => ((await connected(b, a.peerId)) ? undefined : true), { what: 'a to refuse b' })
+    await waitFor(async () => ((await connected(b, a.peerId)) ? undefined : true), { what: 'a to hang up on b' })
     assert.equal(await connected(a, b.peerId), false)
+    const afterRefusal = bDials
+    await new Promise((r) => setTimeout(r, 10 * REDIAL_MS))
+    assert.equal(bDials, afterRefusal, 'b did not redial a after the refusal')
     assert.equal((await a.net.disconnect(b.peerId)).connections, 0, 'nothing left to close')
-    // A dial nobody asked for by name (a download's) is refused too; the user's own lifts the hold.
-    await assert.rejects(a.net.connect(b.peerId, { respectHold: true }))
+    // A dial nobody asked for by name (a download's) is refused too, in words; the user's own lifts the hold.
+    await assert.rejects(a.net.connect(b.peerId, { respectHold: true }), /refused here/)
     assert.equal((await a.net.connect(b.net.addresses()[0] as string)).peerId, b.peerId)
+    // A peer ID written as a CID holds the same peer.
+    const asCid = peerIdFromString(b.peerId).toCID().toString()
+    const again = await a.net.disconnect(asCid)
+    assert.deepEqual([again.peerId, again.connections], [b.peerId, 1])
+    await assert.rejects(a.net.connect(b.peerId, { respectHold: true }), /refused here/)
   })
 })

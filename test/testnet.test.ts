@@ -80,7 +80,7 @@ describe('three daemons as separate processes, bootstrapped from the first', () 
     assert.equal(human.code, 0, human.stderr)
     assert.match(
       human.stdout.trim(),
-      new RegExp(`^Not connected to ${stranger}; refused for (9m 59s|10m 0s) unless you connect to it again\\.$`),
+      new RegExp(`^Not connected to ${stranger}; refused for (9m 59s|10m 0s) unless you connect to it by peer ID\\.$`),
     )
     const bad = await net.cli(1, ['disconnect', 'not-a-peer-id'])
     assert.equal(bad.code, 2, 'invalid input')

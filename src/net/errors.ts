@@ -74,5 +74,9 @@ export function mapNetError(err: unknown, context: string, options: AbortOptions
   if (options.signal?.aborted === true) return new AbortedError(`${context}: cancelled`)
   const e = err as Error
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new TimeoutError(`${context}: timed out`)
+  if (e?.name === 'DialDeniedError' || e?.name === 'ConnectionInterceptedError')
+    return new PeerUnreachableError(
+      `${context}: refused here, the peer is banned or this node hung up on it (connecting by its peer ID, or an address ending in /p2p/<peer ID>, lifts a hang-up)`,
+    )
   return new PeerUnreachableError(`${context}: ${e?.message ?? String(err)}`)
 }

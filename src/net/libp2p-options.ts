@@ -190,14 +190,15 @@ export function buildLibp2pOptions(
       dialTimeout: init.dialTimeoutMs,
       inboundConnectionThreshold: init.inboundConnectionsPerHost ?? DEFAULT_INBOUND_CONNECTIONS_PER_HOST,
     },
-    // A banned peer, or one hung up on (peer-guard.ts), is refused both ways until the ban or
-    // hold ends: checked once the handshake names the peer, and again once the muxer is
-    // negotiated (a ban that lands while a connection is mid-upgrade).
+    // A banned peer (peer-guard.ts) is refused both ways until its ban expires: checked once the
+    // handshake names the peer, and again once the muxer is negotiated (a ban that lands while a
+    // connection is mid-upgrade). A peer held after a hang-up is not dialled; when it dials in
+    // it is let in to be told goodbye (net.ts): refused, it took the close for a crash and redialled.
     connectionGater: {
       denyDialPeer: (peerId) => guard.refuses(peerId.toString()),
-      denyInboundEncryptedConnection: (peerId) => guard.refuses(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => guard.isBanned(peerId.toString()),
       denyOutboundEncryptedConnection: (peerId) => guard.refuses(peerId.toString()),
-      denyInboundUpgradedConnection: (peerId) => guard.refuses(peerId.toString()),
+      denyInboundUpgradedConnection: (peerId) => guard.isBanned(peerId.toString()),
       denyOutboundUpgradedConnection: (peerId) => guard.refuses(peerId.toString()),
     },
     ...(metrics === undefined

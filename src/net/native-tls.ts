@@ -187,7 +187,10 @@ class NativeTls implements ConnectionEncrypter {
       : connect({ ...tlsOptions, socket: raw })
     // The connection's inactivity timeout, now kept by the socket that sees the traffic.
     secure.setTimeout(connection.inactivityTimeout ?? 120_000)
-    secure.once('timeout', () => connection.abort(new TimeoutError('the TLS connection was idle too long')))
+    secure.once('timeout', () => {
+      secure.destroy()
+      connection.abort(new TimeoutError('the TLS connection was idle too long'))
+    })
 
     return new Promise<SecuredConnection>((resolve, reject) => {
       let done = false

@@ -13,12 +13,13 @@
  * const ms = await net.ping('12D3Koo...')
  * ```
  */
+import type { Connection } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2p } from 'libp2p'
 import type { AbortOptions } from '../core/abort.ts'
 import { DEFAULT_RELAY_DIAL_ATTEMPTS, DEFAULT_RELAY_RESERVATIONS } from '../core/constants.ts'
-import { InvalidInputError, NotStartedError } from '../core/errors.ts'
-import type { ComponentLogger, Logger } from '../core/logger.ts'
+import { InvalidInputError, NotStartedError, PeerUnreachableError } from '../core/errors.ts'
+import { type ComponentLogger, errorFields, type Logger } from '../core/logger.ts'
 import { AutoDialer } from './auto-dial.ts'
 import { Dialer } from './dialer.ts'
 import { DirectUpgrader } from './direct-upgrade.ts'
@@ -161,6 +162,7 @@ class Libp2pNet implements Net {
     this.#directUpgrader.attach(running.node)
     await this.#relayGate.attach(running.node)
     this.#unwatch = watchInbound(running.node, this.#guard, this.#log)
+    running.node.addEventListener('connection:open', this.#onOpen)
     this.#log.info('network started', { peerId: this.#peerId, addresses: this.addresses() })
   }
 
@@ -170,6 +172,7 @@ class Libp2pNet implements Net {
     this.#running = undefined
     // First, while everything still runs: peers told we are leaving do not redial us.
     await this.#autoDial.sayGoodbye()
+    running.node.removeEventListener('connection:open', this.#onOpen)
     this.#unwatch()
     this.#relayPicker.detach()
     this.#directUpgrader.detach()
@@ -195,28 +198,49 @@ class Libp2pNet implements Net {
     return this.#peers.connections()
   }
 
-  connect(target: string, options: ConnectOptions = {}): Promise<PeerConnection> {
-    if (options.respectHold !== true) {
-      const dialTarget = parseTarget(target)
-      const peerId = isPeerId(dialTarget)
-        ? dialTarget.toString()
-        : dialTarget.getComponents().findLast((c) => c.name === 'p2p')?.value
-      if (peerId !== undefined) this.#guard.release(peerId)
+  async connect(target: string, options: ConnectOptions = {}): Promise<PeerConnection> {
+    const dialTarget = parseTarget(target)
+    const named = isPeerId(dialTarget)
+      ? dialTarget
+      : dialTarget.getComponents().findLast((c) => c.name === 'p2p')?.value
+    // The gater keys peers by their canonical ID (a peer ID may also be written as a CID).
+    const peerId = named === undefined ? undefined : parsePeerId(named.toString()).toString()
+    if (peerId !== undefined) {
+      if (options.respectHold !== true) this.#guard.release(peerId)
+      else if (this.#guard.refuses(peerId))
+        throw new PeerUnreachableError(`${peerId} is refused here: this node hung up on it or banned it`)
     }
     return this.#dialer.connect(target, options)
   }
 
+  /**
+   * A peer held after a hang-up that dials in is told goodbye and hung up on again. Refused by the
+   * gater instead, it saw its connection end as a crash would, redialled every
+   * `redialIntervalMs`, and got in by itself once the hold ended.
+   */
+  readonly #onOpen = (evt: CustomEvent<Connection>): void => {
+    const peer = evt.detail.remotePeer
+    if (!this.#guard.isHeld(peer.toString())) return
+    void (async () => {
+      await this.#autoDial.hangingUp(peer)
+      await this.#dialer.disconnect(peer.toString())
+    })().catch((err: unknown) => this.#log.debug('cannot hang up on a held peer', errorFields(err)))
+  }
+
   async disconnect(peerId: string, options?: AbortOptions): Promise<HangUp> {
     const peer = parsePeerId(peerId)
+    const id = peer.toString()
     const open = this.#node()
       .getConnections(peer)
       .filter((c) => c.status === 'open').length
+    // Refused from now on: nothing here dials it again (the DHT's queries would, within a
+    // second), and a connection it opens meanwhile ends once TLS names it. The goodbye goes on
+    // the connections already open.
+    const refusedUntil = this.#guard.hold(id)
     // On purpose: not a lost peer to redial, here or there (the close alone cannot tell it).
     await this.#autoDial.hangingUp(peer)
-    // Nor one for anything else here to dial (the DHT's queries would, within a second).
-    const refusedUntil = this.#guard.hold(peerId)
-    await this.#dialer.disconnect(peerId, options)
-    return { connections: open, refusedUntil }
+    await this.#dialer.disconnect(id, options)
+    return { peerId: id, connections: open, refusedUntil }
   }
 
   ping(target: string, options?: AbortOptions): Promise<number> {

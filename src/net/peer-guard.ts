@@ -9,9 +9,10 @@
  * - **Stream rate**: every inbound stream (before protocol negotiation, so junk protocols count)
  *   and every inbound connection takes tokens from the peer's bucket (`streamBurst`, refilled at
  *   `streamsPerSecond`). A stream past it is reset at once and costs EXCESS_STREAM_PENALTY.
- * - **Hang-up holds**: a peer this node hung up on (net.disconnect) is refused both ways, as a
- *   banned one, for `hangUpHoldMs`, unless the user connects to it again (which lifts the hold).
- *   Not a penalty: the user's choice, and the DHT's next query would otherwise redial the peer.
+ * - **Hang-up holds**: a peer this node hung up on (net.disconnect) is not dialled for
+ *   `hangUpHoldMs`, unless the user connects to it again (which lifts the hold); one that dials
+ *   in is told goodbye and hung up on again (net.ts). Not a penalty: the user's choice, and the
+ *   DHT's next query would otherwise redial the peer.
  * - **Connections per peer**: a peer with `maxConnectionsPerPeer` open connections has a further
  *   one closed at once (libp2p reuses one connection per peer; only a hostile peer opens more).
  *
@@ -138,14 +139,18 @@ export class PeerGuard {
     this.#holds.delete(peerId)
   }
 
-  /** Whether connections to and from the peer are refused now: banned, or hung up on. */
-  refuses(peerId: string, now = Date.now()): boolean {
-    if (this.isBanned(peerId, now)) return true
+  /** Whether the peer is held after a hang-up now. */
+  isHeld(peerId: string, now = Date.now()): boolean {
     const until = this.#holds.get(peerId)
     if (until === undefined) return false
     if (until > now) return true
     this.#holds.delete(peerId)
     return false
+  }
+
+  /** Whether this node refuses to dial the peer now: banned, or held after a hang-up. */
+  refuses(peerId: string, now = Date.now()): boolean {
+    return this.isBanned(peerId, now) || this.isHeld(peerId, now)
   }
 
   /** Bans in force. */

@@ -225,6 +225,8 @@ export interface ConnectOptions extends AbortOptions {
 
 /** What hanging up on a peer did. */
 export interface HangUp {
+  /** The peer, its ID in canonical form. */
+  peerId: string
   /** Connections to the peer that were open and are now closed (0: it was not connected). */
   connections: number
   /** Until when (Unix ms) the peer is refused both ways; undefined when holds are off (`hangUpHoldMs` 0). */

@@ -55,7 +55,7 @@ export function registerPeers(program: Command): void {
   program
     .command('disconnect')
     .description(
-      'hang up on a peer: it is told goodbye, then refused both ways for connections.hangUpHoldMs (10 min) unless you connect to it again',
+      'hang up on a peer: it is told goodbye, then refused both ways for connections.hangUpHoldMs (10 min, until the daemon restarts) unless you connect to it by peer ID',
     )
     .argument('<peer>', 'peer ID, as `lateral peers` lists it')
     .addHelpText(
@@ -74,7 +74,7 @@ export function registerPeers(program: Command): void {
             : `Disconnected from ${reply.peerId} (${reply.connections} connection${reply.connections === 1 ? '' : 's'} closed)`
         return reply.refusedUntil === undefined
           ? `${done}.`
-          : `${done}; refused for ${formatDuration(reply.refusedUntil - Date.now())} unless you connect to it again.`
+          : `${done}; refused for ${formatDuration(reply.refusedUntil - Date.now())} unless you connect to it by peer ID.`
       })
     })
 

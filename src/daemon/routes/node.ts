@@ -106,8 +106,8 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext> = async (app, { node }
       },
     },
     async (req): Promise<DisconnectReply> => {
-      const { connections, refusedUntil } = await node.net.disconnect(req.body.peer)
-      return { peerId: req.body.peer, connections, ...(refusedUntil === undefined ? {} : { refusedUntil }) }
+      const { peerId, connections, refusedUntil } = await node.net.disconnect(req.body.peer)
+      return { peerId, connections, ...(refusedUntil === undefined ? {} : { refusedUntil }) }
     },
   )
 

@@ -32,7 +32,7 @@ export function PeersView({ self }: { self: string | undefined }) {
     setAddress('')
     peers.reload()
   })
-  // Hanging up tells the peer goodbye first; neither side redials it (either may connect again later).
+  // Hanging up tells the peer goodbye, then refuses it both ways for connections.hangUpHoldMs, unless connected to again.
   const disconnect = useAction(async (peer: string) => {
     await api.post<DisconnectReply>('/v1/peers/disconnect', { peer } satisfies DisconnectBody)
     peers.reload()
@@ -136,7 +136,7 @@ export function PeersView({ self }: { self: string | undefined }) {
                           type="button"
                           class="small"
                           data-testid="disconnect"
-                          title="Hang up: the peer is told goodbye and not redialled"
+                          title="Hang up: the peer is told goodbye, then refused both ways for 10 minutes unless you connect to it again"
                           disabled={disconnect.busy}
                           onClick={() => void disconnect.run(p.peerId)}
                         >
