@@ -67,14 +67,11 @@ describe('daemon API (inject)', () => {
     assert.equal(status.dataDir, null)
   })
 
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: auth, payload })
+
   it('connects, lists and pings a peer', async () => {
     const other = peers.nodes[0] as LateralNode
-    const conn = await app.inject({
-      method: 'POST',
-      url: '/v1/peers/connect',
-      headers: auth,
-      payload: { address: other.net.addresses()[0] },
-    })
+    const conn = await post('/v1/peers/connect', { address: other.net.addresses()[0] })
     assert.equal(conn.statusCode, 200, conn.body)
     assert.equal(conn.json().peerId, other.peerId)
     const list = (await app.inject({ url: '/v1/peers', headers: auth })).json()
@@ -100,12 +97,7 @@ describe('daemon API (inject)', () => {
     try {
       if (!(await node.net.connections()).some((c) => c.peerId === other.peerId))
         await node.net.connect(other.net.addresses()[0] as string)
-      const res = await app.inject({
-        method: 'POST',
-        url: '/v1/peers/disconnect',
-        headers: auth,
-        payload: { peer: other.peerId },
-      })
+      const res = await post('/v1/peers/disconnect', { peer: other.peerId })
       assert.equal(res.statusCode, 200, res.body)
       const reply = res.json()
       assert.equal(reply.peerId, other.peerId)
@@ -115,21 +107,11 @@ describe('daemon API (inject)', () => {
       assert.deepEqual((await app.inject({ url: '/v1/peers', headers: auth })).json().peers, [])
       await waitFor(() => heard.includes(node.peerId), { what: 'the other side to see the connection end' })
       assert.deepEqual(await other.net.connections(), [])
-      const again = await app.inject({
-        method: 'POST',
-        url: '/v1/peers/disconnect',
-        headers: auth,
-        payload: { peer: other.peerId },
-      })
+      const again = await post('/v1/peers/disconnect', { peer: other.peerId })
       assert.equal(again.json().connections, 0, 'not connected: nothing closed')
       await assert.rejects(node.net.connect(other.peerId, { respectHold: true }), /refused here/, 'held')
       // Connecting to it by name lifts the hold.
-      const back = await app.inject({
-        method: 'POST',
-        url: '/v1/peers/connect',
-        headers: auth,
-        payload: { address: other.net.addresses()[0] },
-      })
+      const back = await post('/v1/peers/connect', { address: other.net.addresses()[0] })
       assert.equal(back.statusCode, 200, back.body)
     } finally {
       other.net.removeEventListener('peer:disconnect', onDisconnect)

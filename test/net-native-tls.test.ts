@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { connect as tcpConnect } from 'node:net'
 import { Duplex } from 'node:stream'
-import { after, describe, it } from 'node:test'
+import { after, describe, it, type TestContext } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { connect as tlsConnect } from 'node:tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -405,19 +405,22 @@ describe('closing a connection over TLS', { timeout: 60_000 }, () => {
   }
 })
 
+/** A Lateral node on TCP loopback (so native TLS), no discovery, stopped after the test. */
+async function lateralNode(t: TestContext, metrics = false) {
+  const { createNode } = await import('../src/node/node.ts')
+  const { generateDeviceKey } = await import('../src/identity/keystore.ts')
+  const node = await createNode({
+    key: generateDeviceKey(),
+    config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics },
+  })
+  t.after(() => node.stop())
+  return node
+}
+
 describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () => {
   it('status traffic and the Prometheus global transfer counter count the bytes of a stream', async (t) => {
-    const { createNode } = await import('../src/node/node.ts')
-    const { generateDeviceKey } = await import('../src/identity/keystore.ts')
-    const make = () =>
-      createNode({
-        key: generateDeviceKey(),
-        config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: true },
-      })
-    const a = await make()
-    t.after(() => a.stop())
-    const b = await make()
-    t.after(() => b.stop())
+    const a = await lateralNode(t, true)
+    const b = await lateralNode(t, true)
     let received = 0
     const done = new Promise<void>((resolve) => {
       void b.net.handle('/test/sink/1.0.0', async (stream) => {
@@ -448,17 +451,8 @@ describe('traffic of a Lateral node over native TLS', { timeout: 60_000 }, () =>
 
 describe('a connection refused once TLS names the peer', { timeout: 60_000 }, () => {
   it('ends without harm to either side: a banned peer dialling in again, many times', async (t) => {
-    const { createNode } = await import('../src/node/node.ts')
-    const { generateDeviceKey } = await import('../src/identity/keystore.ts')
-    const make = () =>
-      createNode({
-        key: generateDeviceKey(),
-        config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: false },
-      })
-    const a = await make()
-    t.after(() => a.stop())
-    const b = await make()
-    t.after(() => b.stop())
+    const a = await lateralNode(t)
+    const b = await lateralNode(t)
     await b.net.connect(a.net.addresses()[0] as string)
     // a's gater refuses b after the TLS handshake (the peer is known only then). The TCP socket
     // was destroyed under the live TLS socket: the process died of SIGSEGV in OpenSSL.
@@ -473,8 +467,7 @@ describe('a connection refused once TLS names the peer', { timeout: 60_000 }, ()
       what: 'b to see every refusal end',
     })
     // Both still serve: a third node reaches a over native TLS.
-    const c = await make()
-    t.after(() => c.stop())
+    const c = await lateralNode(t)
     assert.equal((await c.net.connect(a.net.addresses()[0] as string)).encryption, '/tls/1.0.0')
   })
 })

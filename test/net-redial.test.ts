@@ -54,6 +54,19 @@ function finRelay(port: number): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
+/** A node on TCP loopback with no discovery, redialling lost peers every REDIAL_MS. */
+const tcpNode = () =>
+  createNode({
+    key: generateDeviceKey(),
+    config: {
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false,
+      bootstrap: [],
+      metrics: false,
+      connections: { redialIntervalMs: REDIAL_MS },
+    },
+  })
+
 const connected = async (a: LateralNode, peerId: string) => (await a.net.connections()).some((c) => c.peerId === peerId)
 
 describe('redialling lost peers', { timeout: 120_000 }, () => {
@@ -74,20 +87,8 @@ describe('redialling lost peers', { timeout: 120_000 }, () => {
       child.kill(signal)
       await exit
     }
-    const a = await createNode({
-      key: generateDeviceKey(),
-      config: {
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        mdns: false,
-        bootstrap: [],
-        metrics: false,
-        connections: { redialIntervalMs: REDIAL_MS },
-      },
-    })
-    const c = await createNode({
-      key: generateDeviceKey(),
-      config: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], metrics: false },
-    })
+    const a = await tcpNode()
+    const c = await tcpNode()
     t.after(async () => {
       await stopB('SIGKILL')
       await a.stop()
@@ -136,18 +137,7 @@ describe('redialling lost peers', { timeout: 120_000 }, () => {
 
 describe('hanging up on a peer', { timeout: 60_000 }, () => {
   it('a peer hung up on stays apart (no redial, the DHT included; refused both ways) until connected to by name', async (t) => {
-    const make = () =>
-      createNode({
-        key: generateDeviceKey(),
-        config: {
-          listen: ['/ip4/127.0.0.1/tcp/0'],
-          mdns: false,
-          bootstrap: [],
-          metrics: false,
-          connections: { redialIntervalMs: REDIAL_MS },
-        },
-      })
-    const [a, b] = await Promise.all([make(), make()])
+    const [a, b] = await Promise.all([tcpNode(), tcpNode()])
     t.after(async () => {
       await a.stop()
       await b.stop()
