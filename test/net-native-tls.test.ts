@@ -9,7 +9,7 @@
  * deadline, and a socket reset from below leaves no close waiting.
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { connect as tcpConnect } from 'node:net'
 import { Duplex } from 'node:stream'
 import { after, describe, it, type TestContext } from 'node:test'
@@ -25,7 +25,13 @@ import { tls } from '@libp2p/tls'
 import { multiaddrConnectionPair } from '@libp2p/utils'
 import type { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { leaseBuffer, type NativeTlsComponents, nativeSocketOf, nativeTls } from '../src/net/native-tls.ts'
+import {
+  leaseBuffer,
+  type NativeTlsComponents,
+  nativeSocketOf,
+  nativeTls,
+  releaseReceived,
+} from '../src/net/native-tls.ts'
 import { Traffic } from '../src/net/traffic.ts'
 import { waitFor } from '../src/testing/wait.ts'
 
@@ -520,6 +526,84 @@ describe('buffer leases on native TLS', { timeout: 60_000 }, () => {
     stall?.()
     await delay(300)
     assert.equal(droppedReleased, 0, 'bytes that never left are never counted as written')
+  })
+})
+
+describe('received buffers on native TLS', { timeout: 60_000 }, () => {
+  const nodes: Libp2p[] = []
+  after(() => Promise.all(nodes.map((n) => n.stop())))
+
+  /**
+   * `to` reads `bytes` from `from` on one stream, hashing each chunk and then releasing it; it
+   * answers with the SHA-256 of what it read. The bytes given back, and checks made on the way.
+   */
+  async function sendAndRelease(from: Libp2p, to: Libp2p, bytes: Uint8Array) {
+    const seen = { freed: 0, emptied: 0, halves: [] as number[], foreign: -1 }
+    await to.handle('/test/release/1.0.0', async (stream) => {
+      const hash = createHash('sha256')
+      for await (const list of stream) {
+        for (const view of list instanceof Uint8Array ? [list] : list) {
+          hash.update(view)
+          const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+          if (whole && seen.halves.length === 0 && view.byteLength >= 2) {
+            // One half released twice frees nothing; the other half then frees the buffer.
+            const length = view.byteLength
+            const half = length >> 1
+            seen.halves.push(releaseReceived([view.subarray(0, half)]), releaseReceived([view.subarray(0, half)]))
+            seen.halves.push(releaseReceived([view.subarray(half)]), length)
+            continue
+          }
+          seen.freed += releaseReceived([view])
+          if (whole && view.byteLength === 0) seen.emptied++
+        }
+      }
+      seen.foreign = releaseReceived([new Uint8Array(64 * 1024)])
+      stream.send(hash.digest())
+      await stream.close()
+    })
+    const stream = await from.dialProtocol(to.getMultiaddrs()[0] as ReturnType<typeof multiaddr>, '/test/release/1.0.0')
+    const answer: Uint8Array[] = []
+    const reading = (async () => {
+      for await (const chunk of stream) answer.push(chunk.subarray())
+    })()
+    for (let at = 0; at < bytes.length; at += 256 * 1024) {
+      if (!stream.send(bytes.subarray(at, at + 256 * 1024)))
+        await new Promise((r) => stream.addEventListener('drain', r, { once: true }))
+    }
+    await stream.close()
+    await reading
+    await to.unhandle('/test/release/1.0.0')
+    return { ...seen, digest: Buffer.concat(answer) }
+  }
+
+  it('gives back a buffer the socket read once views released cover it, and the connection reads on', async () => {
+    const a = await node('native')
+    const b = await node('native')
+    nodes.push(a, b)
+    const bytes = randomBytes(8 * MiB)
+    const seen = await sendAndRelease(a, b, bytes)
+    assert.deepEqual(seen.digest, createHash('sha256').update(bytes).digest(), 'every byte read before it was released')
+    // Chunks that also hold a Yamux header are never covered by data views; the rest are.
+    assert.ok(seen.freed >= 4 * MiB, `gave back ${seen.freed} of ${8 * MiB} bytes`)
+    assert.ok(seen.emptied > 0, 'a released buffer is detached: its views are empty')
+    const [firstHalf, again, secondHalf, length] = seen.halves
+    assert.deepEqual([firstHalf, again, secondHalf], [0, 0, length], 'a half twice frees nothing; both halves free it')
+    assert.equal(seen.foreign, 0, 'a buffer no socket read is left alone')
+    // Nothing below the stream kept a view of what was given back: the same connection carries on.
+    const more = randomBytes(2 * MiB)
+    assert.equal(Buffer.compare(await echo(a, b, more), more), 0)
+    assert.equal(a.getConnections(b.peerId).length, 1, 'over the same connection')
+  })
+
+  it('leaves alone what a stock @libp2p/tls connection read', async () => {
+    const a = await node('stock')
+    const b = await node('stock')
+    nodes.push(a, b)
+    const bytes = randomBytes(MiB)
+    const seen = await sendAndRelease(a, b, bytes)
+    assert.deepEqual(seen.digest, createHash('sha256').update(bytes).digest())
+    assert.equal(seen.freed, 0)
+    assert.equal(seen.emptied, 0)
   })
 })
 

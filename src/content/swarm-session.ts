@@ -519,6 +519,10 @@ export class SwarmSession {
       const isRoot = cid.equals(this.root)
       const needBytes = this.#waiters.waitsFor(key) || (this.mode === 'dag' && (isRoot || cid.code !== raw.code))
       const data = needBytes ? joinParts(parts, length) : undefined
+      // The store has the bytes; where nothing here reads them on, their buffers go back now
+      // rather than at the next garbage collection (a download's received chunks otherwise
+      // pile up by tens of MiB between collections).
+      if (data === undefined || data !== parts[0]) this.#c.net.releaseReceived(parts)
       if (data !== undefined) this.#waiters.stored(key, data)
       if (data !== undefined) await this.#walk(cid, data, isRoot, true)
     } catch (err) {

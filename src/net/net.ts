@@ -28,7 +28,7 @@ import { watchInbound } from './inbound-watch.ts'
 import { internalsOf } from './internals.ts'
 import { type RunningLibp2p, startLibp2p } from './libp2p-node.ts'
 import type { Services } from './libp2p-options.ts'
-import { leaseBuffer } from './native-tls.ts'
+import { leaseBuffer, releaseReceived } from './native-tls.ts'
 import { ObservedAddresses } from './observed.ts'
 import { isPeerId, parsePeerId, parseTarget } from './parse.ts'
 import { PeerGuard } from './peer-guard.ts'
@@ -344,6 +344,10 @@ class Libp2pNet implements Net {
 
   leaseBuffer(buffer: ArrayBuffer, bytes: number, release: () => void): void {
     leaseBuffer(buffer, bytes, release)
+  }
+
+  releaseReceived(views: readonly Uint8Array[]): number {
+    return releaseReceived(views)
   }
 
   async metricsText(): Promise<string> {

@@ -397,6 +397,14 @@ export interface Net {
    * called and the buffer is left to the garbage collector.
    */
   leaseBuffer(buffer: ArrayBuffer, bytes: number, release: () => void): void
+  /**
+   * The caller is done with these views of received bytes, and nothing it handed them to keeps
+   * them: where they are all of a buffer that a connection's TLS socket read (natively encrypted
+   * TCP connections, native-tls.ts), that buffer's memory is given back now instead of at a
+   * later garbage collection, and every view of it becomes empty. Views of other buffers are
+   * left alone. Returns the bytes given back.
+   */
+  releaseReceived(views: readonly Uint8Array[]): number
   /** Prometheus text exposition of libp2p's and the process's metrics ('' when disabled). */
   metricsText(): Promise<string>
   readonly pubsub: PubSub
