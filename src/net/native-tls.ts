@@ -181,9 +181,12 @@ export function releaseReceived(views: readonly Uint8Array[]): number {
     }
     // Set, not deleted: deleting a key turns the object's properties into a slow dictionary.
     buffer[RECEIVED] = undefined
-    freed += length
     // ES2024's transfer(): the buffer is detached and its memory given back now, not at a GC.
-    ;(buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0)
+    // A buffer that cannot be detached (none that a TLS socket reads) is left to the collector.
+    try {
+      ;(buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0)
+      freed += length
+    } catch {}
   }
   return freed
 }
